@@ -1,0 +1,243 @@
+/*
+ * ots-admin: set up a state directory and manage accounts.
+ *
+ *   ots-admin [-c config] init
+ *   ots-admin [-c config] customer add EMAIL [--plan NAME]
+ *   ots-admin [-c config] customer token EMAIL
+ *   ots-admin [-c config] customer list
+ *   ots-admin [-c config] customer del EMAIL
+ *
+ * Exit status: 0 done, 1 failed, 2 usage error.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "keys.h"
+#include "log.h"
+#include "mail.h"
+#include "store.h"
+
+static const char usage_text[] =
+    "usage: ots-admin [-c config] command\n"
+    "commands:\n"
+    "  init                              create the database and master key\n"
+    "  customer add EMAIL [--plan NAME]  add an account, print its API token\n"
+    "  customer token EMAIL              replace the account's API token\n"
+    "  customer list                     list accounts\n"
+    "  customer del EMAIL                delete an account\n"
+    "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
+    "/ots/ots.conf.\n";
+
+static struct conf *cf;
+static struct crypto *cr;
+static struct store *st;
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+static void
+fail(const char *msg)
+{
+	log_warnx("%s", msg);
+	store_close(st);
+	crypto_close(cr);
+	conf_free(cf);
+	exit(1);
+}
+
+/* Make dir (and parents) with mode 0700; an existing one is left as is. */
+static int
+mkdirs(const char *path)
+{
+	char tmp[4096], *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -1;
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return (mkdir(tmp, 0700) == -1 && errno != EEXIST) ? -1 : 0;
+}
+
+static int
+parent_dir(const char *file)
+{
+	char tmp[4096];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", file) >= (int)sizeof(tmp))
+		return -1;
+	return mkdirs(dirname(tmp));
+}
+
+/* Open key and store; with create, make them first as needed. */
+static void
+open_all(int create)
+{
+	unsigned char check[CRYPTO_ID_LEN];
+	char err[512];
+	int rc;
+
+	if (create) {
+		if (parent_dir(cf->master_key) == -1 ||
+		    parent_dir(cf->database) == -1) {
+			snprintf(err, sizeof(err), "cannot create state "
+			    "directory: %s", strerror(errno));
+			fail(err);
+		}
+		if (access(cf->master_key, F_OK) == -1 &&
+		    crypto_keyfile_create(cf->master_key, err, sizeof(err))
+		    == -1)
+			fail(err);
+	}
+	if ((cr = crypto_open(cf->master_key, err, sizeof(err))) == NULL)
+		fail(err);
+	if ((st = store_open(cf->database, create, err, sizeof(err))) == NULL)
+		fail(err);
+	crypto_check_value(cr, check);
+	if ((rc = store_check_key(st, check)) != 1)
+		fail(rc == 0 ? "the master key does not match this database" :
+		    "cannot check the master key");
+}
+
+/* The account name: a valid address, lower-cased. */
+static void
+custid(const char *s, char out[STORE_CUSTID_MAX + 1])
+{
+	size_t i, n = strlen(s);
+
+	if (!mail_address_valid(s, n) || n > STORE_CUSTID_MAX)
+		fail("not a valid e-mail address");
+	for (i = 0; i <= n; i++)
+		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a' : s[i];
+}
+
+static void
+print_token(const char *token)
+{
+	if (printf("%s\n", token) < 0 || fflush(stdout) == EOF)
+		fail("cannot write the token");
+}
+
+static int
+list_one(void *arg, const struct store_customer *c)
+{
+	char when[32];
+	time_t t = (time_t)c->created;
+
+	(void)arg;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	printf("%s\t%s\t%s\n", c->custid, c->plan, when);
+	return 0;
+}
+
+static int
+cmd_customer(int argc, char **argv)
+{
+	struct store_customer c;
+	char token[KEYS_TOKEN_LEN + 1];
+	const char *plan = CONF_DEFAULT_PLAN;
+	int rc;
+
+	if (argc < 1)
+		usage();
+	open_all(0);
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return store_customer_list(st, list_one, NULL) == 0 ? 0 : 1;
+	if (argc < 2)
+		usage();
+	memset(&c, 0, sizeof(c));
+	custid(argv[1], c.custid);
+	if (strcmp(argv[0], "add") == 0) {
+		if (argc == 4 && strcmp(argv[2], "--plan") == 0)
+			plan = argv[3];
+		else if (argc != 2)
+			usage();
+		if (conf_plan(cf, plan) == NULL)
+			fail("no such plan in the configuration");
+		snprintf(c.plan, sizeof(c.plan), "%s", plan);
+		c.created = (long long)time(NULL);
+		keys_token(token);
+		crypto_token_hash(cr, token, KEYS_TOKEN_LEN, c.token_hash);
+		if ((rc = store_customer_add(st, &c)) != 0)
+			fail(rc == 1 ? "that account exists already" :
+			    "cannot add the account");
+		print_token(token);
+	} else if (strcmp(argv[0], "token") == 0 && argc == 2) {
+		keys_token(token);
+		crypto_token_hash(cr, token, KEYS_TOKEN_LEN, c.token_hash);
+		if ((rc = store_customer_set_token(st, c.custid, c.token_hash))
+		    != 1)
+			fail(rc == 0 ? "no such account" :
+			    "cannot replace the token");
+		print_token(token);
+	} else if (strcmp(argv[0], "del") == 0 && argc == 2) {
+		if ((rc = store_customer_del(st, c.custid)) != 1)
+			fail(rc == 0 ? "no such account" :
+			    "cannot delete the account");
+	} else
+		usage();
+	sodium_memzero(token, sizeof(token));
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = conf_path();
+	char err[512];
+	int ch, rc = 0;
+
+	log_init("ots-admin");
+	umask(077);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (crypto_init() == -1)
+		fail("cannot initialise crypto");
+	if ((cf = conf_load(path, err, sizeof(err))) == NULL)
+		fail(err);
+	if (strcmp(argv[0], "init") == 0 && argc == 1) {
+		open_all(1);
+		printf("ots: database %s and master key %s are ready\n",
+		    cf->database, cf->master_key);
+	} else if (strcmp(argv[0], "customer") == 0)
+		rc = cmd_customer(argc - 1, argv + 1);
+	else
+		usage();
+	store_close(st);
+	crypto_close(cr);
+	conf_free(cf);
+	return rc;
+}

@@ -1,0 +1,135 @@
+/*
+ * ots: the web application.  Started by a FastCGI server it serves
+ * requests until told to stop; run any other way (plain CGI) it answers
+ * the one request in its environment and exits.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "conf.h"
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+
+static const char *
+fcgi_getenv(void *arg, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
+}
+
+static long
+fcgi_read(void *arg, char *dst, size_t len)
+{
+	int n = FCGX_GetStr(dst, len > INT32_MAX ? INT32_MAX : (int)len,
+	    ((FCGX_Request *)arg)->in);
+
+	return n;
+}
+
+static int
+fcgi_write(void *arg, const void *p, size_t len)
+{
+	return FCGX_PutStr(p, (int)len, arg) == (int)len ? 0 : -1;
+}
+
+static const char *
+cgi_getenv(void *arg, const char *name)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+static long
+cgi_read(void *arg, char *dst, size_t len)
+{
+	size_t n = fread(dst, 1, len, arg);
+
+	return (n == 0 && ferror((FILE *)arg)) ? -1 : (long)n;
+}
+
+static int
+cgi_write(void *arg, const void *p, size_t len)
+{
+	return fwrite(p, 1, len, arg) == len ? 0 : -1;
+}
+
+static int
+serve_cgi(struct app *a)
+{
+	struct http_io io = { stdin, cgi_getenv, cgi_read };
+	struct resp rs;
+	int rc;
+
+	memset(&rs, 0, sizeof(rs));
+	app_handle(a, &io, &rs);
+	rc = http_resp_write(&rs, cgi_write, stdout);
+	http_resp_free(&rs);
+	if (fflush(stdout) == EOF)
+		rc = -1;
+	return rc;
+}
+
+static void
+serve_fcgi(struct app *a)
+{
+	FCGX_Request rq;
+	struct http_io io;
+	struct resp rs;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0) {
+		log_warnx("cannot initialise FastCGI");
+		return;
+	}
+	io.arg = &rq;
+	io.getenv = fcgi_getenv;
+	io.read = fcgi_read;
+	while (FCGX_Accept_r(&rq) >= 0) {
+		memset(&rs, 0, sizeof(rs));
+		app_handle(a, &io, &rs);
+		http_resp_write(&rs, fcgi_write, rq.out);
+		http_resp_free(&rs);
+		FCGX_Finish_r(&rq);
+	}
+}
+
+int
+main(void)
+{
+	struct conf *cf;
+	struct app *a;
+	char err[512];
+	int rc = 0;
+
+	log_init("ots");
+	umask(077);
+	if (crypto_init() == -1) {
+		log_warnx("cannot initialise crypto");
+		return 1;
+	}
+	if ((cf = conf_load(conf_path(), err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((a = app_open(cf, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		conf_free(cf);
+		return 1;
+	}
+	if (FCGX_IsCGI())
+		rc = serve_cgi(a) == 0 ? 0 : 1;
+	else
+		serve_fcgi(a);
+	app_close(a);
+	conf_free(cf);
+	return rc;
+}

@@ -1,0 +1,140 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api_v1.h"
+#include "app.h"
+#include "auth.h"
+#include "conf.h"
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+#include "route.h"
+#include "store.h"
+
+struct app *
+app_open(const struct conf *cf, char *err, size_t errlen)
+{
+	struct app *a;
+	const char *p;
+	size_t n;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->conf = cf;
+	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	/* share_domain of a reveal: the scheme and host of base_url */
+	p = strstr(cf->base_url, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	n = p ? (size_t)(p - cf->base_url) : strlen(cf->base_url);
+	snprintf(a->origin, sizeof(a->origin), "%.*s", (int)n, cf->base_url);
+	return a;
+}
+
+void
+app_close(struct app *a)
+{
+	if (a == NULL)
+		return;
+	store_close(a->store);
+	crypto_close(a->crypto);
+	free(a);
+}
+
+/*
+ * Open the store if it is not open yet, and refuse a master key other
+ * than the one the database was made with.  0 ready, -1 not (logged).
+ */
+static int
+ready(struct app *a)
+{
+	unsigned char check[CRYPTO_ID_LEN];
+	char err[512];
+	int rc;
+
+	if (a->store != NULL)
+		return 0;
+	if ((a->store = store_open(a->conf->database, 0, err, sizeof(err)))
+	    == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	crypto_check_value(a->crypto, check);
+	if ((rc = store_check_key(a->store, check)) != 1) {
+		if (rc == 0)
+			log_warnx("%s: master key %s does not match this "
+			    "database; refusing to serve", a->conf->database,
+			    a->conf->master_key);
+		store_close(a->store);
+		a->store = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+set_limits(const struct conf *cf, struct caller *c)
+{
+	const struct conf_plan *pl;
+
+	c->ttl_max = cf->anon_ttl_max;
+	c->size_max = cf->anon_size_max;
+	if (!c->authenticated)
+		return;
+	if ((pl = conf_plan(cf, c->cust.plan)) == NULL)
+		pl = conf_plan(cf, CONF_DEFAULT_PLAN);
+	c->ttl_max = pl->ttl_max;
+	c->size_max = pl->size_max;
+}
+
+void
+app_handle(struct app *a, const struct http_io *io, struct resp *rs)
+{
+	struct req r;
+	struct route rt;
+	struct caller c;
+	const char *errstr = NULL;
+	int status, rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	rs->status = 200;
+	api_v1_headers(rs);
+	if (http_req_read(&r, io, a->conf->body_max, &status, &errstr) == -1) {
+		api_v1_error(rs, status, errstr, NULL);
+		goto out;
+	}
+	rs->head_only = strcmp(r.method, "HEAD") == 0;
+	route_match(r.method, r.path, &rt);
+	if (rt.id == R_NOT_FOUND || rt.id == R_BAD_METHOD) {
+		api_v1_handle(a, &c, &r, &rt, rs);
+		goto out;
+	}
+	if (ready(a) == -1) {
+		api_v1_error(rs, 503, "Service unavailable", NULL);
+		goto out;
+	}
+	if ((rc = auth_check(a->store, a->crypto, r.authorization, &c.cust,
+	    c.token)) < 0) {
+		if (rc == -2)
+			api_v1_error(rs, 503, "Service unavailable", NULL);
+		else
+			api_v1_error(rs, 401, "Not authorized", NULL);
+		goto out;
+	}
+	c.authenticated = rc == 1;
+	set_limits(a->conf, &c);
+	api_v1_handle(a, &c, &r, &rt, rs);
+out:
+	sodium_memzero(&c, sizeof(c));
+	http_req_free(&r);
+}

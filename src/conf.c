@@ -1,0 +1,327 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define DAY	86400LL
+
+const char *
+conf_path(void)
+{
+	const char *p = getenv("OTS_CONFIG");
+
+	return (p != NULL && *p != '\0') ? p : SYSCONFDIR "/ots/ots.conf";
+}
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+trim(char *s, size_t *len)
+{
+	size_t n = *len;
+
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\r'))
+		n--;
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+valid_plan_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_PLAN_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static struct conf_plan *
+plan_get(struct conf *c, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < c->nplans; i++)
+		if (strlen(c->plans[i].name) == len &&
+		    memcmp(c->plans[i].name, name, len) == 0)
+			return &c->plans[i];
+	if (c->nplans == CONF_PLANS_MAX)
+		return NULL;
+	memcpy(c->plans[c->nplans].name, name, len);
+	c->plans[c->nplans].name[len] = '\0';
+	c->plans[c->nplans].ttl_max = 30 * DAY;
+	c->plans[c->nplans].size_max = 10000;
+	return &c->plans[c->nplans++];
+}
+
+/* Settings that are numbers: name, field, bounds. */
+static const struct {
+	const char	*key;
+	size_t		 off;
+	long long	 min, max;
+} numbers[] = {
+	{ "ttl_default", offsetof(struct conf, ttl_default), 60, 365 * DAY },
+	{ "anon_ttl_max", offsetof(struct conf, anon_ttl_max), 60, 365 * DAY },
+	{ "anon_size_max", offsetof(struct conf, anon_size_max), 1, 1 << 24 },
+	{ "passphrase_min", offsetof(struct conf, passphrase_min), 0, 1024 },
+	{ "passphrase_max", offsetof(struct conf, passphrase_max), 1, 4096 },
+	{ "body_max", offsetof(struct conf, body_max), 1024, 1 << 26 },
+};
+
+static const struct {
+	const char	*key;
+	size_t		 off;
+} strings[] = {
+	{ "database", offsetof(struct conf, database) },
+	{ "master_key", offsetof(struct conf, master_key) },
+	{ "base_url", offsetof(struct conf, base_url) },
+};
+
+/* Apply one "key = value" line; returns NULL or a reason. */
+static const char *
+apply(struct conf *c, const char *key, const char *val, size_t vlen)
+{
+	struct conf_plan *pl;
+	const char *dot;
+	long long n;
+	char **sp;
+	size_t i;
+
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (strcmp(key, numbers[i].key) != 0)
+			continue;
+		if (util_strtoll(val, vlen, numbers[i].min, numbers[i].max,
+		    (long long *)((char *)c + numbers[i].off)) == -1)
+			return "value is not a number in range";
+		return NULL;
+	}
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		if (strcmp(key, strings[i].key) != 0)
+			continue;
+		if (vlen == 0)
+			return "empty value";
+		sp = (char **)((char *)c + strings[i].off);
+		free(*sp);
+		if ((*sp = strdup(val)) == NULL)
+			return "out of memory";
+		return NULL;
+	}
+	if (strcmp(key, "passphrase_required") == 0)
+		return parse_bool(val, &c->passphrase_required) ?
+		    "value must be yes or no" : NULL;
+	if (strncmp(key, "plan.", 5) == 0 &&
+	    (dot = strchr(key + 5, '.')) != NULL) {
+		if (!valid_plan_name(key + 5, (size_t)(dot - key - 5)))
+			return "bad plan name (use a-z, 0-9, _ and -)";
+		if ((pl = plan_get(c, key + 5, (size_t)(dot - key - 5))) == NULL)
+			return "too many plans";
+		dot++;
+		if (strcmp(dot, "ttl_max") == 0) {
+			if (util_strtoll(val, vlen, 60, 365 * DAY, &n) == -1)
+				return "value is not a number in range";
+			pl->ttl_max = n;
+		} else if (strcmp(dot, "size_max") == 0) {
+			if (util_strtoll(val, vlen, 1, 1 << 24, &n) == -1)
+				return "value is not a number in range";
+			pl->size_max = n;
+		} else if (strcmp(dot, "unlimited") == 0) {
+			if (parse_bool(val, &pl->unlimited) == -1)
+				return "value must be yes or no";
+		} else
+			return "unknown plan setting";
+		return NULL;
+	}
+	return "unknown key";
+}
+
+struct conf *
+conf_parse(const char *text, size_t len, const char *name, char *err,
+    size_t errlen)
+{
+	char line[CONF_LINE_MAX + 1], *eq;
+	const char *key, *val, *reason, *nl;
+	size_t lineno = 0, n, klen, vlen, i;
+	long long need;
+	struct conf *c;
+	int body_set = 0;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	c->ttl_default = 7 * DAY;
+	c->anon_ttl_max = 7 * DAY;
+	c->anon_size_max = 10000;
+	c->passphrase_max = 1024;
+	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
+
+	while (len > 0) {
+		lineno++;
+		nl = memchr(text, '\n', len);
+		n = nl ? (size_t)(nl - text) : len;
+		if (n > CONF_LINE_MAX) {
+			seterr(err, errlen, "%s:%zu: line too long", name,
+			    lineno);
+			goto fail;
+		}
+		memcpy(line, text, n);
+		line[n] = '\0';
+		text += nl ? n + 1 : n;
+		len -= nl ? n + 1 : n;
+		if (memchr(line, '\0', n) != NULL) {
+			seterr(err, errlen, "%s:%zu: NUL byte", name, lineno);
+			goto fail;
+		}
+		for (i = 0; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
+			;
+		if (i == n || line[i] == '#' || line[i] == '\r')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			seterr(err, errlen, "%s:%zu: expected key = value",
+			    name, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		klen = (size_t)(eq - line);
+		key = trim(line, &klen);
+		/* a '#' after the value starts a comment */
+		vlen = n - (size_t)(eq + 1 - line);
+		if ((val = memchr(eq + 1, '#', vlen)) != NULL)
+			vlen = (size_t)(val - (eq + 1));
+		val = trim(eq + 1, &vlen);
+		if ((reason = apply(c, key, val, vlen)) != NULL) {
+			seterr(err, errlen, "%s:%zu: %s: %s", name, lineno,
+			    key, reason);
+			goto fail;
+		}
+		if (strcmp(key, "body_max") == 0)
+			body_set = 1;
+	}
+	if (c->database == NULL || c->master_key == NULL) {
+		seterr(err, errlen, "%s: database and master_key must be set",
+		    name);
+		goto fail;
+	}
+	if (c->base_url == NULL && (c->base_url =
+	    strdup("http://127.0.0.1:8080")) == NULL) {
+		seterr(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
+	n = strlen(c->base_url);
+	while (n > 0 && c->base_url[n - 1] == '/')
+		c->base_url[--n] = '\0';
+	if (c->passphrase_min > c->passphrase_max) {
+		seterr(err, errlen, "%s: passphrase_min exceeds passphrase_max",
+		    name);
+		goto fail;
+	}
+	/* A body must hold the largest secret, percent-encoded. */
+	need = c->anon_size_max;
+	for (i = 0; i < c->nplans; i++)
+		if (c->plans[i].size_max > need)
+			need = c->plans[i].size_max;
+	need = need * 3 + 8192;
+	if (!body_set)
+		c->body_max = need > 65536 ? need : 65536;
+	return c;
+fail:
+	conf_free(c);
+	return NULL;
+}
+
+struct conf *
+conf_load(const char *path, char *err, size_t errlen)
+{
+	struct buf b = { 0 };
+	struct conf *c = NULL;
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (b.len > (1 << 20) || buf_add(&b, chunk, n) == -1) {
+			seterr(err, errlen, "%s: too large", path);
+			goto out;
+		}
+	if (ferror(f)) {
+		seterr(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	c = conf_parse(b.data ? b.data : "", b.len, path, err, errlen);
+out:
+	fclose(f);
+	buf_free(&b);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->database);
+	free(c->master_key);
+	free(c->base_url);
+	free(c);
+}
+
+const struct conf_plan *
+conf_plan(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nplans; i++)
+		if (strcmp(c->plans[i].name, name) == 0)
+			return &c->plans[i];
+	return NULL;
+}

@@ -1,0 +1,59 @@
+/*
+ * conf: the settings file, parsed once at start-up into a read-only struct.
+ *
+ * The file holds "key = value" lines; '#' starts a comment.  Plans are
+ * "plan.NAME.ttl_max", "plan.NAME.size_max" and "plan.NAME.unlimited".
+ * An unknown key or a bad value is an error naming the line.  The path is
+ * $OTS_CONFIG, else SYSCONFDIR/ots/ots.conf.
+ */
+#ifndef OTS_CONF_H
+#define OTS_CONF_H
+
+#include <stddef.h>
+
+#define CONF_PLAN_NAME_MAX	31
+#define CONF_PLANS_MAX		32
+#define CONF_LINE_MAX		1024
+#define CONF_DEFAULT_PLAN	"basic"
+
+struct conf_plan {
+	char		 name[CONF_PLAN_NAME_MAX + 1];
+	long long	 ttl_max;	/* seconds */
+	long long	 size_max;	/* bytes of secret */
+	int		 unlimited;	/* exempt from rate limits */
+};
+
+struct conf {
+	char		*database;	/* SQLite file */
+	char		*master_key;	/* key file */
+	char		*base_url;	/* links: BASE/secret/KEY */
+	long long	 ttl_default;
+	long long	 anon_ttl_max;
+	long long	 anon_size_max;
+	long long	 passphrase_min;
+	long long	 passphrase_max;
+	int		 passphrase_required;
+	long long	 body_max;	/* largest request body read */
+	struct conf_plan plans[CONF_PLANS_MAX];
+	size_t		 nplans;
+};
+
+/* The configuration path: $OTS_CONFIG or the compiled-in default. */
+const char	*conf_path(void);
+
+/*
+ * Read and check the file at path.  Returns a new struct, or NULL with a
+ * message ("path:line: reason") in err.
+ */
+struct conf	*conf_load(const char *path, char *err, size_t errlen);
+
+/* Parse a whole file held in memory (used by conf_load and the tests). */
+struct conf	*conf_parse(const char *text, size_t len, const char *name,
+		    char *err, size_t errlen);
+
+void		 conf_free(struct conf *);
+
+/* The plan called name, or NULL. */
+const struct conf_plan *conf_plan(const struct conf *, const char *name);
+
+#endif

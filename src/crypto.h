@@ -1,0 +1,104 @@
+/*
+ * crypto: every use of key material.  The master key (a file of its own,
+ * never in the database) yields sub-keys for: row ids (keyed BLAKE2b of a
+ * key, so a dump cannot be turned into links), sealing secrets, sealing the
+ * secret_key inside its metadata row, wrapping metadata keys per account,
+ * hashing API tokens, and a check value that detects a wrong master key.
+ *
+ * A sealed blob is version(1) || nonce(24) || XChaCha20-Poly1305(padded
+ * plaintext), with associated data binding the format version, the purpose
+ * and the row id.  The sealing key of each blob is BLAKE2b, keyed with the
+ * purpose's sub-key, over a key the database never holds (the secret_key,
+ * the metadata_key or the API token) and, for a secret with a passphrase,
+ * the scrypt output of the passphrase: the AEAD tag is the passphrase
+ * verifier, so there is no stored hash to attack offline.
+ */
+#ifndef OTS_CRYPTO_H
+#define OTS_CRYPTO_H
+
+#include <stddef.h>
+
+struct buf;
+struct crypto;
+
+#define CRYPTO_ID_LEN		32	/* row ids, token hashes, check value */
+#define CRYPTO_SALT_LEN		16
+#define CRYPTO_PW_LEN		32	/* scrypt output */
+#define CRYPTO_PAD		256	/* sealed plaintexts are padded to this */
+
+/* scrypt cost: N = 2^15, r = 8, p = 1 (32 MiB; see the README's figure). */
+#define CRYPTO_SCRYPT_N		32768
+#define CRYPTO_SCRYPT_R		8
+#define CRYPTO_SCRYPT_P		1
+
+enum crypto_purpose {
+	CRYPTO_SECRET = 1,	/* secret value, under secret_key (+ pw) */
+	CRYPTO_META = 2,	/* secret_key, under metadata_key */
+	CRYPTO_ACCOUNT = 3,	/* metadata_key, under the API token */
+};
+
+/* Row-id domains, so one key never names two kinds of row. */
+enum crypto_domain {
+	CRYPTO_ID_SECRET = 's',
+	CRYPTO_ID_META = 'm',
+};
+
+/*
+ * Process set-up for every program: libsodium, no core dumps, not
+ * dumpable.  Returns 0 or -1.
+ */
+int	crypto_init(void);
+
+/* Write a new random master key to path (mode 0400, must not exist). */
+int	crypto_keyfile_create(const char *path, char *err, size_t errlen);
+
+/*
+ * Load the master key file and derive the sub-keys into locked memory.
+ * The file must not be readable by group or others.  NULL on error.
+ */
+struct crypto *crypto_open(const char *path, char *err, size_t errlen);
+void	crypto_close(struct crypto *);
+
+/* The check value stored in the database for this master key. */
+void	crypto_check_value(const struct crypto *, unsigned char out[CRYPTO_ID_LEN]);
+
+/* Row id of a key: keyed BLAKE2b of domain || key. */
+void	crypto_row_id(const struct crypto *, enum crypto_domain,
+	    const char *key, size_t keylen, unsigned char out[CRYPTO_ID_LEN]);
+
+/* The stored form of an API token. */
+void	crypto_token_hash(const struct crypto *, const char *token, size_t len,
+	    unsigned char out[CRYPTO_ID_LEN]);
+
+/* A fresh random salt. */
+void	crypto_salt(unsigned char out[CRYPTO_SALT_LEN]);
+
+/* scrypt of a passphrase with explicit cost.  Returns 0 or -1. */
+int	crypto_pw(const char *pass, size_t passlen,
+	    const unsigned char salt[CRYPTO_SALT_LEN],
+	    unsigned char out[CRYPTO_PW_LEN]);
+
+/*
+ * Seal plain[0..plen) for purpose under key k[0..klen) (and pw, or NULL)
+ * bound to row id; appends the blob to out.  Returns 0 or -1.
+ */
+int	crypto_seal(const struct crypto *, enum crypto_purpose,
+	    const char *k, size_t klen, const unsigned char *pw,
+	    const unsigned char id[CRYPTO_ID_LEN],
+	    const void *plain, size_t plen, struct buf *out);
+
+/*
+ * Open a blob made by crypto_seal with the same purpose, key, pw and id;
+ * appends the plaintext to out (the caller wipes it with buf_free).
+ * Returns 0, or -1 when the blob is malformed, tampered with, or the key
+ * or passphrase is wrong.
+ */
+int	crypto_open_sealed(const struct crypto *, enum crypto_purpose,
+	    const char *k, size_t klen, const unsigned char *pw,
+	    const unsigned char id[CRYPTO_ID_LEN],
+	    const void *blob, size_t blen, struct buf *out);
+
+/* Constant-time equality of two CRYPTO_ID_LEN values: 1 equal, 0 not. */
+int	crypto_equal(const unsigned char *, const unsigned char *);
+
+#endif

@@ -1,0 +1,298 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "form.h"
+#include "util.h"
+
+static const char E_MEM[] = "Out of memory";
+static const char E_MANY[] = "Too many parameters";
+static const char E_NAME[] = "Parameter name too long";
+static const char E_CHARS[] = "Parameters must be UTF-8 text without NUL";
+static const char E_PCT[] = "Malformed percent-encoding";
+static const char E_MULTI[] = "Malformed multipart body";
+static const char E_JSON[] = "Malformed JSON body";
+static const char E_FLAT[] = "JSON body must be a flat object";
+
+/*
+ * Add name=value (both raw bytes).  A repeated name keeps its first value.
+ */
+static int
+add(struct form *fm, const char *name, size_t nlen, const char *val,
+    size_t vlen, const char **errstr)
+{
+	struct form_field *f;
+	size_t i;
+
+	if (nlen >= 2 && name[nlen - 2] == '[' && name[nlen - 1] == ']')
+		nlen -= 2;
+	if (nlen == 0)
+		return 0;
+	if (nlen > FORM_NAME_MAX) {
+		*errstr = E_NAME;
+		return -1;
+	}
+	if (!util_utf8_valid(name, nlen) || !util_utf8_valid(val, vlen)) {
+		*errstr = E_CHARS;
+		return -1;
+	}
+	for (i = 0; i < fm->n; i++)
+		if (strlen(fm->f[i].name) == nlen &&
+		    memcmp(fm->f[i].name, name, nlen) == 0)
+			return 0;
+	if (fm->n == FORM_FIELDS_MAX) {
+		*errstr = E_MANY;
+		return -1;
+	}
+	f = &fm->f[fm->n];
+	if ((f->val = malloc(vlen + 1)) == NULL) {
+		*errstr = E_MEM;
+		return -1;
+	}
+	memcpy(f->name, name, nlen);
+	f->name[nlen] = '\0';
+	memcpy(f->val, val, vlen);
+	f->val[vlen] = '\0';
+	f->len = vlen;
+	fm->n++;
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode s[0..len) into dst (room for len bytes); returns the length or -1. */
+static long
+pctdecode(char *dst, const char *s, size_t len)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+')
+			dst[o++] = ' ';
+		else if (s[i] != '%')
+			dst[o++] = s[i];
+		else {
+			if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				return -1;
+			dst[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		}
+	}
+	return (long)o;
+}
+
+int
+form_urlencoded(struct form *fm, const char *s, size_t len,
+    const char **errstr)
+{
+	const char *end = s + len, *amp, *eq;
+	char *tmp;
+	long nlen, vlen;
+	int rc = 0;
+
+	if (len == 0)
+		return 0;
+	if ((tmp = malloc(len)) == NULL) {
+		*errstr = E_MEM;
+		return -1;
+	}
+	while (s < end && rc == 0) {
+		if ((amp = memchr(s, '&', (size_t)(end - s))) == NULL)
+			amp = end;
+		if ((eq = memchr(s, '=', (size_t)(amp - s))) == NULL)
+			eq = amp;
+		/* name and value decoded into one scratch buffer, side by side */
+		nlen = pctdecode(tmp, s, (size_t)(eq - s));
+		vlen = eq < amp ? pctdecode(tmp + (nlen < 0 ? 0 : nlen),
+		    eq + 1, (size_t)(amp - eq - 1)) : 0;
+		if (nlen < 0 || vlen < 0) {
+			*errstr = E_PCT;
+			rc = -1;
+		} else
+			rc = add(fm, tmp, (size_t)nlen, tmp + nlen,
+			    (size_t)vlen, errstr);
+		s = amp + 1;
+	}
+	sodium_memzero(tmp, len);
+	free(tmp);
+	return rc;
+}
+
+/* Find parameter param (e.g. "boundary") in a header value. */
+static int
+header_param(const char *h, size_t hlen, const char *param, const char **v,
+    size_t *vlen)
+{
+	size_t plen = strlen(param), i = 0, j;
+
+	while (i < hlen) {
+		while (i < hlen && h[i] != ';')
+			i++;
+		if (i == hlen)
+			break;
+		i++;
+		while (i < hlen && (h[i] == ' ' || h[i] == '\t'))
+			i++;
+		if (hlen - i > plen && strncasecmp(h + i, param, plen) == 0 &&
+		    h[i + plen] == '=') {
+			i += plen + 1;
+			if (i < hlen && h[i] == '"') {
+				for (j = ++i; j < hlen && h[j] != '"'; j++)
+					;
+				if (j == hlen)
+					return -1;
+			} else
+				for (j = i; j < hlen && h[j] != ';' &&
+				    h[j] != ' ' && h[j] != '\t'; j++)
+					;
+			*v = h + i;
+			*vlen = j - i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
+    const char **errstr)
+{
+	const char *bnd, *end = s + len, *p, *hdr, *hdr_end, *eol, *next;
+	const char *name;
+	char delim[80];
+	size_t blen, dlen, nlen = 0;
+
+	*errstr = E_MULTI;
+	if (header_param(ctype, strlen(ctype), "boundary", &bnd, &blen) == -1
+	    || blen == 0 || blen > 70)
+		return -1;
+	/* a delimiter is CRLF "--" boundary; the first may lack the CRLF */
+	memcpy(delim, "\r\n--", 4);
+	memcpy(delim + 4, bnd, blen);
+	dlen = blen + 4;
+	if (len < dlen - 2 || memcmp(s, delim + 2, dlen - 2) != 0)
+		return -1;
+	p = s + dlen - 2;
+	for (;;) {
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			return 0;	/* the close delimiter */
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;	/* transport padding */
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+			return -1;
+		/* the headers end at the first empty line (maybe at once) */
+		if ((hdr_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4))
+		    == NULL)
+			return -1;
+		name = NULL;
+		for (hdr = p + 2; hdr < hdr_end; hdr = eol + 2) {
+			eol = memmem(hdr, (size_t)(hdr_end + 2 - hdr), "\r\n", 2);
+			if ((size_t)(eol - hdr) > 20 &&
+			    strncasecmp(hdr, "Content-Disposition:", 20) == 0 &&
+			    header_param(hdr, (size_t)(eol - hdr), "name",
+			    &name, &nlen) == -1)
+				return -1;
+		}
+		p = hdr_end + 4;
+		if (name == NULL || (next = memmem(p, (size_t)(end - p), delim,
+		    dlen)) == NULL)
+			return -1;
+		if (add(fm, name, nlen, p, (size_t)(next - p), errstr) == -1)
+			return -1;
+		*errstr = E_MULTI;
+		p = next + dlen;
+	}
+}
+
+int
+form_json(struct form *fm, const char *s, size_t len, const char **errstr)
+{
+	struct json_tokener *tok;
+	struct json_object *root, *v;
+	size_t off;
+	int rc = -1;
+
+	if (len > INT32_MAX || (tok = json_tokener_new_ex(FORM_JSON_DEPTH))
+	    == NULL) {
+		*errstr = E_MEM;
+		return -1;
+	}
+	root = json_tokener_parse_ex(tok, s, (int)len);
+	*errstr = E_JSON;
+	if (root == NULL)
+		goto out;
+	/* only white space may follow the object */
+	for (off = json_tokener_get_parse_end(tok); off < len; off++)
+		if (s[off] != ' ' && s[off] != '\t' && s[off] != '\r' &&
+		    s[off] != '\n')
+			goto out;
+	*errstr = E_FLAT;
+	if (!json_object_is_type(root, json_type_object))
+		goto out;
+	json_object_object_foreach(root, key, val) {
+		v = val;
+		if (json_object_is_type(v, json_type_array))
+			v = json_object_array_length(v) > 0 ?
+			    json_object_array_get_idx(v, 0) : NULL;
+		if (v == NULL || json_object_is_type(v, json_type_null))
+			continue;
+		if (json_object_is_type(v, json_type_object) ||
+		    json_object_is_type(v, json_type_array))
+			goto out;
+		/* numbers and booleans take their JSON spelling */
+		if (add(fm, key, strlen(key), json_object_get_string(v),
+		    json_object_is_type(v, json_type_string) ?
+		    (size_t)json_object_get_string_len(v) :
+		    strlen(json_object_get_string(v)), errstr) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	json_tokener_free(tok);
+	return rc;
+}
+
+const char *
+form_get(const struct form *fm, const char *name, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < fm->n; i++)
+		if (strcmp(fm->f[i].name, name) == 0) {
+			if (len != NULL)
+				*len = fm->f[i].len;
+			return fm->f[i].val;
+		}
+	return NULL;
+}
+
+void
+form_free(struct form *fm)
+{
+	size_t i;
+
+	for (i = 0; i < fm->n; i++) {
+		sodium_memzero(fm->f[i].val, fm->f[i].len);
+		free(fm->f[i].val);
+		fm->f[i].val = NULL;
+	}
+	fm->n = 0;
+}

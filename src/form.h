@@ -1,0 +1,52 @@
+/*
+ * form: request parameters from a query string or body
+ * (application/x-www-form-urlencoded, multipart/form-data, or a flat JSON
+ * object) into one bounded list of named, validated values.
+ *
+ * Rules, the same for every encoding:
+ * - a name "x[]" is stored as "x" (array parameters; the first value counts);
+ * - the first occurrence of a name wins, so parse the body before the query
+ *   string to let a body value win over a query value;
+ * - every value must be valid UTF-8 without NUL; percent-escapes must be
+ *   well formed;
+ * - at most FORM_FIELDS_MAX fields, names up to FORM_NAME_MAX bytes.
+ * Values are owned by the form and wiped by form_free.
+ */
+#ifndef OTS_FORM_H
+#define OTS_FORM_H
+
+#include <stddef.h>
+
+#define FORM_FIELDS_MAX	64
+#define FORM_NAME_MAX	64
+#define FORM_JSON_DEPTH	4
+
+struct form_field {
+	char	 name[FORM_NAME_MAX + 1];
+	char	*val;		/* NUL-terminated; len excludes the NUL */
+	size_t	 len;
+};
+
+struct form {
+	struct form_field f[FORM_FIELDS_MAX];
+	size_t		  n;
+};
+
+/*
+ * Each parser adds the fields of s[0..len) to the form.  Returns 0, or -1
+ * with *errstr pointing at a static message for the client.
+ */
+int	form_urlencoded(struct form *, const char *s, size_t len,
+	    const char **errstr);
+/* ctype is the full Content-Type header (its boundary parameter is used). */
+int	form_multipart(struct form *, const char *ctype, const char *s,
+	    size_t len, const char **errstr);
+int	form_json(struct form *, const char *s, size_t len, const char **errstr);
+
+/* The value of name and its length, or NULL when absent. */
+const char *form_get(const struct form *, const char *name, size_t *len);
+
+/* Wipe and free every value; the form is then empty. */
+void	form_free(struct form *);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * http: the transport-free request and response.  An adapter (FastCGI,
+ * CGI, or a test) supplies the CGI variables and a body reader; http reads
+ * at most the configured number of body bytes (checked against
+ * CONTENT_LENGTH before anything is read), decodes the parameters, and
+ * later writes the response as CGI output.  Handlers only ever see a
+ * struct req and fill a struct resp.
+ */
+#ifndef OTS_HTTP_H
+#define OTS_HTTP_H
+
+#include <stddef.h>
+
+#include "form.h"
+#include "util.h"
+
+#define HTTP_PATH_MAX		1024
+#define HTTP_HEADERS_MAX	1024	/* bytes of extra response headers */
+
+/* What an adapter provides. */
+struct http_io {
+	void		*arg;
+	/* a CGI variable (REQUEST_METHOD, HTTP_AUTHORIZATION...) or NULL */
+	const char	*(*getenv)(void *arg, const char *name);
+	/* read up to len body bytes; returns the count, 0 at end, -1 error */
+	long		 (*read)(void *arg, char *dst, size_t len);
+};
+
+struct req {
+	char		 method[16];
+	char		 path[HTTP_PATH_MAX + 1];	/* route path */
+	const char	*authorization;	/* borrowed; NULL when absent */
+	const char	*remote_addr;	/* borrowed */
+	const char	*user_agent;	/* borrowed */
+	char		*body;		/* owned, wiped */
+	size_t		 body_len;
+	struct form	 form;		/* body fields first, then query */
+	long long	 now;		/* unix seconds, read once */
+};
+
+struct resp {
+	int		 status;	/* HTTP status line */
+	int		 intended;	/* X-OTS-Intended-Status; 0: none */
+	const char	*ctype;		/* Content-Type */
+	char		 headers[HTTP_HEADERS_MAX];	/* extra, CRLF-ended */
+	size_t		 headers_len;
+	struct buf	 body;
+	int		 head_only;	/* HEAD: headers without body */
+};
+
+/*
+ * Read the request: method, route path (PATH_INFO, else REQUEST_URI less
+ * SCRIPT_NAME), headers, a bounded body and its parameters.  Returns 0, or
+ * -1 with *status (400, 413, 500) and *errstr saying why.
+ */
+int	http_req_read(struct req *, const struct http_io *, long long body_max,
+	    int *status, const char **errstr);
+
+/* Release what a request owns (wiping the body and parameters). */
+void	http_req_free(struct req *);
+
+/*
+ * Add a response header.  Names and values holding CR or LF are refused.
+ * Returns 0 or -1.
+ */
+int	http_header(struct resp *, const char *name, const char *value);
+
+/* Write the CGI response through fn (returns 0 or -1).  0 or -1. */
+int	http_resp_write(const struct resp *,
+	    int (*fn)(void *, const void *, size_t), void *arg);
+
+/* Release the response body and reset the response for reuse. */
+void	http_resp_free(struct resp *);
+
+#endif

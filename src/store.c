@@ -1,0 +1,604 @@
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+
+#define BUSY_MS	10000
+
+/* Migrations, one string per sql/NNN_*.sql file (generated schema.c). */
+extern const char *const store_migrations[];
+
+/* Every statement of the program, prepared once at open. */
+enum stmt {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_SETTING_GET, S_SETTING_PUT,
+	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL,
+	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
+	S_CUST_PUT, S_CUST_GET, S_CUST_TOKEN, S_CUST_DEL, S_CUST_LIST,
+	S_MAX
+};
+
+#define META_COLS "id, secret_id, customer_id, custid, wrapped_key, " \
+	"sealed_skey, ttl, state, passphrase, recipient, created, updated, " \
+	"received, secret_expires, expires"
+#define CUST_COLS "id, custid, token_hash, plan, created"
+
+static const char *const sql[S_MAX] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+	[S_SETTING_PUT] = "INSERT INTO settings (name, value) VALUES (?1, ?2)",
+	[S_SECRET_PUT] = "INSERT INTO secret (id, sealed, salt, expires) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_SECRET_GET] = "SELECT sealed, salt, expires FROM secret "
+	    "WHERE id = ?1 AND expires > ?2",
+	[S_SECRET_DEL] = "DELETE FROM secret WHERE id = ?1 AND expires > ?2",
+	[S_META_PUT] = "INSERT INTO metadata (" META_COLS ") VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[S_META_GET] = "SELECT " META_COLS " FROM metadata "
+	    "WHERE id = ?1 AND expires > ?2",
+	[S_META_CLAIM] = "UPDATE metadata SET state = ?2, updated = ?3, "
+	    "received = CASE WHEN ?2 = 'received' THEN ?3 END "
+	    "WHERE secret_id = ?1 AND state IN ('new', 'viewed')",
+	[S_META_VIEWED] = "UPDATE metadata SET state = 'viewed', updated = ?2 "
+	    "WHERE id = ?1 AND state = 'new' AND secret_expires > ?2",
+	[S_META_RECENT] = "SELECT " META_COLS " FROM metadata "
+	    "WHERE customer_id = ?1 AND created >= ?2 AND expires > ?3 "
+	    "ORDER BY created DESC, seq DESC",
+	[S_CUST_PUT] = "INSERT INTO customer (custid, token_hash, plan, created)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_CUST_GET] = "SELECT " CUST_COLS " FROM customer WHERE custid = ?1",
+	[S_CUST_TOKEN] = "UPDATE customer SET token_hash = ?2 WHERE custid = ?1",
+	[S_CUST_DEL] = "DELETE FROM customer WHERE custid = ?1",
+	[S_CUST_LIST] = "SELECT " CUST_COLS " FROM customer ORDER BY custid",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[S_MAX];
+};
+
+static const char *const state_names[] = {
+	[STATE_NEW] = "new",
+	[STATE_VIEWED] = "viewed",
+	[STATE_RECEIVED] = "received",
+	[STATE_BURNED] = "burned",
+	[STATE_EXPIRED] = "expired",
+};
+
+const char *
+store_state_name(enum store_state s)
+{
+	return state_names[s];
+}
+
+static enum store_state
+state_parse(const unsigned char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (s != NULL && strcmp((const char *)s, state_names[i]) == 0)
+			return (enum store_state)i;
+	return STATE_BURNED;	/* unreachable: the schema checks states */
+}
+
+/* Take a prepared statement, reset and cleared for binding. */
+static sqlite3_stmt *
+get(struct store *s, enum stmt i)
+{
+	sqlite3_reset(s->st[i]);
+	sqlite3_clear_bindings(s->st[i]);
+	return s->st[i];
+}
+
+static void
+dberr(struct store *s, const char *what)
+{
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Run a statement that returns no rows.  0 or -1. */
+static int
+run(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+begin(struct store *s)
+{
+	return run(s, get(s, S_BEGIN), "begin");
+}
+
+static int
+commit(struct store *s)
+{
+	if (run(s, get(s, S_COMMIT), "commit") == 0)
+		return 0;
+	/* a failed COMMIT may leave the transaction open */
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_step(get(s, S_ROLLBACK));
+	sqlite3_reset(s->st[S_ROLLBACK]);
+	return -1;
+}
+
+static void
+rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, get(s, S_ROLLBACK), "rollback");
+}
+
+static int
+exec(struct store *s, const char *q, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, q, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* Apply every migration past PRAGMA user_version, each in a transaction. */
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	char q[64];
+	int have, want;
+
+	for (want = 0; store_migrations[want] != NULL; want++)
+		;
+	if (exec(s, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)
+	    != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (have > want) {
+		snprintf(err, errlen, "database schema version %d is newer "
+		    "than this program's (%d)", have, want);
+		goto fail;
+	}
+	for (; have < want; have++) {
+		if (exec(s, store_migrations[have], err, errlen) == -1)
+			goto fail;
+		snprintf(q, sizeof(q), "PRAGMA user_version = %d", have + 1);
+		if (exec(s, q, err, errlen) == -1)
+			goto fail;
+	}
+	return exec(s, "COMMIT", err, errlen);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct store *
+store_open(const char *path, int create, char *err, size_t errlen)
+{
+	struct store *s;
+	int fd, i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (create) {
+		/* the file must exist before SQLite opens it, with mode 0600 */
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600))
+		    == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	/*
+	 * secure_delete overwrites freed content so a revealed secret's
+	 * ciphertext leaves the file; FULL sync makes every acknowledged
+	 * create durable.  WAL is a property of the file, set once at create.
+	 */
+	if (exec(s, "PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; "
+	    "PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON",
+	    err, errlen) == -1)
+		goto fail;
+	if (create && exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1)
+		goto fail;
+	if (migrate(s, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < S_MAX; i++)
+		if (sqlite3_prepare_v3(s->db, sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "prepare: %s",
+			    sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < S_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int
+store_check_key(struct store *s, const unsigned char check[CRYPTO_ID_LEN])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = get(s, S_SETTING_GET);
+	sqlite3_bind_text(st, 1, "key_check", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = sqlite3_column_bytes(st, 0) == CRYPTO_ID_LEN &&
+		    crypto_equal(sqlite3_column_blob(st, 0), check);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "key check");
+		return -1;
+	}
+	st = get(s, S_SETTING_PUT);
+	sqlite3_bind_text(st, 1, "key_check", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, check, CRYPTO_ID_LEN, SQLITE_STATIC);
+	return run(s, st, "key check") == 0 ? 1 : -1;
+}
+
+static void
+bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	if (p == NULL || len == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC);
+}
+
+int
+store_create(struct store *s, const struct store_secret *sec,
+    const struct store_meta *m)
+{
+	sqlite3_stmt *st;
+
+	if (begin(s) == -1)
+		return -1;
+	st = get(s, S_SECRET_PUT);
+	bind_blob(st, 1, sec->id, CRYPTO_ID_LEN);
+	bind_blob(st, 2, sec->sealed.data, sec->sealed.len);
+	bind_blob(st, 3, sec->has_salt ? sec->salt : NULL, CRYPTO_SALT_LEN);
+	sqlite3_bind_int64(st, 4, sec->expires);
+	if (run(s, st, "create secret") == -1)
+		goto fail;
+	st = get(s, S_META_PUT);
+	bind_blob(st, 1, m->id, CRYPTO_ID_LEN);
+	bind_blob(st, 2, m->secret_id, CRYPTO_ID_LEN);
+	if (m->customer_id > 0)
+		sqlite3_bind_int64(st, 3, m->customer_id);
+	sqlite3_bind_text(st, 4, m->custid, -1, SQLITE_STATIC);
+	bind_blob(st, 5, m->wrapped_key, m->wrapped_key_len);
+	bind_blob(st, 6, m->sealed_skey, m->sealed_skey_len);
+	sqlite3_bind_int64(st, 7, m->ttl);
+	sqlite3_bind_text(st, 8, store_state_name(m->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, m->passphrase);
+	sqlite3_bind_text(st, 10, m->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, m->created);
+	sqlite3_bind_int64(st, 12, m->updated);
+	if (m->state == STATE_RECEIVED)
+		sqlite3_bind_int64(st, 13, m->received);
+	sqlite3_bind_int64(st, 14, m->secret_expires);
+	sqlite3_bind_int64(st, 15, m->expires);
+	if (run(s, st, "create metadata") == -1)
+		goto fail;
+	return commit(s);
+fail:
+	rollback(s);
+	return -1;
+}
+
+int
+store_secret_get(struct store *s, const unsigned char *id, long long now,
+    struct store_secret *out)
+{
+	sqlite3_stmt *st = get(s, S_SECRET_GET);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		dberr(s, "get secret");
+		return -1;
+	}
+	memcpy(out->id, id, CRYPTO_ID_LEN);
+	out->has_salt = sqlite3_column_bytes(st, 1) == CRYPTO_SALT_LEN;
+	if (out->has_salt)
+		memcpy(out->salt, sqlite3_column_blob(st, 1), CRYPTO_SALT_LEN);
+	out->expires = sqlite3_column_int64(st, 2);
+	rc = buf_add(&out->sealed, sqlite3_column_blob(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	return rc == 0 ? 1 : -1;
+}
+
+int
+store_secret_claim(struct store *s, const unsigned char *id, long long now,
+    enum store_state state)
+{
+	sqlite3_stmt *st;
+
+	if (begin(s) == -1)
+		return -1;
+	st = get(s, S_SECRET_DEL);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	if (run(s, st, "claim secret") == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) != 1) {
+		rollback(s);
+		return 0;
+	}
+	st = get(s, S_META_CLAIM);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (run(s, st, "claim metadata") == -1)
+		goto fail;
+	return commit(s) == 0 ? 1 : -1;
+fail:
+	rollback(s);
+	return -1;
+}
+
+static void
+col_blob(sqlite3_stmt *st, int i, unsigned char *dst, size_t cap,
+    size_t *len)
+{
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	*len = n <= cap ? n : 0;
+	if (*len > 0)
+		memcpy(dst, sqlite3_column_blob(st, i), n);
+}
+
+static void
+col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Fill m from a row of META_COLS, deriving 'expired'. */
+static void
+meta_row(sqlite3_stmt *st, long long now, struct store_meta *m)
+{
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	col_blob(st, 0, m->id, sizeof(m->id), &n);
+	col_blob(st, 1, m->secret_id, sizeof(m->secret_id), &n);
+	m->customer_id = sqlite3_column_int64(st, 2);
+	col_text(st, 3, m->custid, sizeof(m->custid));
+	col_blob(st, 4, m->wrapped_key, sizeof(m->wrapped_key),
+	    &m->wrapped_key_len);
+	col_blob(st, 5, m->sealed_skey, sizeof(m->sealed_skey),
+	    &m->sealed_skey_len);
+	m->ttl = sqlite3_column_int64(st, 6);
+	m->state = state_parse(sqlite3_column_text(st, 7));
+	m->passphrase = sqlite3_column_int(st, 8);
+	col_text(st, 9, m->recipient, sizeof(m->recipient));
+	m->created = sqlite3_column_int64(st, 10);
+	m->updated = sqlite3_column_int64(st, 11);
+	m->received = sqlite3_column_int64(st, 12);
+	m->secret_expires = sqlite3_column_int64(st, 13);
+	m->expires = sqlite3_column_int64(st, 14);
+	if ((m->state == STATE_NEW || m->state == STATE_VIEWED) &&
+	    m->secret_expires <= now)
+		m->state = STATE_EXPIRED;
+}
+
+int
+store_meta_get(struct store *s, const unsigned char *id, long long now,
+    struct store_meta *out)
+{
+	sqlite3_stmt *st = get(s, S_META_GET);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		meta_row(st, now, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(s, "get metadata");
+	return -1;
+}
+
+int
+store_meta_viewed(struct store *s, const unsigned char *id, long long now)
+{
+	sqlite3_stmt *st = get(s, S_META_VIEWED);
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	if (run(s, st, "metadata viewed") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+int
+store_meta_recent(struct store *s, long long customer_id, long long since,
+    long long now, int (*fn)(void *, const struct store_meta *), void *arg)
+{
+	sqlite3_stmt *st = get(s, S_META_RECENT);
+	struct store_meta m;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, customer_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		meta_row(st, now, &m);
+		if (fn(arg, &m) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "recent metadata");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_customer_add(struct store *s, const struct store_customer *c)
+{
+	sqlite3_stmt *st = get(s, S_CUST_PUT);
+	int rc;
+
+	sqlite3_bind_text(st, 1, c->custid, -1, SQLITE_STATIC);
+	bind_blob(st, 2, c->token_hash, CRYPTO_ID_LEN);
+	sqlite3_bind_text(st, 3, c->plan, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->created);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT)
+		return 1;
+	dberr(s, "add customer");
+	return -1;
+}
+
+static void
+customer_row(sqlite3_stmt *st, struct store_customer *c)
+{
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, c->custid, sizeof(c->custid));
+	col_blob(st, 2, c->token_hash, sizeof(c->token_hash), &n);
+	col_text(st, 3, c->plan, sizeof(c->plan));
+	c->created = sqlite3_column_int64(st, 4);
+}
+
+int
+store_customer_get(struct store *s, const char *custid,
+    struct store_customer *out)
+{
+	sqlite3_stmt *st = get(s, S_CUST_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		customer_row(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(s, "get customer");
+	return -1;
+}
+
+int
+store_customer_set_token(struct store *s, const char *custid,
+    const unsigned char hash[CRYPTO_ID_LEN])
+{
+	sqlite3_stmt *st = get(s, S_CUST_TOKEN);
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	bind_blob(st, 2, hash, CRYPTO_ID_LEN);
+	if (run(s, st, "customer token") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+int
+store_customer_del(struct store *s, const char *custid)
+{
+	sqlite3_stmt *st = get(s, S_CUST_DEL);
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	if (run(s, st, "delete customer") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+int
+store_customer_list(struct store *s,
+    int (*fn)(void *, const struct store_customer *), void *arg)
+{
+	sqlite3_stmt *st = get(s, S_CUST_LIST);
+	struct store_customer c;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		customer_row(st, &c);
+		if (fn(arg, &c) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "list customers");
+		return -1;
+	}
+	return 0;
+}

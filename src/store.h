@@ -1,0 +1,138 @@
+/*
+ * store: the storage interface.  Every SQL statement of the project lives
+ * in store.c (SQLite); a networked backend would implement this header.
+ *
+ * Rows are named by CRYPTO_ID_LEN-byte ids (keyed hashes of their keys);
+ * the store never sees a key, a passphrase or a plaintext.  Times are unix
+ * seconds passed in by the caller, so expiry is decided by one clock.
+ * Every function that changes state does so in one transaction committed
+ * before it returns.
+ */
+#ifndef OTS_STORE_H
+#define OTS_STORE_H
+
+#include <stddef.h>
+
+#include "crypto.h"
+#include "util.h"
+
+#define STORE_CUSTID_MAX	254
+#define STORE_RECIPIENT_MAX	320
+#define STORE_SEALED_KEY_MAX	512	/* a sealed 31..64 byte key */
+
+struct store;
+
+enum store_state {
+	STATE_NEW,
+	STATE_VIEWED,
+	STATE_RECEIVED,
+	STATE_BURNED,
+	STATE_EXPIRED,
+};
+
+/* The name of a state as the API spells it. */
+const char	*store_state_name(enum store_state);
+
+struct store_secret {
+	unsigned char	 id[CRYPTO_ID_LEN];
+	struct buf	 sealed;
+	unsigned char	 salt[CRYPTO_SALT_LEN];
+	int		 has_salt;	/* a passphrase is set */
+	long long	 expires;
+};
+
+struct store_meta {
+	unsigned char	 id[CRYPTO_ID_LEN];
+	unsigned char	 secret_id[CRYPTO_ID_LEN];
+	long long	 customer_id;	/* 0: anonymous */
+	char		 custid[STORE_CUSTID_MAX + 1];
+	unsigned char	 wrapped_key[STORE_SEALED_KEY_MAX];
+	size_t		 wrapped_key_len;	/* 0: none */
+	unsigned char	 sealed_skey[STORE_SEALED_KEY_MAX];
+	size_t		 sealed_skey_len;
+	long long	 ttl;
+	enum store_state state;		/* as stored; see store_meta_state */
+	int		 passphrase;
+	char		 recipient[STORE_RECIPIENT_MAX + 1];
+	long long	 created, updated, received;
+	long long	 secret_expires, expires;
+};
+
+struct store_customer {
+	long long	 id;
+	char		 custid[STORE_CUSTID_MAX + 1];
+	unsigned char	 token_hash[CRYPTO_ID_LEN];
+	char		 plan[32];
+	long long	 created;
+};
+
+/*
+ * Open the database at path.  With create, make the file (mode 0600), switch
+ * to WAL and apply migrations; without it the file must exist, and pending
+ * migrations are applied.  NULL with a message on error.
+ */
+struct store	*store_open(const char *path, int create, char *err,
+		    size_t errlen);
+void		 store_close(struct store *);
+
+/*
+ * Compare the master key's check value with the one recorded at init (or
+ * record it, if none is).  Returns 1 match, 0 mismatch, -1 error.
+ */
+int	store_check_key(struct store *, const unsigned char check[CRYPTO_ID_LEN]);
+
+/* Store a new secret and its metadata in one transaction.  0 or -1. */
+int	store_create(struct store *, const struct store_secret *,
+	    const struct store_meta *);
+
+/*
+ * Read the secret whose row id is id, if it has not expired at now.
+ * Returns 1 found (the caller frees out->sealed), 0 unknown, -1 error.
+ */
+int	store_secret_get(struct store *, const unsigned char *id, long long now,
+	    struct store_secret *out);
+
+/*
+ * Claim the secret: delete its row if it still lives at now and move its
+ * metadata to state (STATE_RECEIVED or STATE_BURNED), in one transaction.
+ * Exactly one of any number of concurrent claims wins.  Returns 1 claimed,
+ * 0 already gone or expired, -1 error.
+ */
+int	store_secret_claim(struct store *, const unsigned char *id,
+	    long long now, enum store_state state);
+
+/*
+ * Read the metadata whose row id is id, if it lives at now.  out->state is
+ * STATE_EXPIRED when the secret's time passed unrevealed.
+ * Returns 1 found, 0 unknown, -1 error.
+ */
+int	store_meta_get(struct store *, const unsigned char *id, long long now,
+	    struct store_meta *out);
+
+/* Move metadata from new to viewed.  Returns 1 moved, 0 not new, -1 error. */
+int	store_meta_viewed(struct store *, const unsigned char *id, long long now);
+
+/*
+ * Call fn for each live metadata row of the customer created at or after
+ * since, newest first; fn returns 0 to go on, -1 to stop with an error.
+ * Returns 0 or -1.
+ */
+int	store_meta_recent(struct store *, long long customer_id,
+	    long long since, long long now,
+	    int (*fn)(void *, const struct store_meta *), void *arg);
+
+/* Customers.  _add returns 0, 1 when custid exists, -1 on error. */
+int	store_customer_add(struct store *, const struct store_customer *);
+/* 1 found, 0 unknown, -1 error. */
+int	store_customer_get(struct store *, const char *custid,
+	    struct store_customer *out);
+/* 1 updated, 0 unknown, -1 error. */
+int	store_customer_set_token(struct store *, const char *custid,
+	    const unsigned char hash[CRYPTO_ID_LEN]);
+/* 1 deleted, 0 unknown, -1 error. */
+int	store_customer_del(struct store *, const char *custid);
+/* Call fn for each customer in custid order.  0 or -1. */
+int	store_customer_list(struct store *,
+	    int (*fn)(void *, const struct store_customer *), void *arg);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * util: small checked helpers shared by every module: one converter for
+ * numbers from untrusted text, UTF-8 validation, and a growable byte buffer.
+ */
+#ifndef OTS_UTIL_H
+#define OTS_UTIL_H
+
+#include <stddef.h>
+
+/*
+ * Parse the decimal integer in s[0..len) into *out.  Optional leading '-',
+ * no spaces, no trailing junk.  Returns 0, or -1 if the text is not a
+ * number or lies outside [min, max].
+ */
+int	util_strtoll(const char *s, size_t len, long long min, long long max,
+	    long long *out);
+
+/* 1 if s[0..len) is valid UTF-8 without NUL bytes, else 0. */
+int	util_utf8_valid(const char *s, size_t len);
+
+/* A growable byte buffer; always NUL-terminated after a successful add. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Append len bytes; returns 0 or -1 on allocation failure. */
+int	buf_add(struct buf *, const void *, size_t);
+/* Append a NUL-terminated string. */
+int	buf_puts(struct buf *, const char *);
+/* Append formatted text; returns 0 or -1. */
+int	buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Wipe and release the contents; the buffer is then empty and reusable. */
+void	buf_free(struct buf *);
+
+#endif

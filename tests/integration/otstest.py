@@ -1,0 +1,726 @@
+"""otstest: the harness shared by the integration tests (tests/integration/t_*.py).
+
+A TAP emitter (ok/is_/diag/run), and Server: one ots instance in a temporary
+directory (ots.conf, database and master key made by `ots-admin init`) served
+by a real lighttpd on 127.0.0.1 through mod_fastcgi, with libfaketime
+preloaded into the FastCGI workers only so that advance() moves their clock.
+The same instance can also run cgi-bin/ots as a plain CGI (run_cgi).
+
+Environment: OTS_BUILDDIR (where cgi-bin/ lives; default the repository root),
+OTS_TMPDIR (parent of the temporary directories), LIGHTTPD (the binary),
+OTS_FAKETIME_LIB (libfaketime.so.1), OTS_WRAPPER (command prefix for the
+ots program, e.g. "valgrind -q"), OTS_KEEP_TMP=1 (keep temporary directories).
+Python 3 standard library only.
+"""
+
+import atexit
+import base64
+import glob
+import http.client
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+from collections import namedtuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.path.dirname(os.path.dirname(HERE))
+BUILDDIR = os.environ.get("OTS_BUILDDIR") or SRCDIR
+OTS = os.path.join(BUILDDIR, "cgi-bin", "ots")
+ADMIN = os.path.join(BUILDDIR, "cgi-bin", "ots-admin")
+
+KEY_RE = re.compile(r"\A[1-9a-z][0-9a-z]{30}\Z")
+GEN_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ23456789*$!?("
+DAY = 86400
+
+
+class HarnessError(Exception):
+    """The instance could not be set up or a precondition failed."""
+
+
+# ---------------------------------------------------------------- TAP
+
+_tap = {"n": 0, "failed": 0}
+
+
+def diag(msg):
+    for line in str(msg).splitlines() or [""]:
+        print("# " + line, flush=True)
+
+
+def ok(cond, desc, why=None):
+    """One TAP assertion; why (str or list) is printed as diagnostics on failure."""
+    _tap["n"] += 1
+    desc = " ".join(str(desc).split()).replace("#", "\\#")
+    print("%s %d - %s" % ("ok" if cond else "not ok", _tap["n"], desc), flush=True)
+    if not cond:
+        _tap["failed"] += 1
+        diag("  Failed test '%s'" % desc)
+        if why:
+            for w in why if isinstance(why, (list, tuple)) else [why]:
+                diag("    " + str(w))
+    return bool(cond)
+
+
+def is_(got, expected, desc):
+    return ok(got == expected, desc, ["got:      %r" % (got,), "expected: %r" % (expected,)])
+
+
+def run(main):
+    """Run a test script's main(), report an unexpected exception as a failure,
+    stop every server, print the trailing plan and exit (1 on any failure)."""
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - any exception is a test failure
+        ok(False, "test script ran to completion", traceback.format_exc().splitlines()
+           + ([e.logs] if getattr(e, "logs", None) else []))
+    finally:
+        _cleanup()
+    print("1..%d" % _tap["n"], flush=True)
+    if _tap["failed"]:
+        diag("failed %d of %d" % (_tap["failed"], _tap["n"]))
+    sys.exit(1 if _tap["failed"] or _tap["n"] == 0 else 0)
+
+
+# ---------------------------------------------------------------- random data
+
+def canary(prefix="cn"):
+    """A random, unique value to look for later (never a fixed string)."""
+    return prefix + secrets.token_hex(12)
+
+
+def passphrase():
+    return secrets.token_urlsafe(12)
+
+
+# ---------------------------------------------------------------- HTTP bodies
+
+def form_body(fields):
+    """fields: dict or list of pairs; a list value becomes repeated keys."""
+    return urllib.parse.urlencode(fields, doseq=True).encode(), "application/x-www-form-urlencoded"
+
+
+def json_body(obj):
+    return json.dumps(obj).encode(), "application/json"
+
+
+def multipart_body(fields):
+    """What `curl -F name=value` sends."""
+    boundary = "------------------------" + secrets.token_hex(8)
+    items = fields.items() if isinstance(fields, dict) else fields
+    out = b""
+    for name, value in items:
+        if isinstance(value, str):
+            value = value.encode()
+        out += (b"--" + boundary.encode() + b"\r\nContent-Disposition: form-data; name=\""
+                + name.encode() + b"\"\r\n\r\n" + value + b"\r\n")
+    out += b"--" + boundary.encode() + b"--\r\n"
+    return out, "multipart/form-data; boundary=" + boundary
+
+
+def basic(user, token):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, token)).encode()).decode()
+
+
+def _no_dup_pairs(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise ValueError("duplicate key %r" % k)
+        d[k] = v
+    return d
+
+
+def parse_json(data):
+    """The decoded JSON value (objects keep key order), or None when the body is
+    not valid UTF-8 JSON or repeats a key."""
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_dup_pairs)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def json_is_compact(data):
+    """True when no whitespace appears outside strings."""
+    in_str = esc = False
+    for c in data.decode("utf-8", "replace"):
+        if in_str:
+            if esc:
+                esc = False
+            elif c == "\\":
+                esc = True
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in " \t\r\n":
+            return False
+    return True
+
+
+class _RespMixin:
+    @property
+    def intended(self):
+        """X-OTS-Intended-Status as an int, or None."""
+        v = self.headers.get("x-ots-intended-status", "")
+        return int(v) if v.strip().isdigit() else None
+
+
+class Resp(_RespMixin, namedtuple("Resp", "status headers body json")):
+    """An HTTP answer: status, headers (lower-cased names), body bytes, parsed JSON."""
+
+
+class CgiResp(_RespMixin, namedtuple("CgiResp", "status headers body json rc stderr")):
+    """A CGI answer, plus the exit status and stderr of the program."""
+
+
+# ---------------------------------------------------------------- response checks
+
+SECURITY_HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "content-type": "application/json; charset=utf-8",
+}
+
+
+def header_problems(r):
+    """What is wrong with the headers every response must carry, and the JSON framing."""
+    probs = []
+    for name, want in SECURITY_HEADERS.items():
+        if r.headers.get(name) != want:
+            probs.append("%s: %r, expected %r" % (name, r.headers.get(name), want))
+    csp = r.headers.get("content-security-policy", "")
+    if "frame-ancestors 'none'" not in [d.strip() for d in csp.split(";")]:
+        probs.append("content-security-policy: %r lacks frame-ancestors 'none'" % csp)
+    if r.json is None:
+        probs.append("body is not JSON: %r" % r.body[:200])
+    elif not json_is_compact(r.body):
+        probs.append("JSON is not compact: %r" % r.body[:200])
+    return probs
+
+
+def is_error(r, message, desc, intended=None, secret_key=None):
+    """An API v1 error: HTTP 404, X-OTS-Intended-Status (exact, or any 4xx when
+    intended is None), body exactly {"message":...} or {"secret_key":...,"message":...}."""
+    want = {"message": message} if secret_key is None else {"secret_key": secret_key, "message": message}
+    probs = []
+    if r.status != 404:
+        probs.append("HTTP status %d, expected 404" % r.status)
+    if intended is None:
+        if r.intended is None or not 400 <= r.intended < 500:
+            probs.append("X-OTS-Intended-Status %r, expected a 4xx" % r.intended)
+    elif r.intended != intended:
+        probs.append("X-OTS-Intended-Status %r, expected %d" % (r.intended, intended))
+    if r.json is None or list(r.json.items()) != list(want.items()):
+        probs.append("body %r, expected %s" % (r.body[:300], json.dumps(want, separators=(",", ":"))))
+    return ok(not probs, desc, probs)
+
+
+def is_unknown(r, key, desc):
+    """The Unknown secret answer echoing the key as sent."""
+    return is_error(r, "Unknown secret", desc, intended=404, secret_key=key)
+
+
+def meta_keys(state, generate=False, recent=False):
+    """The metadata object's keys, in order, for a given state (api-v1.md)."""
+    keys = ["custid", "metadata_key"]
+    if state != "received" and not recent:
+        keys.append("secret_key")
+    keys += ["ttl", "metadata_ttl"]
+    if state != "received":
+        keys.append("secret_ttl")
+    keys += ["state", "updated", "created"]
+    if state == "received":
+        keys.append("received")
+    keys += ["recipient", "share_domain"]
+    if generate:
+        keys.append("value")
+    if state in ("new", "viewed"):
+        keys.append("passphrase_required")
+    return keys
+
+
+def _isint(v):
+    return type(v) is int
+
+
+def meta_problems(m, state, custid=None, generate=False, recent=False, ttl=None):
+    """What is wrong with a metadata object expected in the given state."""
+    if not isinstance(m, dict):
+        return ["not a JSON object: %r" % (m,)]
+    probs = []
+    want = meta_keys(state, generate, recent)
+    if list(m) != want:
+        probs.append("keys %s, expected %s" % (list(m), want))
+    if m.get("state") != state:
+        probs.append("state %r, expected %r" % (m.get("state"), state))
+    if custid is not None and m.get("custid") != custid:
+        probs.append("custid %r, expected %r" % (m.get("custid"), custid))
+    if not KEY_RE.match(str(m.get("metadata_key"))):
+        probs.append("metadata_key %r is not 31 chars of [0-9a-z] (first not 0)" % m.get("metadata_key"))
+    if "secret_key" in m:
+        sk = m["secret_key"]
+        if state in ("new", "viewed") and not (isinstance(sk, str) and KEY_RE.match(sk)):
+            probs.append("secret_key %r is not a key" % (sk,))
+        if state in ("burned", "expired") and sk != "":
+            probs.append("secret_key %r, expected \"\" once %s" % (sk, state))
+    for k in ("ttl", "metadata_ttl", "updated", "created", "received"):
+        if k in m and not _isint(m[k]):
+            probs.append("%s %r is not a JSON integer" % (k, m[k]))
+    if "secret_ttl" in m:
+        st = m["secret_ttl"]
+        if state in ("new", "viewed") and not (_isint(st) and st >= 0):
+            probs.append("secret_ttl %r, expected a non-negative integer" % (st,))
+        if state in ("burned", "expired") and st is not None:
+            probs.append("secret_ttl %r, expected null once %s" % (st, state))
+    if ttl is not None and m.get("ttl") != ttl:
+        probs.append("ttl %r, expected %r" % (m.get("ttl"), ttl))
+    if _isint(m.get("created")) and _isint(m.get("updated")) and m["updated"] < m["created"]:
+        probs.append("updated %d before created %d" % (m["updated"], m["created"]))
+    if _isint(m.get("received")) and _isint(m.get("created")) and m["received"] < m["created"]:
+        probs.append("received before created")
+    rc = m.get("recipient")
+    if not (isinstance(rc, list) and all(isinstance(x, str) for x in rc)):
+        probs.append("recipient %r is not an array of strings" % (rc,))
+    if m.get("share_domain") != "":
+        probs.append("share_domain %r, expected \"\"" % (m.get("share_domain"),))
+    if generate and not isinstance(m.get("value"), str):
+        probs.append("value %r is not a string" % (m.get("value"),))
+    if "passphrase_required" in m and type(m["passphrase_required"]) is not bool:
+        probs.append("passphrase_required %r is not a boolean" % (m["passphrase_required"],))
+    return probs
+
+
+def is_meta(r, state, desc, **kw):
+    """A 200 answer whose body is a metadata object in the given state."""
+    probs = [] if r.status == 200 else ["HTTP status %d, body %r" % (r.status, r.body[:300])]
+    if not probs:
+        probs = meta_problems(r.json, state, **kw)
+    return ok(not probs, desc, probs)
+
+
+# ---------------------------------------------------------------- processes
+
+def _which_lighttpd():
+    for c in (os.environ.get("LIGHTTPD"), shutil.which("lighttpd"), "/usr/sbin/lighttpd"):
+        if c and os.access(c, os.X_OK):
+            return c
+    raise HarnessError("lighttpd not found (set LIGHTTPD)")
+
+
+def faketime_lib():
+    cands = [os.environ.get("OTS_FAKETIME_LIB", "")]
+    for pat in ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
+                "/usr/local/lib/faketime/libfaketime.so.1", "/usr/lib64/faketime/libfaketime.so.1"):
+        cands += sorted(glob.glob(pat))
+    for c in cands:
+        if c and os.path.isfile(c):
+            return c
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _access_log_format():
+    """The shipped lighttpd configuration's access log format (it must keep
+    share links out of the log), else a format without the request URI."""
+    for path in sorted(glob.glob(os.path.join(SRCDIR, "contrib", "*lighttpd*"))):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                m = re.search(r'^\s*accesslog\.format\s*=\s*"((?:[^"\\]|\\.)*)"', f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            return m.group(1), path
+    return "%h %t %m %s %b", None
+
+
+def lstr(s):
+    """A lighttpd configuration string literal."""
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_servers = []
+
+
+def _cleanup():
+    for s in list(_servers):
+        s.close()
+
+
+atexit.register(_cleanup)
+
+DEFAULT_CONF = {
+    "ttl_default": "604800",
+    "anon_ttl_max": "604800",
+    "anon_size_max": "10000",
+    "passphrase_min": "0",
+    "passphrase_max": "1024",
+    "passphrase_required": "no",
+    "plan.basic.ttl_max": "2592000",
+    "plan.basic.size_max": "10000",
+}
+
+
+class Server:
+    """One ots instance.  conf: extra/overriding ots.conf settings (a value of
+    None drops the key).  start=False prepares everything but lighttpd
+    (enough for run_cgi)."""
+
+    def __init__(self, conf=None, max_procs=2, start=True, faketime=True):
+        self.tmp = tempfile.mkdtemp(prefix="ots-test-", dir=os.environ.get("OTS_TMPDIR") or None)
+        _servers.append(self)
+        self.proc = None
+        self.max_procs = max(2, max_procs)
+        self.port = free_port()
+        self.conf_path = os.path.join(self.tmp, "ots.conf")
+        self.database = os.path.join(self.tmp, "data", "ots.db")
+        self.master_key = os.path.join(self.tmp, "keys", "master.key")
+        self.settings = dict(DEFAULT_CONF, database=self.database, master_key=self.master_key)
+        for k, v in (conf or {}).items():
+            if v is None:
+                self.settings.pop(k, None)
+            else:
+                self.settings[k] = str(v)
+        self.offset = 0
+        self.clock_file = os.path.join(self.tmp, "faketime.rc")
+        self.faketime = faketime_lib() if faketime else None
+        self._write_clock()
+        self._write_conf()
+        if not os.access(ADMIN, os.X_OK) or not os.access(OTS, os.X_OK):
+            raise HarnessError("binaries missing: build first (%s, %s)" % (OTS, ADMIN))
+        r = self.admin("init")
+        if r.returncode != 0:
+            raise HarnessError("ots-admin init failed (%d): %s" % (r.returncode, r.stderr.strip()))
+        if start:
+            self.start()
+
+    # -- files
+
+    def _write_conf(self):
+        self.settings["base_url"] = "http://127.0.0.1:%d" % self.port
+        with open(self.conf_path, "w") as f:
+            f.write("# written by tests/integration/otstest.py\n")
+            for k, v in self.settings.items():
+                f.write("%s = %s\n" % (k, v))
+
+    def _write_clock(self):
+        tmp = self.clock_file + ".new"
+        with open(tmp, "w") as f:
+            f.write("+%d\n" % self.offset)
+        os.replace(tmp, self.clock_file)  # atomic: a worker never reads a half-written file
+
+    def advance(self, seconds):
+        """Move the ots processes' clock forward (cumulative offset)."""
+        if not self.faketime:
+            raise HarnessError("libfaketime not found (set OTS_FAKETIME_LIB)")
+        self.offset += int(seconds)
+        self._write_clock()
+
+    def app_env(self):
+        """Environment added for the ots program (web server or CGI)."""
+        env = {"OTS_CONFIG": self.conf_path}
+        if self.faketime:
+            env.update(LD_PRELOAD=self.faketime, FAKETIME_TIMESTAMP_FILE=self.clock_file,
+                       FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1", NO_FAKE_STAT="1")
+        return env
+
+    def _write_lighttpd_conf(self):
+        self.access_log = os.path.join(self.tmp, "access.log")
+        self.error_log = os.path.join(self.tmp, "lighttpd-error.log")
+        fmt, self.access_log_source = _access_log_format()
+        www = os.path.join(self.tmp, "www")
+        os.makedirs(www, exist_ok=True)
+        wrapper = os.environ.get("OTS_WRAPPER", "")
+        env = ",\n\t\t\t".join("%s => %s" % (lstr(k), lstr(v)) for k, v in self.app_env().items())
+        text = """server.modules = ("mod_accesslog", "mod_fastcgi")
+server.document-root = %(www)s
+server.bind = "127.0.0.1"
+server.port = %(port)d
+server.errorlog = %(errlog)s
+accesslog.filename = %(acclog)s
+accesslog.format = %(fmt)s
+fastcgi.server = ("/" => ((
+		"bin-path" => %(bin)s,
+		"socket" => %(sock)s,
+		"max-procs" => %(procs)d,
+		"check-local" => "disable",
+		"fix-root-scriptname" => "enable",
+		"bin-environment" => (
+			%(env)s
+		)
+)))
+""" % dict(www=lstr(www), port=self.port, errlog=lstr(self.error_log), acclog=lstr(self.access_log),
+           fmt=lstr(fmt), bin=lstr((wrapper + " " + OTS).strip()), sock=lstr(os.path.join(self.tmp, "ots.sock")),
+           procs=self.max_procs, env=env)
+        self.lighttpd_conf = os.path.join(self.tmp, "lighttpd.conf")
+        with open(self.lighttpd_conf, "w") as f:
+            f.write(text)
+
+    def logs(self):
+        """The text of every log file in the instance directory (for diagnostics)."""
+        out = []
+        for p in self.log_files():
+            with open(p, "rb") as f:
+                out.append("== %s\n%s" % (os.path.basename(p), f.read()[-4000:].decode("utf-8", "replace")))
+        return "\n".join(out)
+
+    def log_files(self):
+        return sorted(p for p in glob.glob(os.path.join(self.tmp, "*"))
+                      if p.endswith((".log", ".out")) and os.path.isfile(p))
+
+    # -- lighttpd
+
+    def start(self):
+        for _attempt in range(3):
+            self._write_conf()
+            self._write_lighttpd_conf()
+            out = open(os.path.join(self.tmp, "lighttpd.out"), "ab")
+            self.proc = subprocess.Popen([_which_lighttpd(), "-D", "-f", self.lighttpd_conf],
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                         start_new_session=True)
+            out.close()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    if self.request("GET", "status", timeout=2).status == 200:
+                        return
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            self.stop()
+            if "already in use" not in self.logs():
+                break
+            self.port = free_port()
+        e = HarnessError("server did not answer GET /api/v1/status within 10 s")
+        e.logs = self.logs()
+        raise e
+
+    def worker_pids(self):
+        """PIDs of the processes lighttpd spawned (the FastCGI workers)."""
+        pids = set()
+        if not self.proc:
+            return pids
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                with open(stat) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                pids.add(int(stat.split("/")[2]))
+        return pids
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if not self.proc:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        try:  # workers lighttpd left behind: they are in the session we created
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc = None
+
+    def close(self):
+        self.stop()
+        if self in _servers:
+            _servers.remove(self)
+        if _tap["failed"] or os.environ.get("OTS_KEEP_TMP"):
+            diag("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- admin
+
+    def admin(self, *args):
+        return subprocess.run([ADMIN, "-c", self.conf_path] + list(args),
+                              capture_output=True, text=True, timeout=60)
+
+    def add_customer(self, email, plan=None):
+        r = self.admin("customer", "add", email, *(["--plan", plan] if plan else []))
+        if r.returncode != 0:
+            raise HarnessError("customer add %s failed (%d): %s" % (email, r.returncode, r.stderr.strip()))
+        return r.stdout.strip()
+
+    # -- HTTP
+
+    def request(self, method, path, params=None, body=None, content_type=None, auth=None,
+                headers=None, timeout=30):
+        """One request on a fresh connection.  path without a leading "/" is under
+        /api/v1/.  body: bytes/str, a (bytes, content_type) pair from the *_body
+        helpers, or a dict/list sent form-encoded.  auth: (custid, token) or a raw
+        Authorization value."""
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        if params:
+            path += ("&" if "?" in path else "?") + urllib.parse.urlencode(params, doseq=True)
+        if isinstance(body, tuple):
+            body, content_type = body
+        elif isinstance(body, (dict, list)):
+            body, content_type = form_body(body)
+        if isinstance(body, str):
+            body = body.encode()
+        h = {}
+        if body is not None and content_type:
+            h["Content-Type"] = content_type
+        if auth:
+            h["Authorization"] = basic(*auth) if isinstance(auth, tuple) else auth
+        h.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=h)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+        hdrs = {}
+        for k, v in resp.getheaders():
+            k = k.lower()
+            hdrs[k] = hdrs[k] + ", " + v if k in hdrs else v
+        return Resp(resp.status, hdrs, data, parse_json(data))
+
+    def post(self, path, auth=None, **params):
+        """POST with the params form-encoded in the body."""
+        return self.request("POST", path, body=form_body(params), auth=auth)
+
+    def share(self, auth=None, **params):
+        return self.post("share", auth=auth, **params)
+
+    def generate(self, auth=None, **params):
+        return self.post("generate", auth=auth, **params)
+
+    def reveal(self, key, auth=None, **params):
+        return self.post("secret/" + key, auth=auth, **params)
+
+    def metadata(self, mkey, method="GET", alias="private", auth=None):
+        return self.request(method, "%s/%s" % (alias, mkey), auth=auth)
+
+    def burn(self, mkey, alias="private", auth=None, **params):
+        return self.post("%s/%s/burn" % (alias, mkey), auth=auth, **params)
+
+    def recent(self, auth=None, alias="private", method="GET"):
+        return self.request(method, alias + "/recent", auth=auth)
+
+    def create(self, value=None, auth=None, **params):
+        """Share a secret and return its metadata object (raises when that fails)."""
+        r = self.share(auth=auth, secret=canary() if value is None else value, **params)
+        if r.status != 200 or not isinstance(r.json, dict):
+            raise HarnessError("share failed: %d %r" % (r.status, r.body[:300]))
+        return r.json
+
+    # -- plain CGI
+
+    def run_cgi(self, env, stdin=b"", timeout=15):
+        """Run cgi-bin/ots once as a CGI program with exactly env (plus PATH, the
+        instance's OTS_CONFIG/faketime variables) and parse its answer."""
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(self.app_env())
+        e.update({k: v for k, v in env.items() if v is not None})
+        cmd = shlex.split(os.environ.get("OTS_WRAPPER", "")) + [OTS]
+        p = subprocess.run(cmd, input=stdin, env=e, capture_output=True, timeout=timeout)
+        ends = [(p.stdout.find(sep), sep) for sep in (b"\r\n\r\n", b"\n\n") if sep in p.stdout]
+        head, body = p.stdout, b""
+        if ends:
+            i, sep = min(ends)
+            head, body = p.stdout[:i], p.stdout[i + len(sep):]
+        hdrs = {}
+        for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+            if b":" in line:
+                k, v = line.split(b":", 1)
+                k = k.decode("latin-1").strip().lower()
+                v = v.decode("latin-1").strip()
+                hdrs[k] = hdrs[k] + ", " + v if k in hdrs else v
+        m = re.match(r"\s*(\d{3})", hdrs.get("status", "200"))
+        status = int(m.group(1)) if m else 0
+        return CgiResp(status, hdrs, body, parse_json(body), p.returncode,
+                       p.stderr.decode("utf-8", "replace"))
+
+    def cgi(self, method, path, query="", body=None, content_type=None, auth=None, env=None):
+        """A CGI request for path (under /api/v1/ without a leading "/")."""
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        if isinstance(body, tuple):
+            body, content_type = body
+        elif isinstance(body, (dict, list)):
+            body, content_type = form_body(body)
+        body = body.encode() if isinstance(body, str) else (body or b"")
+        e = {
+            "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_SOFTWARE": "otstest", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": str(self.port), "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query,
+            "REQUEST_URI": path + ("?" + query if query else ""),
+            "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "40000",
+        }
+        if body or method == "POST":
+            e["CONTENT_LENGTH"] = str(len(body))
+            e["CONTENT_TYPE"] = content_type or "application/x-www-form-urlencoded"
+        if auth:
+            e["HTTP_AUTHORIZATION"] = basic(*auth) if isinstance(auth, tuple) else auth
+        e.update(env or {})
+        return self.run_cgi(e, body)
+
+
+# ---------------------------------------------------------------- concurrency
+
+def parallel(n, fn):
+    """Run fn(i) in n threads released together by a barrier; returns the
+    results in order (an exception is returned in place of its result)."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        try:
+            barrier.wait(30)
+            results[i] = fn(i)
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            results[i] = e
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def grep_files(paths, needles):
+    """{path: {needle: count}} for the needles (str) found in the files' bytes."""
+    hits = {}
+    for p in paths:
+        try:
+            with open(p, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        found = {n: data.count(n.encode()) for n in needles if n and n.encode() in data}
+        hits[p] = found
+    return hits

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""cgi-bin/ots run as a plain CGI program (no web server): the same API, the
+route taken from PATH_INFO or, when that is empty, SCRIPT_NAME/REQUEST_URI,
+and hostile CGI input answered with a 4xx without hanging or crashing."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from otstest import (Server, canary, header_problems, is_, is_error, is_meta, is_unknown,  # noqa: E402
+                     ok, run)
+
+NOMINAL = b'{"status":"nominal","locale":"en"}'
+
+
+def main():
+    s = Server(start=False)
+    runs = []
+
+    def cgi(*a, **kw):
+        r = s.cgi(*a, **kw)
+        runs.append(r)
+        return r
+
+    r = cgi("GET", "status")
+    is_((r.status, r.body), (200, NOMINAL), "CGI GET status: nominal")
+    ok(not header_problems(r), "CGI status: headers", header_problems(r))
+
+    v = canary()
+    r = cgi("POST", "share", body={"secret": v, "ttl": "3600"})
+    is_meta(r, "new", "CGI share: metadata object", custid="anon", ttl=3600)
+    ok(not header_problems(r), "CGI share: headers", header_problems(r))
+    m = r.json if isinstance(r.json, dict) else {}
+    sk, mk = m.get("secret_key", "x"), m.get("metadata_key", "x")
+    is_meta(cgi("GET", "private/" + mk), "new", "CGI metadata: state new", ttl=3600)
+    r = cgi("POST", "secret/" + sk)
+    is_((r.status, (r.json or {}).get("value")), (200, v), "CGI reveal: the value")
+    r = cgi("POST", "secret/" + sk)
+    is_unknown(r, sk, "CGI second reveal: Unknown secret")
+    is_(r.headers.get("status", "")[:3], "404", "CGI error carries Status: 404")
+    is_meta(cgi("POST", "private/" + mk), "received", "CGI metadata after reveal: received")
+
+    v = canary()
+    r = cgi("POST", "share", query="secret=" + v)
+    sk = (r.json or {}).get("secret_key", "x")
+    is_((cgi("POST", "secret/" + sk).json or {}).get("value"), v, "CGI share from QUERY_STRING, then reveal")
+
+    token = s.add_customer("alice@example.com", "basic")
+    is_((cgi("GET", "authcheck", auth=("alice@example.com", token)).status), 200, "CGI authcheck with a token")
+    is_error(cgi("GET", "authcheck"), "Not authorized", "CGI authcheck without: Not authorized", intended=401)
+    is_error(cgi("GET", "authcheck", auth=("alice@example.com", token + "x")), "Not authorized",
+             "CGI authcheck with a wrong token: Not authorized", intended=401)
+    is_error(cgi("GET", "nope"), "Not Found", "CGI unknown path: Not Found", intended=404)
+
+    # -- mounting: below a prefix, and the PATH_INFO-less fall-back
+    r = cgi("GET", "/api/v1/status", env={"SCRIPT_NAME": "/ots", "REQUEST_URI": "/ots/api/v1/status"})
+    is_(r.body, NOMINAL, "mounted below /ots: SCRIPT_NAME=/ots PATH_INFO=/api/v1/status")
+    r = cgi("GET", "", env={"PATH_INFO": None, "SCRIPT_NAME": "/api/v1/status",
+                            "REQUEST_URI": "/api/v1/status?x=1", "QUERY_STRING": "x=1"})
+    is_(r.body, NOMINAL, "PATH_INFO unset, SCRIPT_NAME=/api/v1/status (lighttpd root mount)")
+    r = cgi("GET", "", env={"PATH_INFO": "", "SCRIPT_NAME": "/ots", "REQUEST_URI": "/ots/api/v1/status"})
+    is_(r.body, NOMINAL, "PATH_INFO empty, SCRIPT_NAME=/ots, REQUEST_URI=/ots/api/v1/status")
+
+    # -- hostile CGI input: a clear 4xx, no hang, no crash
+    for desc, kw in (
+            ("CONTENT_LENGTH larger than the body", dict(env={"CONTENT_LENGTH": "100000000"}, body=b"secret=x")),
+            ("CONTENT_LENGTH negative", dict(env={"CONTENT_LENGTH": "-1"}, body=b"secret=x")),
+            ("CONTENT_LENGTH not a number", dict(env={"CONTENT_LENGTH": "12abc"}, body=b"secret=x")),
+            ("bad %-escape", dict(body=b"secret=%zz%4")),
+            ("invalid JSON", dict(body=(b'{"secret": "x"', "application/json"))),
+            ("JSON array", dict(body=(b'["secret"]', "application/json"))),
+            ("multipart without boundary", dict(body=(b"--x\r\n", "multipart/form-data"))),
+            ("body larger than body_max", dict(body=b"secret=" + b"a" * (1 << 21)))):
+        r = cgi("POST", "share", **kw)
+        ok(r.status == 404 and r.intended is not None and 400 <= r.intended < 500,
+           "CGI share with %s: a 4xx" % desc, "Status %r intended %r rc %r body %r"
+           % (r.headers.get("status"), r.intended, r.rc, r.body[:200]))
+    crashed = [r for r in runs if r.rc < 0]
+    ok(not crashed, "no CGI run ended by a signal (%d runs)" % len(runs), [r.stderr[-300:] for r in crashed])
+
+
+if __name__ == "__main__":
+    run(main)
