@@ -32,7 +32,7 @@ def main():
     ok(not header_problems(r), "CGI share: headers", header_problems(r))
     m = r.json if isinstance(r.json, dict) else {}
     sk, mk = m.get("secret_key", "x"), m.get("metadata_key", "x")
-    is_meta(cgi("GET", "private/" + mk), "new", "CGI metadata: state new", ttl=3600)
+    is_meta(cgi("GET", "private/" + mk), ("new", "viewed"), "CGI metadata: the receipt", ttl=3600)
     r = cgi("POST", "secret/" + sk)
     is_((r.status, (r.json or {}).get("value")), (200, v), "CGI reveal: the value")
     r = cgi("POST", "secret/" + sk)

@@ -44,7 +44,7 @@ def main():
     is_unknown(s.reveal(b["secret_key"], passphrase=p), b["secret_key"],
                "after 61 s: reveal with the passphrase answers Unknown secret")
     is_error(s.burn(b["metadata_key"], passphrase=p), "Unknown secret", "after 61 s: burn answers Unknown secret",
-             intended=404)
+             intended=404, secret_key=b["metadata_key"], key_optional=True)
     for name, m in (("revealed-after-expiry", a), ("burned-after-expiry", b), ("watched", c)):
         r = s.metadata(m["metadata_key"])
         is_meta(r, "expired", "after 61 s, %s metadata: expired, secret_key \"\", secret_ttl null" % name, ttl=60)
@@ -56,7 +56,8 @@ def main():
     for name, m in (("expired", a), ("watched", c), ("received", d)):
         is_unknown(s.metadata(m["metadata_key"]), m["metadata_key"],
                    "after 121 s (> 2 x ttl) the %s metadata is Unknown secret" % name)
-    is_error(s.burn(c["metadata_key"]), "Unknown secret", "after 121 s burn is Unknown secret", intended=404)
+    is_error(s.burn(c["metadata_key"]), "Unknown secret", "after 121 s burn is Unknown secret", intended=404,
+             secret_key=c["metadata_key"], key_optional=True)
 
     # anonymous maximum: 7 days, metadata 14 days
     f_val = canary()

@@ -32,7 +32,6 @@ def main():
         ("truncated %-escape", "POST", "share", b"secret=abc%4", FORM, None),
         ("lone %", "POST", "share", b"secret=%", FORM, None),
         ("%00 in a field name", "POST", "share", b"sec%00ret=x", FORM, None),
-        ("%00 in the key", "POST", "secret/abcdefghij%00klmnopqrstuvwxyz0123", b"", FORM, None),
         ("duplicate secret fields", "POST", "share", b"secret=a&secret=b", FORM, None),
         ("duplicate JSON keys", "POST", "share", b'{"secret":"a","secret":"b"}', JSON, None),
         ("invalid JSON", "POST", "share", b'{"secret":"a"', JSON, None),
@@ -68,6 +67,7 @@ def main():
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
     alphabet = b"&=%[]{}\":,\\\x00\xff\r\n -abcsecrtpasphrlnkyt0123456789"
+    path_alphabet = b"&=%[]{}\":,\\ -.~!$'()*+;@abcsecrtpasphrlnkyt0123456789"  # lighttpd refuses %00, CR, LF, bad UTF-8
     paths = ["share", "generate", "secret/", "private/", "private/recent", "metadata/", "receipt/x/burn",
              "status", "authcheck"]
     ctypes = [FORM, JSON, "multipart/form-data; boundary=b", "text/plain", None]
@@ -75,14 +75,17 @@ def main():
     t0 = time.monotonic()
     for _ in range(FUZZ):
         body = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 300)))
-        path = rng.choice(paths) + urllib.parse.quote(bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))))
+        path = rng.choice(paths) + urllib.parse.quote(bytes(rng.choice(path_alphabet)
+                                                                 for _ in range(rng.randrange(0, 40))))
         auth = rng.choice([None, None, ("alice@example.com", token), "Basic " + body[:20].hex()])
-        r = s.request(rng.choice(["POST", "POST", "GET", "PUT"]), path, body=body, content_type=rng.choice(ctypes),
-                      auth=auth)
-        klass = "%dxx/%s" % (r.status // 100, (r.intended or 0) // 100)
+        method = rng.choice(["POST", "POST", "GET", "PUT"])
+        r = s.request(method, path, body=None if method == "GET" else body,  # lighttpd refuses GET with a body
+                      content_type=rng.choice(ctypes), auth=auth)
+        klass = (r.status, r.intended)
         counts[klass] = counts.get(klass, 0) + 1
-    server_errors = sum(n for k, n in counts.items() if k.startswith("5") or k.endswith("/5"))
-    diag("%d random requests (seed %d) in %.1f s: %s" % (FUZZ, seed, time.monotonic() - t0, counts))
+    server_errors = sum(n for (st, it), n in counts.items() if st >= 500 or (it or 0) >= 500)
+    diag("%d random requests (seed %d) in %.1f s; (HTTP, intended): count" % (FUZZ, seed, time.monotonic() - t0))
+    diag(", ".join("%s: %d" % (k, n) for k, n in sorted(counts.items(), key=str)))
     is_(server_errors, 0, "%d random requests: no 5xx (HTTP or intended)" % FUZZ)
 
     after = s.worker_pids()
