@@ -292,7 +292,7 @@ create(struct app *a, const struct caller *c, const struct req *r,
 	m.created = m.updated = r->now;
 	m.secret_expires = sec.expires = r->now + m.ttl;
 	m.expires = r->now + 2 * m.ttl;
-	if (store_create(a->store, &sec, &m) == -1)
+	if (store_create(a->store, &sec, &m, NULL, NULL) == -1)
 		goto fail;
 	if (generate)
 		jvalue = json_object_new_string_len(gen, (int)slen);
@@ -309,26 +309,57 @@ out:
 	sodium_memzero(mkey, sizeof(mkey));
 }
 
+enum unlock { UNLOCK_OK, UNLOCK_WRONG, UNLOCK_LOCKED, UNLOCK_GONE,
+	UNLOCK_ERROR };
+
 /*
- * Check a passphrase against a secret row: derive the key and open the
- * blob.  Returns 1 right (plain holds the value), 0 wrong or missing.
+ * Open a secret row with its key and, when it has one, the passphrase.
+ * A passphrase check is an attempt: reserved in the store before scrypt
+ * runs (so parallel guesses cannot pass the cap), and a failure may lock
+ * the secret or, at the limit, burn it.  A missing passphrase is no
+ * attempt.  On UNLOCK_OK plain holds the value.
  */
-static int
-open_secret(struct app *a, const struct store_secret *sec, const char *skey,
-    size_t sklen, const char *pass, size_t plen, struct buf *plain)
+static enum unlock
+unlock(struct app *a, const struct req *r, const struct store_secret *sec,
+    const char *skey, size_t sklen, struct buf *plain)
 {
+	const struct conf *cf = a->conf;
 	unsigned char pw[CRYPTO_PW_LEN];
+	const char *pass;
+	size_t plen = 0;
+	long long fails;
 	int rc;
 
-	if (sec->has_salt && (pass == NULL || plen == 0))
-		return 0;
-	if (sec->has_salt && crypto_pw(pass, plen, sec->salt, pw) == -1)
-		return 0;
+	pass = form_get(&r->form, "passphrase", &plen);
+	if (sec->has_salt) {
+		if (pass == NULL || plen == 0)
+			return UNLOCK_WRONG;
+		rc = store_attempt_reserve(a->store, sec->id, r->now,
+		    cf->lock_after);
+		if (rc != 1)
+			return rc == 2 ? UNLOCK_LOCKED : rc == 0 ? UNLOCK_GONE :
+			    UNLOCK_ERROR;
+		if (crypto_pw(pass, plen, sec->salt, pw) == -1)
+			return UNLOCK_ERROR;
+	}
 	rc = crypto_open_sealed(a->crypto, CRYPTO_SECRET, skey, sklen,
 	    sec->has_salt ? pw : NULL, sec->id, sec->sealed.data,
-	    sec->sealed.len, plain) == 0;
+	    sec->sealed.len, plain);
 	sodium_memzero(pw, sizeof(pw));
-	return rc;
+	if (rc == 0)
+		return UNLOCK_OK;
+	if (!sec->has_salt) {
+		log_warnx("secret row does not open: database altered?");
+		return UNLOCK_ERROR;
+	}
+	fails = store_attempt_failed(a->store, sec->id, r->now, cf->lock_after,
+	    cf->lock_time);
+	if (fails == -1)
+		return UNLOCK_ERROR;
+	if (fails >= cf->burn_after &&
+	    store_secret_claim(a->store, sec->id, r->now, STATE_BURNED) == -1)
+		return UNLOCK_ERROR;
+	return UNLOCK_WRONG;
 }
 
 /* POST /secret/KEY: check first, then claim; the claim decides. */
@@ -339,8 +370,6 @@ reveal(struct app *a, const struct req *r, const struct route *rt,
 	struct store_secret sec;
 	struct json_object *o, *v;
 	struct buf plain = { 0 };
-	const char *pass;
-	size_t plen = 0;
 	int rc;
 
 	memset(&sec, 0, sizeof(sec));
@@ -356,8 +385,16 @@ reveal(struct app *a, const struct req *r, const struct route *rt,
 			api_v1_error(rs, 404, M_UNKNOWN, rt->key);
 		goto out;
 	}
-	pass = form_get(&r->form, "passphrase", &plen);
-	if (!open_secret(a, &sec, rt->key, rt->keylen, pass, plen, &plain)) {
+	switch (unlock(a, r, &sec, rt->key, rt->keylen, &plain)) {
+	case UNLOCK_OK:
+		break;
+	case UNLOCK_LOCKED:
+		api_v1_error(rs, 429, M_UNKNOWN, rt->key);
+		goto out;
+	case UNLOCK_ERROR:
+		api_v1_error(rs, 500, M_INTERNAL, NULL);
+		goto out;
+	default:
 		api_v1_error(rs, 404, M_UNKNOWN, rt->key);
 		goto out;
 	}
@@ -438,13 +475,11 @@ metadata(struct app *a, const struct req *r, const struct route *rt,
 
 	if (!find_meta(a, r, rt, &m, skey, rs))
 		return;
-	if (m.state == STATE_NEW && strcmp(r->method, "HEAD") != 0) {
-		if (store_meta_viewed(a->store, m.id, r->now) == -1) {
-			api_v1_error(rs, 500, M_INTERNAL, NULL);
-			return;
-		}
-		m.state = STATE_VIEWED;
-		m.updated = r->now;
+	/* as onetimesecret.com: this answer still says new, the next viewed */
+	if (m.state == STATE_NEW && strcmp(r->method, "HEAD") != 0 &&
+	    store_meta_viewed(a->store, m.id, r->now) == -1) {
+		api_v1_error(rs, 500, M_INTERNAL, NULL);
+		return;
 	}
 	send_json(rs, meta_json(&m, rt->key, skey, 1, NULL, r->now), 0);
 	sodium_memzero(skey, sizeof(skey));
@@ -460,8 +495,6 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 	struct json_object *o;
 	struct buf plain = { 0 };
 	char skey[KEYS_LEN + 1], shortkey[9];
-	const char *pass;
-	size_t plen = 0;
 	int rc;
 
 	memset(&sec, 0, sizeof(sec));
@@ -474,10 +507,21 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 			api_v1_error(rs, 404, M_UNKNOWN, rt->key);
 		goto out;
 	}
-	pass = form_get(&r->form, "passphrase", &plen);
-	if (sec.has_salt &&
-	    !open_secret(a, &sec, skey, KEYS_LEN, pass, plen, &plain)) {
+	switch (sec.has_salt ? unlock(a, r, &sec, skey, KEYS_LEN, &plain) :
+	    UNLOCK_OK) {
+	case UNLOCK_OK:
+		break;
+	case UNLOCK_WRONG:
 		api_v1_error(rs, 400, "Incorrect passphrase", NULL);
+		goto out;
+	case UNLOCK_LOCKED:
+		api_v1_error(rs, 429, M_UNKNOWN, rt->key);
+		goto out;
+	case UNLOCK_GONE:
+		api_v1_error(rs, 404, M_UNKNOWN, rt->key);
+		goto out;
+	case UNLOCK_ERROR:
+		api_v1_error(rs, 500, M_INTERNAL, NULL);
 		goto out;
 	}
 	if ((rc = store_secret_claim(a->store, sec.id, r->now,

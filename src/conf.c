@@ -112,6 +112,13 @@ static const struct {
 	{ "passphrase_min", offsetof(struct conf, passphrase_min), 0, 1024 },
 	{ "passphrase_max", offsetof(struct conf, passphrase_max), 1, 4096 },
 	{ "body_max", offsetof(struct conf, body_max), 1024, 1 << 26 },
+	{ "passphrase_lock_after", offsetof(struct conf, lock_after), 1, 1000 },
+	{ "passphrase_lock_time", offsetof(struct conf, lock_time), 1, 30 * DAY },
+	{ "passphrase_burn_after", offsetof(struct conf, burn_after), 1, 10000 },
+	{ "smtp_port", offsetof(struct conf, smtp_port), 1, 65535 },
+	{ "smtp_timeout", offsetof(struct conf, smtp_timeout), 1, 600 },
+	{ "mail_max_age", offsetof(struct conf, mail_max_age), 60, 30 * DAY },
+	{ "mail_keep", offsetof(struct conf, mail_keep), 0, 365 * DAY },
 };
 
 static const struct {
@@ -121,6 +128,10 @@ static const struct {
 	{ "database", offsetof(struct conf, database) },
 	{ "master_key", offsetof(struct conf, master_key) },
 	{ "base_url", offsetof(struct conf, base_url) },
+	{ "mail_from", offsetof(struct conf, mail_from) },
+	{ "smtp_host", offsetof(struct conf, smtp_host) },
+	{ "smtp_user", offsetof(struct conf, smtp_user) },
+	{ "smtp_password_file", offsetof(struct conf, smtp_password_file) },
 };
 
 /* Apply one "key = value" line; returns NULL or a reason. */
@@ -150,6 +161,17 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 		free(*sp);
 		if ((*sp = strdup(val)) == NULL)
 			return "out of memory";
+		return NULL;
+	}
+	if (strcmp(key, "smtp_starttls") == 0) {
+		if (strcmp(val, "off") == 0)
+			c->smtp_starttls = CONF_TLS_OFF;
+		else if (strcmp(val, "optional") == 0)
+			c->smtp_starttls = CONF_TLS_OPTIONAL;
+		else if (strcmp(val, "required") == 0)
+			c->smtp_starttls = CONF_TLS_REQUIRED;
+		else
+			return "value must be off, optional or required";
 		return NULL;
 	}
 	if (strcmp(key, "passphrase_required") == 0)
@@ -199,6 +221,14 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->anon_ttl_max = 7 * DAY;
 	c->anon_size_max = 10000;
 	c->passphrase_max = 1024;
+	c->lock_after = 5;
+	c->lock_time = 1800;
+	c->burn_after = 20;
+	c->smtp_port = 25;
+	c->smtp_starttls = CONF_TLS_OPTIONAL;
+	c->smtp_timeout = 30;
+	c->mail_max_age = DAY;
+	c->mail_keep = 7 * DAY;
 	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
 
 	while (len > 0) {
@@ -248,9 +278,19 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		    name);
 		goto fail;
 	}
-	if (c->base_url == NULL && (c->base_url =
-	    strdup("http://127.0.0.1:8080")) == NULL) {
+	if ((c->base_url == NULL && (c->base_url =
+	    strdup("http://127.0.0.1:8080")) == NULL) ||
+	    (c->mail_from == NULL && (c->mail_from =
+	    strdup("ots@localhost")) == NULL) ||
+	    (c->smtp_host == NULL && (c->smtp_host =
+	    strdup("127.0.0.1")) == NULL)) {
 		seterr(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
+	if (strpbrk(c->mail_from, "<>\", \t") != NULL ||
+	    strchr(c->mail_from, '@') == NULL) {
+		seterr(err, errlen, "%s: mail_from must be a plain address",
+		    name);
 		goto fail;
 	}
 	n = strlen(c->base_url);
@@ -312,6 +352,10 @@ conf_free(struct conf *c)
 	free(c->database);
 	free(c->master_key);
 	free(c->base_url);
+	free(c->mail_from);
+	free(c->smtp_host);
+	free(c->smtp_user);
+	free(c->smtp_password_file);
 	free(c);
 }
 

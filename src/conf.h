@@ -16,6 +16,8 @@
 #define CONF_LINE_MAX		1024
 #define CONF_DEFAULT_PLAN	"basic"
 
+enum { CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
+
 struct conf_plan {
 	char		 name[CONF_PLAN_NAME_MAX + 1];
 	long long	 ttl_max;	/* seconds */
@@ -34,6 +36,19 @@ struct conf {
 	long long	 passphrase_max;
 	int		 passphrase_required;
 	long long	 body_max;	/* largest request body read */
+	long long	 lock_after;	/* passphrase failures before a lock */
+	long long	 lock_time;	/* seconds a locked secret waits */
+	long long	 burn_after;	/* passphrase failures before a burn */
+	/* recipient mail */
+	char		*mail_from;	/* envelope and From: address */
+	char		*smtp_host;
+	long long	 smtp_port;
+	int		 smtp_starttls;	/* CONF_TLS_* */
+	char		*smtp_user;	/* AUTH when set */
+	char		*smtp_password_file;
+	long long	 smtp_timeout;	/* seconds per protocol step */
+	long long	 mail_max_age;	/* retry until; then failed */
+	long long	 mail_keep;	/* finished records kept this long */
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;
 };

@@ -18,9 +18,12 @@ static const char E_PCT[] = "Malformed percent-encoding";
 static const char E_MULTI[] = "Malformed multipart body";
 static const char E_JSON[] = "Malformed JSON body";
 static const char E_FLAT[] = "JSON body must be a flat object";
+static const char E_DUP[] = "Duplicate parameter";
 
 /*
- * Add name=value (both raw bytes).  A repeated name keeps its first value.
+ * Add name=value (both raw bytes), by the rules in form.h: a name seen in
+ * an earlier source keeps its value; one seen in this source is an error
+ * unless both are array parameters.
  */
 static int
 add(struct form *fm, const char *name, size_t nlen, const char *val,
@@ -28,9 +31,12 @@ add(struct form *fm, const char *name, size_t nlen, const char *val,
 {
 	struct form_field *f;
 	size_t i;
+	int array = 0;
 
-	if (nlen >= 2 && name[nlen - 2] == '[' && name[nlen - 1] == ']')
+	if (nlen >= 2 && name[nlen - 2] == '[' && name[nlen - 1] == ']') {
 		nlen -= 2;
+		array = 1;
+	}
 	if (nlen == 0)
 		return 0;
 	if (nlen > FORM_NAME_MAX) {
@@ -41,10 +47,16 @@ add(struct form *fm, const char *name, size_t nlen, const char *val,
 		*errstr = E_CHARS;
 		return -1;
 	}
-	for (i = 0; i < fm->n; i++)
-		if (strlen(fm->f[i].name) == nlen &&
-		    memcmp(fm->f[i].name, name, nlen) == 0)
-			return 0;
+	for (i = 0; i < fm->n; i++) {
+		if (strlen(fm->f[i].name) != nlen ||
+		    memcmp(fm->f[i].name, name, nlen) != 0)
+			continue;
+		if (i >= fm->src && !(array && fm->f[i].array)) {
+			*errstr = E_DUP;
+			return -1;
+		}
+		return 0;
+	}
 	if (fm->n == FORM_FIELDS_MAX) {
 		*errstr = E_MANY;
 		return -1;
@@ -56,6 +68,7 @@ add(struct form *fm, const char *name, size_t nlen, const char *val,
 	}
 	memcpy(f->name, name, nlen);
 	f->name[nlen] = '\0';
+	f->array = array;
 	memcpy(f->val, val, vlen);
 	f->val[vlen] = '\0';
 	f->len = vlen;
@@ -107,6 +120,7 @@ form_urlencoded(struct form *fm, const char *s, size_t len,
 	long nlen, vlen;
 	int rc = 0;
 
+	fm->src = fm->n;
 	if (len == 0)
 		return 0;
 	if ((tmp = malloc(len)) == NULL) {
@@ -179,6 +193,7 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 	char delim[80];
 	size_t blen, dlen, nlen = 0;
 
+	fm->src = fm->n;
 	*errstr = E_MULTI;
 	if (header_param(ctype, strlen(ctype), "boundary", &bnd, &blen) == -1
 	    || blen == 0 || blen > 70)
@@ -221,6 +236,41 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 	}
 }
 
+/*
+ * The number of members of the top-level object as written: json-c keeps
+ * only the last of repeated names, so comparing this with the parsed
+ * object's length finds duplicates.
+ */
+static size_t
+json_members(const char *s, size_t len)
+{
+	size_t i, n = 0;
+	int depth = 0;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '"':
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ':':
+			if (depth == 1)
+				n++;
+			break;
+		}
+	}
+	return n;
+}
+
 int
 form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 {
@@ -229,6 +279,7 @@ form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 	size_t off;
 	int rc = -1;
 
+	fm->src = fm->n;
 	if (len > INT32_MAX || (tok = json_tokener_new_ex(FORM_JSON_DEPTH))
 	    == NULL) {
 		*errstr = E_MEM;
@@ -246,6 +297,10 @@ form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 	*errstr = E_FLAT;
 	if (!json_object_is_type(root, json_type_object))
 		goto out;
+	if (json_members(s, len) != (size_t)json_object_object_length(root)) {
+		*errstr = E_DUP;
+		goto out;
+	}
 	json_object_object_foreach(root, key, val) {
 		v = val;
 		if (json_object_is_type(v, json_type_array))

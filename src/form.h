@@ -5,7 +5,9 @@
  *
  * Rules, the same for every encoding:
  * - a name "x[]" is stored as "x" (array parameters; the first value counts);
- * - the first occurrence of a name wins, so parse the body before the query
+ * - within one source (one parser call) a name may appear once, unless
+ *   every occurrence is "x[]": a repeated plain name is an error;
+ * - across sources the first wins, so parse the body before the query
  *   string to let a body value win over a query value;
  * - every value must be valid UTF-8 without NUL; percent-escapes must be
  *   well formed;
@@ -23,6 +25,7 @@
 
 struct form_field {
 	char	 name[FORM_NAME_MAX + 1];
+	int	 array;		/* sent as name[] */
 	char	*val;		/* NUL-terminated; len excludes the NUL */
 	size_t	 len;
 };
@@ -30,6 +33,7 @@ struct form_field {
 struct form {
 	struct form_field f[FORM_FIELDS_MAX];
 	size_t		  n;
+	size_t		  src;	/* first field of the current source */
 };
 
 /*

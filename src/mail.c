@@ -1,9 +1,17 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include <auth-client.h>
+#include <libesmtp.h>
+#include <sodium.h>
+
+#include "conf.h"
 #include "mail.h"
+#include "util.h"
 
 /* atext of RFC 5322 less the quote characters, which we refuse. */
 static int
@@ -72,4 +80,169 @@ mail_obfuscate(const char *addr, char *out, size_t outlen)
 	n = snprintf(out, outlen, "%.*s*****@%c*****%s",
 	    at - addr < 2 ? (int)(at - addr) : 2, addr, at[1], tld);
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+int
+mail_message(const struct conf *cf, const struct mail_msg *m, long long now,
+    struct buf *out)
+{
+	unsigned char rnd[16];
+	char date[64], mid[33];
+	const char *domain = strrchr(cf->mail_from, '@') + 1;
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	/* RFC 5322 date; day and month names are fixed, not localised */
+	snprintf(date, sizeof(date), "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    &"Sun\0Mon\0Tue\0Wed\0Thu\0Fri\0Sat"[tm.tm_wday * 4], tm.tm_mday,
+	    &"Jan\0Feb\0Mar\0Apr\0May\0Jun\0Jul\0Aug\0Sep\0Oct\0Nov\0Dec"
+	    [tm.tm_mon * 4], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(mid, sizeof(mid), rnd, sizeof(rnd));
+	return buf_printf(out,
+	    "Date: %s\r\n"
+	    "From: %s\r\n"
+	    "To: %s\r\n"
+	    "Reply-To: %s\r\n"
+	    "Subject: %s sent you a secret\r\n"
+	    "Message-ID: <%s@%s>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n"
+	    "Auto-Submitted: auto-generated\r\n"
+	    "\r\n"
+	    "Hello,\r\n"
+	    "\r\n"
+	    "%s sent you a secret. Open it here:\r\n"
+	    "\r\n"
+	    "    %s\r\n"
+	    "\r\n"
+	    "The link works once: after it has been opened, the secret is "
+	    "gone.\r\n"
+	    "%s",
+	    date, cf->mail_from, m->to, m->sender, m->sender, mid, domain,
+	    m->sender, m->link, m->passphrase ?
+	    "You will also need a passphrase, which the sender will give you "
+	    "another way.\r\n" : "");
+}
+
+/* libesmtp asks for AUTH credentials through this callback. */
+static int
+interact(auth_client_request_t req, char **result, int fields, void *arg)
+{
+	char **cred = arg;	/* user, password */
+	int i;
+
+	for (i = 0; i < fields; i++) {
+		if (req[i].flags & AUTH_USER)
+			result[i] = cred[0];
+		else if (req[i].flags & AUTH_PASS)
+			result[i] = cred[1];
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/* Read the first line of the password file into pw.  0 or -1. */
+static int
+read_password(const char *path, char *pw, size_t len)
+{
+	FILE *f;
+	char *nl;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(pw, (int)len, f) == NULL)
+		pw[0] = '\0';
+	fclose(f);
+	if ((nl = strchr(pw, '\n')) != NULL)
+		*nl = '\0';
+	return 0;
+}
+
+int
+mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
+    char *err, size_t errlen)
+{
+	static const int steps[] = { Timeout_GREETING, Timeout_ENVELOPE,
+	    Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
+	static const enum starttls_option tls[] = {
+	    [CONF_TLS_OFF] = Starttls_DISABLED,
+	    [CONF_TLS_OPTIONAL] = Starttls_ENABLED,
+	    [CONF_TLS_REQUIRED] = Starttls_REQUIRED };
+	smtp_session_t ss = NULL;
+	smtp_message_t msg;
+	smtp_recipient_t rcpt;
+	auth_context_t auth = NULL;
+	const smtp_status_t *status;
+	struct buf text = { 0 };
+	char hostport[300], pw[256] = "", *cred[2];
+	size_t i;
+	int rc = -1;
+
+	snprintf(err, errlen, "out of memory");
+	if (mail_message(cf, m, now, &text) == -1)
+		goto out;
+	snprintf(hostport, sizeof(hostport), "%s:%lld", cf->smtp_host,
+	    cf->smtp_port);
+	if ((ss = smtp_create_session()) == NULL ||
+	    (msg = smtp_add_message(ss)) == NULL ||
+	    smtp_set_server(ss, hostport) == 0 ||
+	    smtp_set_reverse_path(msg, cf->mail_from) == 0 ||
+	    (rcpt = smtp_add_recipient(msg, m->to)) == NULL ||
+	    smtp_set_message_str(msg, text.data) == 0 ||
+	    smtp_starttls_enable(ss, tls[cf->smtp_starttls]) == 0)
+		goto out;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		smtp_set_timeout(ss, steps[i] | Timeout_OVERRIDE_RFC2822_MINIMUM,
+		    cf->smtp_timeout * 1000);
+	if (cf->smtp_user != NULL) {
+		if (cf->smtp_password_file == NULL || read_password(
+		    cf->smtp_password_file, pw, sizeof(pw)) == -1) {
+			snprintf(err, errlen, "cannot read smtp_password_file");
+			goto out;
+		}
+		cred[0] = cf->smtp_user;
+		cred[1] = pw;
+		auth_client_init();
+		if ((auth = auth_create_context()) == NULL)
+			goto out;
+		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(auth, interact, cred);
+		smtp_auth_set_context(ss, auth);
+	}
+	if (!smtp_start_session(ss)) {
+		char e[128];
+
+		snprintf(err, errlen, "smtp %s: %s", hostport,
+		    smtp_strerror(smtp_errno(), e, sizeof(e)));
+		goto out;
+	}
+	status = smtp_recipient_status(rcpt);
+	if (status == NULL || status->code / 100 != 2) {
+		snprintf(err, errlen, "smtp recipient: %d %.80s",
+		    status ? status->code : 0,
+		    status && status->text ? status->text : "");
+		goto out;
+	}
+	status = smtp_message_transfer_status(msg);
+	if (status == NULL || status->code / 100 != 2) {
+		snprintf(err, errlen, "smtp message: %d %.80s",
+		    status ? status->code : 0,
+		    status && status->text ? status->text : "");
+		goto out;
+	}
+	rc = 0;
+	err[0] = '\0';
+out:
+	if (ss != NULL)
+		smtp_destroy_session(ss);
+	if (auth != NULL)
+		auth_destroy_context(auth);
+	sodium_memzero(pw, sizeof(pw));
+	buf_free(&text);
+	return rc;
 }

@@ -1,13 +1,26 @@
 /*
- * mail: recipient addresses.  Addresses are checked strictly here, before
- * anything could talk SMTP, and shown to creators only obfuscated.
+ * mail: the message to a recipient and its delivery through libesmtp.
+ * Addresses are checked strictly here, before anything could talk SMTP,
+ * and shown to creators only obfuscated.  A message carries the share
+ * link, never the secret or its passphrase.
  */
 #ifndef OTS_MAIL_H
 #define OTS_MAIL_H
 
 #include <stddef.h>
 
+struct buf;
+struct conf;
+
 #define MAIL_ADDR_MAX	254
+#define MAIL_LINK_MAX	1024
+
+struct mail_msg {
+	char	to[MAIL_ADDR_MAX + 1];		/* recipient */
+	char	sender[MAIL_ADDR_MAX + 1];	/* the creator: Reply-To */
+	char	link[MAIL_LINK_MAX + 1];	/* BASE/secret/KEY */
+	int	passphrase;			/* one is needed */
+};
 
 /*
  * 1 if s[0..len) is an address ots will send to: local@domain, at most 254
@@ -21,5 +34,20 @@ int	mail_address_valid(const char *s, size_t len);
  * "delano@onetimesecret.com" -> "de*****@o*****.com".  0 or -1 (no room).
  */
 int	mail_obfuscate(const char *addr, char *out, size_t outlen);
+
+/*
+ * Append the RFC 5322 text (CRLF lines, UTF-8 body) of the message to out:
+ * Date, From, To, Reply-To, Subject "<sender> sent you a secret",
+ * Message-ID, MIME headers, and a body with the link.  0 or -1.
+ */
+int	mail_message(const struct conf *, const struct mail_msg *,
+	    long long now, struct buf *out);
+
+/*
+ * Send the message through the configured SMTP relay.  Returns 0 when the
+ * relay accepted it, -1 with a reason in err otherwise.
+ */
+int	mail_send(const struct conf *, const struct mail_msg *, long long now,
+	    char *err, size_t errlen);
 
 #endif

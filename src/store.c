@@ -26,6 +26,10 @@ enum stmt {
 	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL,
 	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
 	S_CUST_PUT, S_CUST_GET, S_CUST_TOKEN, S_CUST_DEL, S_CUST_LIST,
+	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
+	S_MAIL_DUE, S_MAIL_LIST,
+	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_FAILED,
+	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
 	S_MAX
 };
 
@@ -33,6 +37,10 @@ enum stmt {
 	"sealed_skey, ttl, state, passphrase, recipient, created, updated, " \
 	"received, secret_expires, expires"
 #define CUST_COLS "id, custid, token_hash, plan, created"
+#define MAIL_COLS "id, rid, sealed, recipient, state, attempts, last_error, " \
+	"created, updated, next_try, expires"
+#define SWEEP_BATCH "1000"
+#define SWEEP_BATCH_N 1000
 
 static const char *const sql[S_MAX] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -63,6 +71,38 @@ static const char *const sql[S_MAX] = {
 	[S_CUST_TOKEN] = "UPDATE customer SET token_hash = ?2 WHERE custid = ?1",
 	[S_CUST_DEL] = "DELETE FROM customer WHERE custid = ?1",
 	[S_CUST_LIST] = "SELECT " CUST_COLS " FROM customer ORDER BY custid",
+	[S_MAIL_PUT] = "INSERT INTO mail (rid, sealed, recipient, state, "
+	    "created, updated, next_try, expires) "
+	    "VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?4, ?5)",
+	[S_MAIL_TAKE] = "UPDATE mail SET next_try = ?3, attempts = attempts + 1,"
+	    " updated = ?2 WHERE id = ?1 AND state = 'queued' AND next_try <= ?2",
+	[S_MAIL_GET] = "SELECT " MAIL_COLS " FROM mail WHERE id = ?1",
+	[S_MAIL_DONE] = "UPDATE mail SET state = ?3, sealed = NULL, "
+	    "last_error = ?4, updated = ?2 WHERE id = ?1",
+	[S_MAIL_RETRY] = "UPDATE mail SET next_try = ?3, last_error = ?4, "
+	    "updated = ?2 WHERE id = ?1 AND state = 'queued'",
+	[S_MAIL_DUE] = "SELECT id FROM mail WHERE state = 'queued' AND "
+	    "next_try <= ?1 ORDER BY next_try, id LIMIT ?2",
+	[S_MAIL_LIST] = "SELECT " MAIL_COLS " FROM mail ORDER BY id DESC",
+	/* a lock that has run out opens a new window of attempts */
+	[S_TRY_RESERVE] = "UPDATE secret SET "
+	    "tries = CASE WHEN tries < ?3 THEN tries + 1 ELSE 1 END, "
+	    "locked_until = CASE WHEN tries < ?3 THEN locked_until ELSE 0 END "
+	    "WHERE id = ?1 AND expires > ?2 AND "
+	    "(tries < ?3 OR (locked_until > 0 AND locked_until <= ?2))",
+	[S_TRY_LOCKED] = "SELECT 1 FROM secret WHERE id = ?1 AND expires > ?2",
+	[S_TRY_FAILED] = "UPDATE secret SET fails = fails + 1, "
+	    "locked_until = CASE WHEN tries >= ?3 THEN ?2 + ?4 "
+	    "ELSE locked_until END WHERE id = ?1 RETURNING fails",
+	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
+	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
+	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_SECRET] = "DELETE FROM secret WHERE id IN (SELECT id FROM "
+	    "secret WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_META] = "DELETE FROM metadata WHERE seq IN (SELECT seq FROM "
+	    "metadata WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_MAIL] = "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
+	    "WHERE state <> 'queued' AND updated <= ?1 LIMIT " SWEEP_BATCH ")",
 };
 
 struct store {
@@ -301,7 +341,8 @@ bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
 
 int
 store_create(struct store *s, const struct store_secret *sec,
-    const struct store_meta *m)
+    const struct store_meta *m, const struct store_mail *mail,
+    long long *mail_id)
 {
 	sqlite3_stmt *st;
 
@@ -334,6 +375,17 @@ store_create(struct store *s, const struct store_secret *sec,
 	sqlite3_bind_int64(st, 15, m->expires);
 	if (run(s, st, "create metadata") == -1)
 		goto fail;
+	if (mail != NULL) {
+		st = get(s, S_MAIL_PUT);
+		bind_blob(st, 1, mail->rid, CRYPTO_ID_LEN);
+		bind_blob(st, 2, mail->sealed.data, mail->sealed.len);
+		sqlite3_bind_text(st, 3, mail->recipient, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, mail->created);
+		sqlite3_bind_int64(st, 5, mail->expires);
+		if (run(s, st, "queue mail") == -1)
+			goto fail;
+		*mail_id = sqlite3_last_insert_rowid(s->db);
+	}
 	return commit(s);
 fail:
 	rollback(s);
@@ -394,6 +446,58 @@ store_secret_claim(struct store *s, const unsigned char *id, long long now,
 fail:
 	rollback(s);
 	return -1;
+}
+
+int
+store_attempt_reserve(struct store *s, const unsigned char *id, long long now,
+    long long lock_after)
+{
+	sqlite3_stmt *st = get(s, S_TRY_RESERVE);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lock_after);
+	if (run(s, st, "reserve attempt") == -1)
+		return -1;
+	if (sqlite3_changes(s->db) == 1)
+		return 1;
+	/* not reserved: locked if the secret still lives, else unknown */
+	st = get(s, S_TRY_LOCKED);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 2;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(s, "attempt lock");
+	return -1;
+}
+
+long long
+store_attempt_failed(struct store *s, const unsigned char *id, long long now,
+    long long lock_after, long long lock_time)
+{
+	sqlite3_stmt *st = get(s, S_TRY_FAILED);
+	long long fails = 0;
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lock_after);
+	sqlite3_bind_int64(st, 4, lock_time);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fails = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "attempt failed");
+		return -1;
+	}
+	return fails;
 }
 
 static void
@@ -598,6 +702,183 @@ store_customer_list(struct store *s,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		dberr(s, "list customers");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+mail_row(sqlite3_stmt *st, struct store_mail *m)
+{
+	size_t n;
+
+	m->id = sqlite3_column_int64(st, 0);
+	col_blob(st, 1, m->rid, sizeof(m->rid), &n);
+	col_text(st, 3, m->recipient, sizeof(m->recipient));
+	col_text(st, 4, m->state, sizeof(m->state));
+	m->attempts = sqlite3_column_int(st, 5);
+	col_text(st, 6, m->last_error, sizeof(m->last_error));
+	m->created = sqlite3_column_int64(st, 7);
+	m->updated = sqlite3_column_int64(st, 8);
+	m->next_try = sqlite3_column_int64(st, 9);
+	m->expires = sqlite3_column_int64(st, 10);
+}
+
+int
+store_mail_take(struct store *s, long long id, long long now, long long lease,
+    struct store_mail *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = get(s, S_MAIL_TAKE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, now + lease);
+	if (run(s, st, "take mail") == -1)
+		return -1;
+	if (sqlite3_changes(s->db) != 1)
+		return 0;
+	st = get(s, S_MAIL_GET);
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mail_row(st, out);
+		rc = buf_add(&out->sealed, sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2)) == 0 ? SQLITE_ROW : -1;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	dberr(s, "get mail");
+	return -1;
+}
+
+static int
+mail_done(struct store *s, long long id, long long now, const char *state,
+    const char *error)
+{
+	sqlite3_stmt *st = get(s, S_MAIL_DONE);
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	return run(s, st, "finish mail");
+}
+
+int
+store_mail_sent(struct store *s, long long id, long long now)
+{
+	return mail_done(s, id, now, "sent", "");
+}
+
+int
+store_mail_failed(struct store *s, long long id, long long now,
+    const char *error)
+{
+	return mail_done(s, id, now, "failed", error);
+}
+
+int
+store_mail_retry(struct store *s, long long id, long long now,
+    long long next_try, const char *error)
+{
+	sqlite3_stmt *st = get(s, S_MAIL_RETRY);
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, next_try);
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	return run(s, st, "retry mail");
+}
+
+long
+store_mail_due(struct store *s, long long now, long long *ids, size_t max)
+{
+	sqlite3_stmt *st = get(s, S_MAIL_DUE);
+	long n = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (long long)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "due mail");
+		return -1;
+	}
+	return n;
+}
+
+int
+store_mail_list(struct store *s, int (*fn)(void *, const struct store_mail *),
+    void *arg)
+{
+	sqlite3_stmt *st = get(s, S_MAIL_LIST);
+	struct store_mail m;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		mail_row(st, &m);
+		if (fn(arg, &m) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "list mail");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run one batched statement until it changes less than a batch. */
+static int
+sweep_step(struct store *s, enum stmt i, long long when, long long *count)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	do {
+		if (begin(s) == -1)
+			return -1;
+		st = get(s, i);
+		sqlite3_bind_int64(st, 1, when);
+		if (run(s, st, "sweep") == -1) {
+			rollback(s);
+			return -1;
+		}
+		n = sqlite3_changes(s->db);
+		if (commit(s) == -1)
+			return -1;
+		*count += n;
+	} while (n >= SWEEP_BATCH_N);
+	return 0;
+}
+
+int
+store_sweep(struct store *s, long long now, long long mail_before,
+    struct store_sweep *out)
+{
+	if (sweep_step(s, S_SWEEP_EXPIRE, now, &out->expired) == -1 ||
+	    sweep_step(s, S_SWEEP_SECRET, now, &out->secrets) == -1 ||
+	    sweep_step(s, S_SWEEP_META, now, &out->metadata) == -1 ||
+	    sweep_step(s, S_SWEEP_MAIL, mail_before, &out->mail) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		dberr(s, "checkpoint");
 		return -1;
 	}
 	return 0;

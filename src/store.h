@@ -81,9 +81,24 @@ void		 store_close(struct store *);
  */
 int	store_check_key(struct store *, const unsigned char check[CRYPTO_ID_LEN]);
 
-/* Store a new secret and its metadata in one transaction.  0 or -1. */
+struct store_mail {
+	long long	 id;
+	unsigned char	 rid[CRYPTO_ID_LEN];
+	struct buf	 sealed;	/* empty once sent or failed */
+	char		 recipient[STORE_RECIPIENT_MAX + 1];	/* obfuscated */
+	char		 state[8];	/* queued, sent, failed */
+	int		 attempts;
+	char		 last_error[256];
+	long long	 created, updated, next_try, expires;
+};
+
+/*
+ * Store a new secret, its metadata and (mail not NULL) a queued message in
+ * one transaction; *mail_id receives the message's id.  0 or -1.
+ */
 int	store_create(struct store *, const struct store_secret *,
-	    const struct store_meta *);
+	    const struct store_meta *, const struct store_mail *mail,
+	    long long *mail_id);
 
 /*
  * Read the secret whose row id is id, if it has not expired at now.
@@ -100,6 +115,23 @@ int	store_secret_get(struct store *, const unsigned char *id, long long now,
  */
 int	store_secret_claim(struct store *, const unsigned char *id,
 	    long long now, enum store_state state);
+
+/*
+ * Reserve one passphrase attempt on the secret before checking it.  At
+ * most lock_after attempts are reserved per lock window; a window ends
+ * lock_time after its last failure (see store_attempt_failed).
+ * Returns 1 reserved, 0 unknown or expired, 2 locked, -1 error.
+ */
+int	store_attempt_reserve(struct store *, const unsigned char *id,
+	    long long now, long long lock_after);
+
+/*
+ * Record a failed passphrase check; when the window's attempts are used
+ * up, the secret locks until now + lock_time.  Returns the failures so far
+ * (the caller burns the secret at its limit), or -1 on error.
+ */
+long long store_attempt_failed(struct store *, const unsigned char *id,
+	    long long now, long long lock_after, long long lock_time);
 
 /*
  * Read the metadata whose row id is id, if it lives at now.  out->state is
@@ -120,6 +152,48 @@ int	store_meta_viewed(struct store *, const unsigned char *id, long long now);
 int	store_meta_recent(struct store *, long long customer_id,
 	    long long since, long long now,
 	    int (*fn)(void *, const struct store_meta *), void *arg);
+
+/*
+ * Take the delivery lease of queued mail id if it is due at now: its
+ * next_try moves to now + lease and its attempts go up by one, so no other
+ * process sends it meanwhile.  Returns 1 taken (out filled; the caller
+ * frees out->sealed), 0 not due or not queued, -1 error.
+ */
+int	store_mail_take(struct store *, long long id, long long now,
+	    long long lease, struct store_mail *out);
+/* Delivered: state sent, payload dropped.  0 or -1. */
+int	store_mail_sent(struct store *, long long id, long long now);
+/* Given up: state failed, payload dropped.  0 or -1. */
+int	store_mail_failed(struct store *, long long id, long long now,
+	    const char *error);
+/* Try again at next_try.  0 or -1. */
+int	store_mail_retry(struct store *, long long id, long long now,
+	    long long next_try, const char *error);
+/* Up to max ids of queued mail due at now, oldest first.  Count or -1. */
+long	store_mail_due(struct store *, long long now, long long *ids,
+	    size_t max);
+/* Call fn for each message, newest first.  0 or -1. */
+int	store_mail_list(struct store *,
+	    int (*fn)(void *, const struct store_mail *), void *arg);
+
+struct store_sweep {
+	long long	 expired;	/* receipts marked expired */
+	long long	 secrets;	/* secrets deleted */
+	long long	 metadata;	/* receipts deleted */
+	long long	 mail;		/* finished mail records deleted */
+};
+
+/*
+ * Remove what has expired at now, in short batches so that live traffic
+ * goes on: mark unrevealed expired receipts 'expired', delete expired
+ * secrets and receipts, and mail records finished before mail_before.
+ * Counts are added to out.  0 or -1.
+ */
+int	store_sweep(struct store *, long long now, long long mail_before,
+	    struct store_sweep *out);
+
+/* Checkpoint the WAL into the database and truncate it.  0 or -1. */
+int	store_checkpoint(struct store *);
 
 /* Customers.  _add returns 0, 1 when custid exists, -1 on error. */
 int	store_customer_add(struct store *, const struct store_customer *);
