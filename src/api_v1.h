@@ -27,10 +27,4 @@ void	api_v1_error(struct resp *, int intended, const char *msg,
 /* Add the headers every v1 response carries. */
 void	api_v1_headers(struct resp *);
 
-/*
- * The effective TTL of a request's ttl parameter (NULL when absent):
- * missing -> def; garbage or <= 0 -> 60; else clamped into [60, max].
- */
-long long api_v1_ttl(const char *s, size_t len, long long def, long long max);
-
 #endif

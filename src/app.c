@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -13,6 +14,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
+#include "outbox.h"
 #include "route.h"
 #include "store.h"
 
@@ -137,4 +139,13 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 out:
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);
+}
+
+void
+app_after(struct app *a, const struct resp *rs)
+{
+	/* a failure is already scheduled for retry by ots-sweep */
+	if (rs->mail_id > 0 && a->store != NULL)
+		outbox_deliver(a->store, a->crypto, a->conf, rs->mail_id,
+		    (long long)time(NULL), NULL);
 }

@@ -25,7 +25,8 @@
 #define AD_LEN		(5 + CRYPTO_ID_LEN)
 
 /* Sub-key numbers for crypto_kdf_derive_from_key. */
-enum { SK_ID = 1, SK_SECRET, SK_META, SK_ACCOUNT, SK_TOKEN, SK_CHECK, SK_MAX };
+enum { SK_ID = 1, SK_SECRET, SK_META, SK_ACCOUNT, SK_TOKEN, SK_CHECK, SK_MAIL,
+	SK_MAX };
 
 struct crypto {
 	unsigned char	sub[SK_MAX][32];
@@ -182,7 +183,7 @@ derive(const struct crypto *c, enum crypto_purpose purpose, const char *k,
     size_t klen, const unsigned char *pw, const unsigned char *id,
     unsigned char key[32], unsigned char ad[AD_LEN])
 {
-	static const int sk[] = { 0, SK_SECRET, SK_META, SK_ACCOUNT };
+	static const int sk[] = { 0, SK_SECRET, SK_META, SK_ACCOUNT, SK_MAIL };
 	crypto_generichash_state h;
 
 	crypto_generichash_init(&h, c->sub[sk[purpose]], 32, 32);

@@ -35,6 +35,7 @@ enum crypto_purpose {
 	CRYPTO_SECRET = 1,	/* secret value, under secret_key (+ pw) */
 	CRYPTO_META = 2,	/* secret_key, under metadata_key */
 	CRYPTO_ACCOUNT = 3,	/* metadata_key, under the API token */
+	CRYPTO_MAIL = 4,	/* queued mail, under the master key alone */
 };
 
 /* Row-id domains, so one key never names two kinds of row. */

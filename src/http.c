@@ -80,7 +80,8 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 	*status = 400;
 	r->now = (long long)time(NULL);
 	m = env(io, "REQUEST_METHOD");
-	if (m == NULL || strlen(m) >= sizeof(r->method)) {
+	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(r->method) ||
+	    strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(m)) {
 		*errstr = "Bad request method";
 		return -1;
 	}

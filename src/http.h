@@ -46,6 +46,7 @@ struct resp {
 	size_t		 headers_len;
 	struct buf	 body;
 	int		 head_only;	/* HEAD: headers without body */
+	long long	 mail_id;	/* queued mail to send after; 0: none */
 };
 
 /*

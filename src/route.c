@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "route.h"
@@ -62,10 +63,31 @@ has_method(const char *list, const char *method)
 	size_t n = strlen(method);
 	const char *p;
 
+	if (n == 0)
+		return 0;
 	for (p = list; (p = strstr(p, method)) != NULL; p += n)
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return 1;
 	return 0;
+}
+
+/* Add the methods of list missing from allow (of size len). */
+static void
+add_methods(char *allow, size_t len, const char *list)
+{
+	char m[8];
+	size_t n;
+
+	while (*list != '\0') {
+		n = strcspn(list, " ");
+		snprintf(m, sizeof(m), "%.*s", (int)n, list);
+		if (!has_method(allow, m)) {
+			n = strlen(allow);
+			snprintf(allow + n, len - n, "%s%s", n ? " " : "", m);
+		}
+		list += strcspn(list, " ");
+		list += strspn(list, " ");
+	}
 }
 
 enum route_id
@@ -82,10 +104,8 @@ route_match(const char *method, const char *path, struct route *out)
 			out->id = table[i].id;
 			return out->id;
 		}
-		if (out->id == R_NOT_FOUND) {
-			out->id = R_BAD_METHOD;
-			out->allow = table[i].methods;
-		}
+		out->id = R_BAD_METHOD;
+		add_methods(out->allow, sizeof(out->allow), table[i].methods);
 	}
 	if (out->id == R_BAD_METHOD)
 		out->keylen = 0;

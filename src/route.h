@@ -27,7 +27,7 @@ struct route {
 	enum route_id	 id;
 	char		 key[ROUTE_KEY_MAX + 1];	/* the KEY segment */
 	size_t		 keylen;
-	const char	*allow;		/* for R_BAD_METHOD */
+	char		 allow[32];	/* for R_BAD_METHOD: the methods */
 };
 
 /* Match method and path; fills out and returns out->id. */

@@ -28,7 +28,7 @@ enum stmt {
 	S_CUST_PUT, S_CUST_GET, S_CUST_TOKEN, S_CUST_DEL, S_CUST_LIST,
 	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
 	S_MAIL_DUE, S_MAIL_LIST,
-	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_FAILED,
+	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
 	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
 	S_MAX
 };
@@ -90,7 +90,9 @@ static const char *const sql[S_MAX] = {
 	    "locked_until = CASE WHEN tries < ?3 THEN locked_until ELSE 0 END "
 	    "WHERE id = ?1 AND expires > ?2 AND "
 	    "(tries < ?3 OR (locked_until > 0 AND locked_until <= ?2))",
-	[S_TRY_LOCKED] = "SELECT 1 FROM secret WHERE id = ?1 AND expires > ?2",
+	[S_TRY_LOCKED] = "UPDATE secret SET locked_until = ?2 + ?3 "
+	    "WHERE id = ?1 AND expires > ?2 AND locked_until = 0",
+	[S_TRY_LIVE] = "SELECT 1 FROM secret WHERE id = ?1 AND expires > ?2",
 	[S_TRY_FAILED] = "UPDATE secret SET fails = fails + 1, "
 	    "locked_until = CASE WHEN tries >= ?3 THEN ?2 + ?4 "
 	    "ELSE locked_until END WHERE id = ?1 RETURNING fails",
@@ -450,7 +452,7 @@ fail:
 
 int
 store_attempt_reserve(struct store *s, const unsigned char *id, long long now,
-    long long lock_after)
+    long long lock_after, long long lock_time)
 {
 	sqlite3_stmt *st = get(s, S_TRY_RESERVE);
 	int rc;
@@ -462,8 +464,15 @@ store_attempt_reserve(struct store *s, const unsigned char *id, long long now,
 		return -1;
 	if (sqlite3_changes(s->db) == 1)
 		return 1;
-	/* not reserved: locked if the secret still lives, else unknown */
+	/* not reserved: a window without a lock time gets one now */
 	st = get(s, S_TRY_LOCKED);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lock_time);
+	if (run(s, st, "attempt lock") == -1)
+		return -1;
+	/* locked if the secret still lives, else unknown */
+	st = get(s, S_TRY_LIVE);
 	bind_blob(st, 1, id, CRYPTO_ID_LEN);
 	sqlite3_bind_int64(st, 2, now);
 	rc = sqlite3_step(st);

@@ -118,12 +118,14 @@ int	store_secret_claim(struct store *, const unsigned char *id,
 
 /*
  * Reserve one passphrase attempt on the secret before checking it.  At
- * most lock_after attempts are reserved per lock window; a window ends
- * lock_time after its last failure (see store_attempt_failed).
+ * most lock_after attempts are reserved per lock window; the window ends
+ * lock_time after its last failure (see store_attempt_failed), or after
+ * the first refusal if its attempts never reported back (a worker died
+ * between reserving and checking).
  * Returns 1 reserved, 0 unknown or expired, 2 locked, -1 error.
  */
 int	store_attempt_reserve(struct store *, const unsigned char *id,
-	    long long now, long long lock_after);
+	    long long now, long long lock_after, long long lock_time);
 
 /*
  * Record a failed passphrase check; when the window's attempts are used

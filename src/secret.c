@@ -1,0 +1,395 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "conf.h"
+#include "crypto.h"
+#include "log.h"
+#include "mail.h"
+#include "outbox.h"
+#include "secret.h"
+#include "store.h"
+
+#define TTL_MIN		60
+
+long long
+secret_ttl(const char *s, size_t len, long long def, long long max)
+{
+	long long v;
+
+	if (s == NULL)
+		return def < max ? def : max;
+	if (util_strtoll(s, len, INT64_MIN, INT64_MAX, &v) == -1 ||
+	    v < TTL_MIN)
+		return TTL_MIN;
+	return v > max ? max : v;
+}
+
+static enum secret_result
+invalid(struct secret_made *out, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum secret_result
+invalid(struct secret_made *out, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->message, sizeof(out->message), fmt, ap);
+	va_end(ap);
+	out->status = status;
+	return SECRET_INVALID;
+}
+
+/* Count the code points of UTF-8 text. */
+static size_t
+utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Check a create request; fills out->value when one is generated. */
+static enum secret_result
+check_new(const struct conf *cf, const struct caller *c,
+    const struct secret_new *in, struct secret_made *out)
+{
+	size_t n = in->pass ? utf8_chars(in->pass, in->plen) : 0;
+	long long len = KEYS_VALUE_DEFAULT;
+
+	if (in->value == NULL) {
+		if (in->gen_len != NULL && util_strtoll(in->gen_len,
+		    in->gen_len_len, INT64_MIN, INT64_MAX, &len) == 0)
+			len = len < KEYS_VALUE_MIN ? KEYS_VALUE_MIN :
+			    len > KEYS_VALUE_MAX ? KEYS_VALUE_MAX : len;
+		else
+			len = KEYS_VALUE_DEFAULT;
+		keys_value(out->value, (size_t)len);
+		out->value_len = (size_t)len;
+	} else if (in->len == 0)
+		return invalid(out, 400, "You did not provide anything to share");
+	else if ((long long)in->len > c->size_max)
+		return invalid(out, 413,
+		    "Secret value exceeds the maximum size of %lld bytes",
+		    c->size_max);
+	if (n == 0 && cf->passphrase_required)
+		return invalid(out, 400,
+		    "A passphrase is required for all secrets");
+	if (n > 0 && n < (size_t)cf->passphrase_min)
+		return invalid(out, 400,
+		    "Passphrase must be at least %lld characters long",
+		    cf->passphrase_min);
+	if (n > (size_t)cf->passphrase_max)
+		return invalid(out, 400,
+		    "Passphrase must be at most %lld characters long",
+		    cf->passphrase_max);
+	if (in->recipient != NULL && in->rlen > 0) {
+		if (!c->authenticated)
+			return invalid(out, 401,
+			    "An account is required to send emails.");
+		if (!mail_address_valid(in->recipient, in->rlen) ||
+		    mail_obfuscate(in->recipient, out->meta.recipient,
+		    sizeof(out->meta.recipient)) == -1)
+			return invalid(out, 400,
+			    "Undeliverable email address: %.80s",
+			    in->recipient);
+	}
+	return SECRET_OK;
+}
+
+enum secret_result
+secret_create(struct app *a, const struct caller *c,
+    const struct secret_new *in, long long now, struct secret_made *out)
+{
+	const struct conf *cf = a->conf;
+	struct store_meta *m = &out->meta;
+	struct store_secret sec;
+	struct store_mail mail;
+	unsigned char pw[CRYPTO_PW_LEN];
+	struct buf sealed = { 0 };
+	enum secret_result rc;
+	int passphrase = in->pass != NULL && in->plen > 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&sec, 0, sizeof(sec));
+	memset(&mail, 0, sizeof(mail));
+	if ((rc = check_new(cf, c, in, out)) != SECRET_OK)
+		return rc;
+	rc = SECRET_ERROR;
+	m->ttl = secret_ttl(in->ttl, in->ttl_len, cf->ttl_default, c->ttl_max);
+	keys_new(out->mkey);
+	keys_new(out->skey);
+	crypto_row_id(a->crypto, CRYPTO_ID_SECRET, out->skey, KEYS_LEN, sec.id);
+	crypto_row_id(a->crypto, CRYPTO_ID_META, out->mkey, KEYS_LEN, m->id);
+	memcpy(m->secret_id, sec.id, CRYPTO_ID_LEN);
+	if (passphrase) {
+		sec.has_salt = 1;
+		crypto_salt(sec.salt);
+		if (crypto_pw(in->pass, in->plen, sec.salt, pw) == -1)
+			goto out;
+	}
+	if (crypto_seal(a->crypto, CRYPTO_SECRET, out->skey, KEYS_LEN,
+	    passphrase ? pw : NULL, sec.id, in->value ? in->value : out->value,
+	    in->value ? in->len : out->value_len, &sec.sealed) == -1 ||
+	    crypto_seal(a->crypto, CRYPTO_META, out->mkey, KEYS_LEN, NULL, m->id,
+	    out->skey, KEYS_LEN, &sealed) == -1 ||
+	    sealed.len > sizeof(m->sealed_skey))
+		goto out;
+	memcpy(m->sealed_skey, sealed.data, sealed.len);
+	m->sealed_skey_len = sealed.len;
+	buf_free(&sealed);
+	if (c->authenticated) {
+		/* recent needs the metadata key; only the token opens it */
+		if (crypto_seal(a->crypto, CRYPTO_ACCOUNT, c->token,
+		    strlen(c->token), NULL, m->id, out->mkey, KEYS_LEN, &sealed)
+		    == -1 || sealed.len > sizeof(m->wrapped_key))
+			goto out;
+		memcpy(m->wrapped_key, sealed.data, sealed.len);
+		m->wrapped_key_len = sealed.len;
+		m->customer_id = c->cust.id;
+		snprintf(m->custid, sizeof(m->custid), "%s", c->cust.custid);
+	} else
+		snprintf(m->custid, sizeof(m->custid), "anon");
+	m->state = STATE_NEW;
+	m->passphrase = passphrase;
+	m->created = m->updated = now;
+	m->secret_expires = sec.expires = now + m->ttl;
+	m->expires = now + 2 * m->ttl;
+	if (m->recipient[0] != '\0' && outbox_prepare(cf, a->crypto,
+	    in->recipient, c->cust.custid, out->skey, passphrase, now,
+	    sec.expires, &mail) == -1)
+		goto out;
+	if (store_create(a->store, &sec, m, m->recipient[0] ? &mail : NULL,
+	    &out->mail_id) == -1)
+		goto out;
+	rc = SECRET_OK;
+out:
+	buf_free(&sealed);
+	buf_free(&sec.sealed);
+	buf_free(&mail.sealed);
+	sodium_memzero(pw, sizeof(pw));
+	return rc;
+}
+
+void
+secret_made_clear(struct secret_made *out)
+{
+	sodium_memzero(out, sizeof(*out));
+}
+
+/*
+ * Open a secret row with its key and, when it has one, the passphrase.
+ * A passphrase check is an attempt: reserved in the store before scrypt
+ * runs (so parallel guesses cannot pass the cap), and a failure may lock
+ * the secret or, at the limit, burn it.  A missing passphrase is no
+ * attempt.  On SECRET_OK plain holds the value.
+ */
+static enum secret_result
+unlock(struct app *a, const struct store_secret *sec, const char *skey,
+    size_t sklen, const char *pass, size_t plen, long long now,
+    struct buf *plain)
+{
+	const struct conf *cf = a->conf;
+	unsigned char pw[CRYPTO_PW_LEN];
+	long long fails;
+	int rc;
+
+	if (sec->has_salt) {
+		if (pass == NULL || plen == 0)
+			return SECRET_WRONG;
+		rc = store_attempt_reserve(a->store, sec->id, now,
+		    cf->lock_after, cf->lock_time);
+		if (rc != 1)
+			return rc == 2 ? SECRET_LOCKED : rc == 0 ?
+			    SECRET_UNKNOWN : SECRET_ERROR;
+		if (crypto_pw(pass, plen, sec->salt, pw) == -1)
+			return SECRET_ERROR;
+	}
+	rc = crypto_open_sealed(a->crypto, CRYPTO_SECRET, skey, sklen,
+	    sec->has_salt ? pw : NULL, sec->id, sec->sealed.data,
+	    sec->sealed.len, plain);
+	sodium_memzero(pw, sizeof(pw));
+	if (rc == 0)
+		return SECRET_OK;
+	if (!sec->has_salt) {
+		log_warnx("secret row does not open: database altered?");
+		return SECRET_ERROR;
+	}
+	fails = store_attempt_failed(a->store, sec->id, now, cf->lock_after,
+	    cf->lock_time);
+	if (fails == -1)
+		return SECRET_ERROR;
+	if (fails >= cf->burn_after &&
+	    store_secret_claim(a->store, sec->id, now, STATE_BURNED) == -1)
+		return SECRET_ERROR;
+	return SECRET_WRONG;
+}
+
+/* Read the live secret row of key skey (or of row id, when skey is a
+ * receipt's).  SECRET_OK, SECRET_UNKNOWN or SECRET_ERROR. */
+static enum secret_result
+get_secret(struct app *a, const unsigned char *id, long long now,
+    struct store_secret *sec)
+{
+	int rc = store_secret_get(a->store, id, now, sec);
+
+	return rc == 1 ? SECRET_OK : rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
+}
+
+enum secret_result
+secret_peek(struct app *a, const char *skey, size_t sklen, long long now,
+    int *passphrase)
+{
+	struct store_secret sec;
+	enum secret_result rc;
+
+	memset(&sec, 0, sizeof(sec));
+	if (!keys_valid(skey, sklen))
+		return SECRET_UNKNOWN;
+	crypto_row_id(a->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
+	rc = get_secret(a, sec.id, now, &sec);
+	*passphrase = sec.has_salt;
+	buf_free(&sec.sealed);
+	return rc;
+}
+
+enum secret_result
+secret_reveal(struct app *a, const char *skey, size_t sklen, const char *pass,
+    size_t plen, long long now, struct buf *value)
+{
+	struct store_secret sec;
+	enum secret_result rc;
+	int claimed;
+
+	memset(&sec, 0, sizeof(sec));
+	if (!keys_valid(skey, sklen))
+		return SECRET_UNKNOWN;
+	crypto_row_id(a->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
+	if ((rc = get_secret(a, sec.id, now, &sec)) != SECRET_OK)
+		goto out;
+	if ((rc = unlock(a, &sec, skey, sklen, pass, plen, now, value)) !=
+	    SECRET_OK) {
+		if (rc == SECRET_WRONG)
+			rc = SECRET_UNKNOWN;
+		goto out;
+	}
+	/* Committed before a byte of the value is written out. */
+	claimed = store_secret_claim(a->store, sec.id, now, STATE_RECEIVED);
+	rc = claimed == 1 ? SECRET_OK : claimed == 0 ? SECRET_UNKNOWN :
+	    SECRET_ERROR;
+out:
+	if (rc != SECRET_OK)
+		buf_free(value);
+	buf_free(&sec.sealed);
+	return rc;
+}
+
+/* The secret_key sealed in a receipt row. */
+static enum secret_result
+receipt_skey(struct app *a, const struct store_meta *m, const char *mkey,
+    size_t mklen, char skey[KEYS_LEN + 1])
+{
+	struct buf b = { 0 };
+	enum secret_result rc = SECRET_ERROR;
+
+	if (crypto_open_sealed(a->crypto, CRYPTO_META, mkey, mklen, NULL, m->id,
+	    m->sealed_skey, m->sealed_skey_len, &b) == 0 && b.len == KEYS_LEN) {
+		memcpy(skey, b.data, KEYS_LEN + 1);
+		rc = SECRET_OK;
+	} else
+		log_warnx("receipt row does not open: database altered?");
+	buf_free(&b);
+	return rc;
+}
+
+enum secret_result
+secret_receipt(struct app *a, const char *mkey, size_t mklen, long long now,
+    int mark_viewed, struct store_meta *m, char skey[KEYS_LEN + 1])
+{
+	int rc;
+
+	if (!keys_valid(mkey, mklen))
+		return SECRET_UNKNOWN;
+	crypto_row_id(a->crypto, CRYPTO_ID_META, mkey, mklen, m->id);
+	if ((rc = store_meta_get(a->store, m->id, now, m)) != 1)
+		return rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
+	if (receipt_skey(a, m, mkey, mklen, skey) != SECRET_OK)
+		return SECRET_ERROR;
+	if (mark_viewed && m->state == STATE_NEW &&
+	    store_meta_viewed(a->store, m->id, now) == -1)
+		return SECRET_ERROR;
+	return SECRET_OK;
+}
+
+enum secret_result
+secret_burn(struct app *a, const char *mkey, size_t mklen, const char *pass,
+    size_t plen, long long now, struct store_meta *m, char skey[KEYS_LEN + 1])
+{
+	struct store_secret sec;
+	struct buf plain = { 0 };
+	enum secret_result rc;
+	int claimed;
+
+	memset(&sec, 0, sizeof(sec));
+	if ((rc = secret_receipt(a, mkey, mklen, now, 0, m, skey)) != SECRET_OK)
+		return rc;
+	if ((rc = get_secret(a, m->secret_id, now, &sec)) != SECRET_OK)
+		goto out;
+	if (sec.has_salt && (rc = unlock(a, &sec, skey, KEYS_LEN, pass, plen,
+	    now, &plain)) != SECRET_OK)
+		goto out;
+	claimed = store_secret_claim(a->store, sec.id, now, STATE_BURNED);
+	rc = claimed == 1 ? SECRET_OK : claimed == 0 ? SECRET_UNKNOWN :
+	    SECRET_ERROR;
+	if (rc == SECRET_OK) {
+		m->state = STATE_BURNED;
+		m->updated = now;
+	}
+out:
+	buf_free(&plain);
+	buf_free(&sec.sealed);
+	return rc;
+}
+
+struct recent_ctx {
+	struct app		*a;
+	const struct caller	*c;
+	void			(*fn)(void *, const struct store_meta *,
+				    const char *);
+	void			*arg;
+};
+
+static int
+recent_one(void *arg, const struct store_meta *m)
+{
+	struct recent_ctx *rc = arg;
+	struct buf mkey = { 0 };
+
+	if (crypto_open_sealed(rc->a->crypto, CRYPTO_ACCOUNT, rc->c->token,
+	    strlen(rc->c->token), NULL, m->id, m->wrapped_key,
+	    m->wrapped_key_len, &mkey) == 0 && mkey.len == KEYS_LEN)
+		rc->fn(rc->arg, m, mkey.data);
+	buf_free(&mkey);
+	return 0;
+}
+
+int
+secret_recent(struct app *a, const struct caller *c, long long now,
+    long long days,
+    void (*fn)(void *, const struct store_meta *, const char *mkey), void *arg)
+{
+	struct recent_ctx rc = { a, c, fn, arg };
+
+	return store_meta_recent(a->store, c->cust.id, now - days * 86400LL,
+	    now, recent_one, &rc);
+}

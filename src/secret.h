@@ -1,0 +1,114 @@
+/*
+ * secret: the life of one secret, shared by the API and the web pages:
+ * create, read the receipt, reveal once, burn.  Transport-free: callers
+ * turn results into JSON or HTML.  Keys, passphrases and values pass
+ * through here and are wiped; only sealed blobs and keyed hashes reach the
+ * store.
+ */
+#ifndef OTS_SECRET_H
+#define OTS_SECRET_H
+
+#include <stddef.h>
+
+#include "keys.h"
+#include "store.h"
+
+struct app;
+struct buf;
+struct caller;
+
+enum secret_result {
+	SECRET_OK,
+	SECRET_UNKNOWN,		/* missing, consumed, expired: one answer */
+	SECRET_WRONG,		/* wrong or missing passphrase */
+	SECRET_LOCKED,		/* too many passphrase failures for now */
+	SECRET_INVALID,		/* a client error: see status and message */
+	SECRET_ERROR,		/* ours: logged */
+};
+
+/* What a create request asks for; absent parameters are NULL. */
+struct secret_new {
+	const char	*value;		/* NULL: generate one */
+	size_t		 len;
+	const char	*gen_len;	/* /generate's length parameter */
+	size_t		 gen_len_len;
+	const char	*pass;
+	size_t		 plen;
+	const char	*ttl;
+	size_t		 ttl_len;
+	const char	*recipient;
+	size_t		 rlen;
+};
+
+/* What a create made (and wipes with secret_made_clear). */
+struct secret_made {
+	char		 mkey[KEYS_LEN + 1];
+	char		 skey[KEYS_LEN + 1];
+	char		 value[KEYS_VALUE_MAX + 1];	/* when generated */
+	size_t		 value_len;
+	struct store_meta meta;
+	long long	 mail_id;	/* queued mail, 0: none */
+	int		 status;	/* SECRET_INVALID: intended status */
+	char		 message[160];	/* SECRET_INVALID: the API's words */
+};
+
+/*
+ * Store a new secret for the caller: checks size, passphrase rules,
+ * recipient (accounts only) and clamps the TTL.  SECRET_OK, SECRET_INVALID
+ * (status and message set) or SECRET_ERROR.
+ */
+enum secret_result secret_create(struct app *, const struct caller *,
+	    const struct secret_new *, long long now, struct secret_made *);
+void	secret_made_clear(struct secret_made *);
+
+/*
+ * The receipt named by metadata key mkey, with the secret_key it holds.
+ * With mark_viewed, a new receipt becomes viewed (m still says new).
+ * SECRET_OK, SECRET_UNKNOWN or SECRET_ERROR.
+ */
+enum secret_result secret_receipt(struct app *, const char *mkey,
+	    size_t mklen, long long now, int mark_viewed, struct store_meta *m,
+	    char skey[KEYS_LEN + 1]);
+
+/*
+ * Whether the secret skey can be revealed now, and whether it needs a
+ * passphrase.  Changes nothing.  SECRET_OK, SECRET_UNKNOWN or SECRET_ERROR.
+ */
+enum secret_result secret_peek(struct app *, const char *skey, size_t sklen,
+	    long long now, int *passphrase);
+
+/*
+ * Reveal the secret skey once: the claim is committed before this returns,
+ * and the value is appended to value (the caller wipes it with buf_free).
+ * SECRET_OK, SECRET_UNKNOWN (also for a wrong passphrase), SECRET_LOCKED
+ * or SECRET_ERROR.
+ */
+enum secret_result secret_reveal(struct app *, const char *skey,
+	    size_t sklen, const char *pass, size_t plen, long long now,
+	    struct buf *value);
+
+/*
+ * Burn the secret of receipt mkey; m receives the burned receipt.
+ * SECRET_OK, SECRET_UNKNOWN, SECRET_WRONG, SECRET_LOCKED or SECRET_ERROR.
+ */
+enum secret_result secret_burn(struct app *, const char *mkey, size_t mklen,
+	    const char *pass, size_t plen, long long now, struct store_meta *m,
+	    char skey[KEYS_LEN + 1]);
+
+/*
+ * Call fn with each of the account's receipts of the last days days,
+ * newest first, and its metadata key.  Receipts made under an earlier API
+ * token no longer open and are left out.  0 or -1.
+ */
+int	secret_recent(struct app *, const struct caller *, long long now,
+	    long long days,
+	    void (*fn)(void *, const struct store_meta *, const char *mkey),
+	    void *arg);
+
+/*
+ * The effective TTL of a ttl parameter (NULL when absent): missing -> def;
+ * garbage or <= 0 -> 60; else clamped into [60, max].
+ */
+long long secret_ttl(const char *s, size_t len, long long def, long long max);
+
+#endif

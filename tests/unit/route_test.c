@@ -1,0 +1,160 @@
+/*
+ * route: every v1 route of the contract, its aliases, wrong methods,
+ * unknown paths and the key segment.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "route.h"
+
+#include "tap.h"
+
+#define KEY	"k2m9x0qe8h7r3v6t5b4n1c2w8z7y6u5"
+
+static const char *const names[] = {
+	"R_NOT_FOUND", "R_BAD_METHOD", "R_STATUS", "R_AUTHCHECK", "R_SHARE",
+	"R_GENERATE", "R_REVEAL", "R_METADATA", "R_BURN", "R_RECENT",
+};
+
+static void
+test_table(void)
+{
+	static const struct {
+		const char	*method, *path;
+		enum route_id	 id;
+		const char	*key;	/* R_BAD_METHOD: Allow */
+	} t[] = {
+		{ "GET", "/api/v1/status", R_STATUS, "" },
+		{ "HEAD", "/api/v1/status", R_STATUS, "" },
+		{ "GET", "/api/v1/authcheck", R_AUTHCHECK, "" },
+		{ "POST", "/api/v1/share", R_SHARE, "" },
+		{ "POST", "/api/v1/create", R_SHARE, "" },
+		{ "POST", "/api/v1/generate", R_GENERATE, "" },
+		{ "POST", "/api/v1/secret/" KEY, R_REVEAL, KEY },
+		{ "GET", "/api/v1/private/" KEY, R_METADATA, KEY },
+		{ "POST", "/api/v1/private/" KEY, R_METADATA, KEY },
+		{ "HEAD", "/api/v1/private/" KEY, R_METADATA, KEY },
+		{ "GET", "/api/v1/metadata/" KEY, R_METADATA, KEY },
+		{ "POST", "/api/v1/receipt/" KEY, R_METADATA, KEY },
+		{ "POST", "/api/v1/private/" KEY "/burn", R_BURN, KEY },
+		{ "POST", "/api/v1/metadata/" KEY "/burn", R_BURN, KEY },
+		{ "POST", "/api/v1/receipt/" KEY "/burn", R_BURN, KEY },
+		{ "GET", "/api/v1/private/recent", R_RECENT, "" },
+		{ "GET", "/api/v1/metadata/recent", R_RECENT, "" },
+		{ "GET", "/api/v1/receipt/recent", R_RECENT, "" },
+		{ "POST", "/api/v1/private/recent", R_METADATA, "recent" },
+		{ "POST", "/api/v1/metadata/recent", R_METADATA, "recent" },
+		{ "POST", "/api/v1/private/recent/burn", R_BURN, "recent" },
+		{ "GET", "/api/v1/secret/x", R_BAD_METHOD, "POST" },
+		{ "GET", "/api/v1/share", R_BAD_METHOD, "POST" },
+		{ "PUT", "/api/v1/generate", R_BAD_METHOD, "POST" },
+		{ "POST", "/api/v1/status", R_BAD_METHOD, "GET HEAD" },
+		{ "DELETE", "/api/v1/private/" KEY, R_BAD_METHOD,
+		    "GET HEAD POST" },
+		{ "GET", "/api/v1/private/" KEY "/burn", R_BAD_METHOD, "POST" },
+		{ "DELETE", "/api/v1/private/recent", R_BAD_METHOD,
+		    "GET HEAD POST" },
+		{ "get", "/api/v1/status", R_BAD_METHOD, "GET HEAD" },
+		{ "POS", "/api/v1/share", R_BAD_METHOD, "POST" },
+		{ "POSTS", "/api/v1/share", R_BAD_METHOD, "POST" },
+		{ "GET", "/", R_NOT_FOUND, "" },
+		{ "GET", "", R_NOT_FOUND, "" },
+		{ "GET", "/api/v1", R_NOT_FOUND, "" },
+		{ "GET", "/api/v1/", R_NOT_FOUND, "" },
+		{ "GET", "/api/v1/nope", R_NOT_FOUND, "" },
+		{ "GET", "/api/v2/status", R_NOT_FOUND, "" },
+		{ "GET", "/api/v1/status/", R_NOT_FOUND, "" },
+		{ "GET", "/api/v1/statusx", R_NOT_FOUND, "" },
+		{ "GET", "/API/V1/STATUS", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/secret/", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/secret", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/secret/a/b", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/secret/" KEY "/", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/private//burn", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/private/" KEY "/burn/x", R_NOT_FOUND, "" },
+		{ "POST", "/api/v1/private/" KEY "/burnt", R_NOT_FOUND, "" },
+		{ "POST", "/x/api/v1/share", R_NOT_FOUND, "" },
+	};
+	struct route r;
+	enum route_id id;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&r, 0x55, sizeof(r));
+		id = route_match(t[i].method, t[i].path, &r);
+		if (!ok(id == t[i].id && r.id == id, "%s %s: %s",
+		    t[i].method, t[i].path, names[t[i].id]))
+			diag("got %s", (size_t)id < sizeof(names) /
+			    sizeof(names[0]) ? names[id] : "?");
+		if (id == R_BAD_METHOD)
+			is_str(r.allow, t[i].key, "  Allow: %s", t[i].key);
+		else if (t[i].key[0] != '\0')
+			ok(r.keylen == strlen(t[i].key) &&
+			    strcmp(r.key, t[i].key) == 0, "  key %s", t[i].key);
+		else if (id != R_NOT_FOUND)
+			is_int((long long)r.keylen, 0, "  no key");
+	}
+}
+
+/* A key of n characters under /api/v1/secret/. */
+static enum route_id
+long_key(size_t n, struct route *r)
+{
+	static char path[ROUTE_KEY_MAX + 64];
+
+	memcpy(path, "/api/v1/secret/", 15);
+	memset(path + 15, 'a', n);
+	path[15 + n] = '\0';
+	return route_match("POST", path, r);
+}
+
+static void
+test_limits(void)
+{
+	struct route r;
+
+	is_int(long_key(ROUTE_KEY_MAX, &r), R_REVEAL,
+	    "key of ROUTE_KEY_MAX characters");
+	is_int((long long)r.keylen, ROUTE_KEY_MAX, "its length");
+	is_int(long_key(ROUTE_KEY_MAX + 1, &r), R_NOT_FOUND,
+	    "key of ROUTE_KEY_MAX + 1 characters");
+}
+
+/*
+ * route_match with an empty method, in a child with an alarm: a method
+ * the table cannot hold must still get an answer, never a hang.
+ */
+static void
+test_empty_method(void)
+{
+	struct route r;
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == -1)
+		bail_out("fork");
+	if (pid == 0) {
+		alarm(2);
+		_exit(route_match("", "/api/v1/status", &r) == R_BAD_METHOD ?
+		    0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	ok(!(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM),
+	    "empty method: route_match returns (no endless loop)");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "empty method on a known path: R_BAD_METHOD");
+}
+
+int
+main(void)
+{
+	test_table();
+	test_limits();
+	test_empty_method();
+	return done();
+}
