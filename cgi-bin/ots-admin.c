@@ -6,6 +6,7 @@
  *   ots-admin [-c config] customer token EMAIL
  *   ots-admin [-c config] customer list
  *   ots-admin [-c config] customer del EMAIL
+ *   ots-admin [-c config] mail list
  *
  * Exit status: 0 done, 1 failed, 2 usage error.
  */
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "  customer token EMAIL              replace the account's API token\n"
     "  customer list                     list accounts\n"
     "  customer del EMAIL                delete an account\n"
+    "  mail list                         show queued and finished mail\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
@@ -140,15 +142,37 @@ print_token(const char *token)
 		fail("cannot write the token");
 }
 
+static void
+fmt_time(long long when, char *out, size_t len)
+{
+	time_t t = (time_t)when;
+
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
 static int
 list_one(void *arg, const struct store_customer *c)
 {
 	char when[32];
-	time_t t = (time_t)c->created;
 
 	(void)arg;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	fmt_time(c->created, when, sizeof(when));
 	printf("%s\t%s\t%s\n", c->custid, c->plan, when);
+	return 0;
+}
+
+static int
+mail_one(void *arg, const struct store_mail *m)
+{
+	char created[32], next[32];
+
+	(void)arg;
+	fmt_time(m->created, created, sizeof(created));
+	fmt_time(m->next_try, next, sizeof(next));
+	printf("%lld\t%s\t%s\tattempts=%d\tcreated=%s\t%s%s\t%s\n", m->id,
+	    m->state, m->recipient, m->attempts, created,
+	    strcmp(m->state, "queued") == 0 ? "next=" : "",
+	    strcmp(m->state, "queued") == 0 ? next : "-", m->last_error);
 	return 0;
 }
 
@@ -234,6 +258,11 @@ main(int argc, char **argv)
 		    cf->database, cf->master_key);
 	} else if (strcmp(argv[0], "customer") == 0)
 		rc = cmd_customer(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "mail") == 0 && argc == 2 &&
+	    strcmp(argv[1], "list") == 0) {
+		open_all(0);
+		rc = store_mail_list(st, mail_one, NULL) == 0 ? 0 : 1;
+	}
 	else
 		usage();
 	store_close(st);

@@ -73,9 +73,11 @@ serve_cgi(struct app *a)
 	memset(&rs, 0, sizeof(rs));
 	app_handle(a, &io, &rs);
 	rc = http_resp_write(&rs, cgi_write, stdout);
-	http_resp_free(&rs);
-	if (fflush(stdout) == EOF)
+	/* the server sees the end of the response before any mail goes out */
+	if (fclose(stdout) == EOF)
 		rc = -1;
+	app_after(a, &rs);
+	http_resp_free(&rs);
 	return rc;
 }
 
@@ -97,8 +99,9 @@ serve_fcgi(struct app *a)
 		memset(&rs, 0, sizeof(rs));
 		app_handle(a, &io, &rs);
 		http_resp_write(&rs, fcgi_write, rq.out);
-		http_resp_free(&rs);
 		FCGX_Finish_r(&rq);
+		app_after(a, &rs);
+		http_resp_free(&rs);
 	}
 }
 
