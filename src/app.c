@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -17,6 +18,21 @@
 #include "outbox.h"
 #include "route.h"
 #include "store.h"
+#include "web.h"
+
+/*
+ * The templates and static files: web_dir when configured, else the
+ * installed ones, else (an uninstalled build) the source tree's.
+ */
+static const char *
+web_dir(const struct conf *cf)
+{
+	if (cf->web_dir != NULL)
+		return cf->web_dir;
+	if (access(PKGDATADIR "/templates", R_OK) == 0)
+		return PKGDATADIR;
+	return OTS_SRCDIR "/web";
+}
 
 struct app *
 app_open(const struct conf *cf, char *err, size_t errlen)
@@ -30,8 +46,9 @@ app_open(const struct conf *cf, char *err, size_t errlen)
 		return NULL;
 	}
 	a->conf = cf;
-	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL) {
-		free(a);
+	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL ||
+	    (a->web = web_open(web_dir(cf), err, errlen)) == NULL) {
+		app_close(a);
 		return NULL;
 	}
 	/* share_domain of a reveal: the scheme and host of base_url */
@@ -49,6 +66,7 @@ app_close(struct app *a)
 		return;
 	store_close(a->store);
 	crypto_close(a->crypto);
+	web_close(a->web);
 	free(a);
 }
 
@@ -98,6 +116,17 @@ set_limits(const struct conf *cf, struct caller *c)
 	c->size_max = pl->size_max;
 }
 
+/* An error before the route is known: JSON for the API, else a page. */
+static void
+error(struct app *a, int api, struct resp *rs, int status, const char *msg)
+{
+	if (api)
+		api_v1_error(rs, status, msg, NULL);
+	else
+		web_error(a, rs, status, status == 503 ?
+		    "Temporarily unavailable" : "Bad request", msg);
+}
+
 void
 app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 {
@@ -105,18 +134,32 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	struct route rt;
 	struct caller c;
 	const char *errstr = NULL;
-	int status, rc;
+	int status, rc, api;
 
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
 	rs->status = 200;
-	api_v1_headers(rs);
-	if (http_req_read(&r, io, a->conf->body_max, &status, &errstr) == -1) {
-		api_v1_error(rs, status, errstr, NULL);
+	rc = http_req_read(&r, io, a->conf->body_max, &status, &errstr);
+	api = strncmp(r.path, "/api/", 5) == 0;
+	if (api)
+		api_v1_headers(rs);
+	else
+		web_headers(rs);
+	if (rc == -1) {
+		error(a, api, rs, status, errstr);
 		goto out;
 	}
 	rs->head_only = strcmp(r.method, "HEAD") == 0;
 	route_match(r.method, r.path, &rt);
+	if (!api) {
+		if (rt.id != R_STATIC && rt.id != R_NOT_FOUND &&
+		    rt.id != R_BAD_METHOD && ready(a) == -1)
+			error(a, 0, rs, 503, "The service is not available "
+			    "right now. Please try again later.");
+		else
+			web_handle(a, &r, &rt, rs);
+		goto out;
+	}
 	if (rt.id == R_NOT_FOUND || rt.id == R_BAD_METHOD) {
 		api_v1_handle(a, &c, &r, &rt, rs);
 		goto out;

@@ -16,11 +16,13 @@ struct conf;
 struct crypto;
 struct http_io;
 struct resp;
+struct web;
 
 struct app {
 	const struct conf	*conf;
 	struct store		*store;		/* NULL until it opens */
 	struct crypto		*crypto;
+	struct web		*web;		/* templates, static files */
 	char			 origin[256];	/* scheme://host of base_url */
 };
 

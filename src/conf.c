@@ -129,6 +129,7 @@ static const struct {
 	{ "master_key", offsetof(struct conf, master_key) },
 	{ "base_url", offsetof(struct conf, base_url) },
 	{ "mail_from", offsetof(struct conf, mail_from) },
+	{ "web_dir", offsetof(struct conf, web_dir) },
 	{ "smtp_host", offsetof(struct conf, smtp_host) },
 	{ "smtp_user", offsetof(struct conf, smtp_user) },
 	{ "smtp_password_file", offsetof(struct conf, smtp_password_file) },
@@ -353,6 +354,7 @@ conf_free(struct conf *c)
 	free(c->master_key);
 	free(c->base_url);
 	free(c->mail_from);
+	free(c->web_dir);
 	free(c->smtp_host);
 	free(c->smtp_user);
 	free(c->smtp_password_file);

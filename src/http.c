@@ -96,6 +96,12 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 		r->authorization = NULL;
 	r->remote_addr = env(io, "REMOTE_ADDR");
 	r->user_agent = env(io, "HTTP_USER_AGENT");
+	r->host = env(io, "HTTP_HOST");
+	r->origin = env(io, "HTTP_ORIGIN");
+	r->fetch_site = env(io, "HTTP_SEC_FETCH_SITE");
+	r->https = (m = env(io, "HTTPS")) != NULL && strcasecmp(m, "on") == 0;
+	if ((m = env(io, "REQUEST_SCHEME")) != NULL && strcmp(m, "https") == 0)
+		r->https = 1;
 
 	/* Limits before allocation: the length is known before reading. */
 	cl = env(io, "CONTENT_LENGTH");

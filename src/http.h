@@ -31,7 +31,11 @@ struct req {
 	char		 path[HTTP_PATH_MAX + 1];	/* route path */
 	const char	*authorization;	/* borrowed; NULL when absent */
 	const char	*remote_addr;	/* borrowed */
-	const char	*user_agent;	/* borrowed */
+	const char	*user_agent;	/* borrowed; the rest likewise */
+	const char	*host;		/* Host header */
+	const char	*origin;	/* Origin header */
+	const char	*fetch_site;	/* Sec-Fetch-Site header */
+	int		 https;		/* the request came over TLS */
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;
 	struct form	 form;		/* body fields first, then query */

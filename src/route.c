@@ -31,6 +31,13 @@ static const struct {
 	{ "/api/v1/private/*/burn", "POST", R_BURN },
 	{ "/api/v1/metadata/*/burn", "POST", R_BURN },
 	{ "/api/v1/receipt/*/burn", "POST", R_BURN },
+	{ "/", "GET HEAD", R_WEB_INDEX },
+	{ "/", "POST", R_WEB_CREATE },
+	{ "/secret/*", "GET HEAD", R_WEB_SECRET },
+	{ "/secret/*", "POST", R_WEB_REVEAL },
+	{ "/private/*", "GET HEAD", R_WEB_RECEIPT },
+	{ "/private/*/burn", "POST", R_WEB_BURN },
+	{ "/static/*", "GET HEAD", R_STATIC },
 };
 
 /* 1 if path matches pattern (filling the key), else 0. */

@@ -21,6 +21,14 @@ enum route_id {
 	R_METADATA,
 	R_BURN,
 	R_RECENT,
+	/* the web pages */
+	R_WEB_INDEX,
+	R_WEB_CREATE,
+	R_WEB_SECRET,
+	R_WEB_REVEAL,
+	R_WEB_RECEIPT,
+	R_WEB_BURN,
+	R_STATIC,
 };
 
 struct route {

@@ -1,0 +1,524 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "conf.h"
+#include "http.h"
+#include "route.h"
+#include "secret.h"
+#include "store.h"
+#include "tmpl.h"
+#include "util.h"
+#include "web.h"
+
+#define VARS_MAX	24
+
+/* The static files the app can serve itself. */
+static const struct {
+	const char	*name;
+	const char	*ctype;
+} statics[] = {
+	{ "ots.css", "text/css; charset=utf-8" },
+};
+#define NSTATIC	(sizeof(statics) / sizeof(statics[0]))
+
+struct web {
+	struct tmpl	*tmpl;
+	struct buf	 file[NSTATIC];
+};
+
+/* Choices of the lifetime select, in seconds. */
+static const long long lifetimes[] = {
+	300, 3600, 86400, 259200, 604800, 1209600, 2592000
+};
+
+static const char *const state_text[] = {
+	[STATE_NEW] = "Not yet opened",
+	[STATE_VIEWED] = "Not yet opened",
+	[STATE_RECEIVED] = "Opened: the secret is gone",
+	[STATE_BURNED] = "Burned: the secret is gone",
+	[STATE_EXPIRED] = "Expired: the secret is gone",
+};
+
+struct web *
+web_open(const char *dir, char *err, size_t errlen)
+{
+	struct web *w;
+	char path[4096];
+	size_t i, n;
+	FILE *f;
+	char chunk[4096];
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/templates", dir);
+	if ((w->tmpl = tmpl_load(path, err, errlen)) == NULL)
+		goto fail;
+	for (i = 0; i < NSTATIC; i++) {
+		snprintf(path, sizeof(path), "%s/static/%s", dir,
+		    statics[i].name);
+		if ((f = fopen(path, "r")) == NULL) {
+			snprintf(err, errlen, "%s: cannot open", path);
+			goto fail;
+		}
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_add(&w->file[i], chunk, n);
+		fclose(f);
+	}
+	return w;
+fail:
+	web_close(w);
+	return NULL;
+}
+
+void
+web_close(struct web *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	tmpl_free(w->tmpl);
+	for (i = 0; i < NSTATIC; i++)
+		buf_free(&w->file[i]);
+	free(w);
+}
+
+void
+web_headers(struct resp *rs)
+{
+	http_header(rs, "Cache-Control", "no-store");
+	http_header(rs, "Referrer-Policy", "no-referrer");
+	http_header(rs, "X-Content-Type-Options", "nosniff");
+	http_header(rs, "Content-Security-Policy", "default-src 'self'; "
+	    "script-src 'none'; frame-ancestors 'none'; form-action 'self'");
+}
+
+/* Variables of one page. */
+struct vars {
+	struct tmpl_var	 v[VARS_MAX];
+	size_t		 n;
+	char		 num[8][32];	/* storage for numbers and times */
+	size_t		 nnum;
+};
+
+static void
+set(struct vars *vs, const char *name, const char *value)
+{
+	if (vs->n < VARS_MAX) {
+		vs->v[vs->n].name = name;
+		vs->v[vs->n].value = value;
+		vs->n++;
+	}
+}
+
+/* Storage for a formatted value, owned by vs. */
+static char *
+slot(struct vars *vs)
+{
+	return vs->nnum < 8 ? vs->num[vs->nnum++] : vs->num[7];
+}
+
+static void
+set_time(struct vars *vs, const char *name, long long when)
+{
+	char *s = slot(vs);
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(s, 32, "%Y-%m-%d %H:%M UTC", &tm);
+	set(vs, name, s);
+}
+
+static void
+set_duration(struct vars *vs, const char *name, long long secs)
+{
+	char *s = slot(vs);
+	long long d = secs / 86400, h = secs % 86400 / 3600,
+	    m = secs % 3600 / 60;
+
+	if (d > 0)
+		snprintf(s, 32, "%lld day%s, %lld hour%s", d, d == 1 ? "" : "s",
+		    h, h == 1 ? "" : "s");
+	else if (h > 0)
+		snprintf(s, 32, "%lld hour%s, %lld minute%s", h,
+		    h == 1 ? "" : "s", m, m == 1 ? "" : "s");
+	else if (m > 0)
+		snprintf(s, 32, "%lld minute%s", m, m == 1 ? "" : "s");
+	else
+		snprintf(s, 32, "less than a minute");
+	set(vs, name, s);
+}
+
+/* Render page into the response (500 page if the template fails). */
+static void
+page(struct app *a, struct resp *rs, int status, const char *name,
+    struct vars *vs)
+{
+	rs->status = status;
+	rs->ctype = "text/html; charset=utf-8";
+	buf_free(&rs->body);
+	if (tmpl_render(a->web->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
+		buf_free(&rs->body);
+		rs->status = 500;
+		rs->ctype = "text/plain; charset=utf-8";
+		buf_puts(&rs->body, "Internal error: a page template failed.\n");
+	}
+}
+
+void
+web_error(struct app *a, struct resp *rs, int status, const char *heading,
+    const char *message)
+{
+	struct vars vs = { .n = 0 };
+
+	set(&vs, "title", heading);
+	set(&vs, "heading", heading);
+	set(&vs, "message", message);
+	page(a, rs, status, "error", &vs);
+}
+
+static void
+server_error(struct app *a, struct resp *rs)
+{
+	web_error(a, rs, 500, "Something went wrong",
+	    "The server could not finish this. Nothing was changed; "
+	    "please try again in a moment.");
+}
+
+static void
+gone(struct app *a, struct resp *rs)
+{
+	web_error(a, rs, 404, "This secret is not available",
+	    "It may have been opened already, burned, or expired, or the "
+	    "link is incomplete. A secret link works only once.");
+}
+
+static void
+locked(struct app *a, struct resp *rs)
+{
+	web_error(a, rs, 429, "Too many wrong passphrases",
+	    "This secret is locked for a while after too many wrong "
+	    "passphrases. Try again later, or ask the sender for a new link.");
+}
+
+static void
+redirect(struct resp *rs, const char *prefix, const char *key,
+    const char *suffix)
+{
+	char loc[ROUTE_KEY_MAX + 64];
+
+	snprintf(loc, sizeof(loc), "%s%s%s", prefix, key, suffix);
+	rs->status = 303;
+	rs->ctype = "text/plain; charset=utf-8";
+	http_header(rs, "Location", loc);
+	buf_free(&rs->body);
+}
+
+/*
+ * A form post is ours if the browser says it came from this origin: refuse
+ * Sec-Fetch-Site other than same-origin or none, and an Origin that is not
+ * this host.  Clients that send neither (curl) are let through.
+ */
+static int
+same_origin(const struct req *r)
+{
+	char self[300];
+
+	if (r->fetch_site != NULL && strcmp(r->fetch_site, "same-origin") != 0
+	    && strcmp(r->fetch_site, "none") != 0)
+		return 0;
+	if (r->origin == NULL)
+		return 1;
+	if (r->host == NULL)
+		return 0;
+	snprintf(self, sizeof(self), "%s://%s", r->https ? "https" : "http",
+	    r->host);
+	return strcmp(r->origin, self) == 0;
+}
+
+static void
+index_page(struct app *a, const struct caller *c, struct resp *rs,
+    int status, const char *error)
+{
+	static const char *const names[] = { "ttl_300", "ttl_3600",
+	    "ttl_86400", "ttl_259200", "ttl_604800", "ttl_1209600",
+	    "ttl_2592000" };
+	static const char *const sel[] = { "sel_300", "sel_3600", "sel_86400",
+	    "sel_259200", "sel_604800", "sel_1209600", "sel_2592000" };
+	struct vars vs = { .n = 0 };
+	char *size = slot(&vs);
+	size_t i, pick = 0;
+
+	set(&vs, "title", "Share a secret");
+	set(&vs, "error", error);
+	snprintf(size, 32, "%lld", c->size_max);
+	set(&vs, "size_max", size);
+	set(&vs, "passphrase_required",
+	    a->conf->passphrase_required ? "1" : NULL);
+	/* offer the lifetimes allowed; preselect the longest up to default */
+	for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++)
+		if (lifetimes[i] <= c->ttl_max) {
+			set(&vs, names[i], "1");
+			if (lifetimes[i] <= a->conf->ttl_default)
+				pick = i;
+		}
+	set(&vs, sel[pick], "1");
+	page(a, rs, status, "index", &vs);
+}
+
+/* The receipt page; value is a generated password to show once. */
+static void
+receipt_page(struct app *a, const struct req *r, const struct store_meta *m,
+    const char *mkey, const char *skey, const char *value, int status,
+    const char *error, struct resp *rs)
+{
+	struct vars vs = { .n = 0 };
+	char link[512];
+	int live = m->state == STATE_NEW || m->state == STATE_VIEWED;
+
+	set(&vs, "title", "Your secret link");
+	set(&vs, "error", error);
+	set(&vs, "value", value);
+	set(&vs, "metadata_key", mkey);
+	if (live) {
+		snprintf(link, sizeof(link), "%s/secret/%s", a->conf->base_url,
+		    skey);
+		set(&vs, "share_link", link);
+		set(&vs, "can_burn", "1");
+		set(&vs, "passphrase", m->passphrase ? "1" : NULL);
+		set_duration(&vs, "time_left", m->secret_expires - r->now);
+	}
+	set(&vs, "state", store_state_name(m->state));
+	set(&vs, "state_text", state_text[m->state]);
+	if (m->state == STATE_RECEIVED)
+		set_time(&vs, "received", m->received);
+	set_time(&vs, "created", m->created);
+	page(a, rs, status, "receipt", &vs);
+	sodium_memzero(link, sizeof(link));
+}
+
+static void
+create(struct app *a, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	struct secret_new in;
+	struct secret_made out;
+	const char *action = form_get(&r->form, "action", NULL);
+	int generate = action != NULL && strcmp(action, "generate") == 0;
+
+	memset(&in, 0, sizeof(in));
+	if (!generate &&
+	    (in.value = form_get(&r->form, "secret", &in.len)) == NULL)
+		in.value = "";
+	in.pass = form_get(&r->form, "passphrase", &in.plen);
+	in.ttl = form_get(&r->form, "ttl", &in.ttl_len);
+	switch (secret_create(a, c, &in, r->now, &out)) {
+	case SECRET_OK:
+		if (generate)
+			receipt_page(a, r, &out.meta, out.mkey, out.skey,
+			    out.value, 200, NULL, rs);
+		else
+			redirect(rs, "/private/", out.mkey, "");
+		break;
+	case SECRET_INVALID:
+		index_page(a, c, rs, out.status, out.message);
+		break;
+	default:
+		server_error(a, rs);
+	}
+	secret_made_clear(&out);
+}
+
+static void
+receipt(struct app *a, const struct req *r, const struct route *rt,
+    struct resp *rs)
+{
+	struct store_meta m;
+	char skey[KEYS_LEN + 1];
+
+	switch (secret_receipt(a, rt->key, rt->keylen, r->now, 0, &m, skey)) {
+	case SECRET_OK:
+		receipt_page(a, r, &m, rt->key, skey, NULL, 200, NULL, rs);
+		break;
+	case SECRET_UNKNOWN:
+		web_error(a, rs, 404, "Unknown receipt",
+		    "There is no receipt here: it has expired, or the link is "
+		    "incomplete.");
+		break;
+	default:
+		server_error(a, rs);
+	}
+	sodium_memzero(skey, sizeof(skey));
+}
+
+static void
+burn(struct app *a, const struct req *r, const struct route *rt,
+    struct resp *rs)
+{
+	struct store_meta m;
+	char skey[KEYS_LEN + 1];
+	const char *pass;
+	size_t plen = 0;
+
+	pass = form_get(&r->form, "passphrase", &plen);
+	switch (secret_burn(a, rt->key, rt->keylen, pass, plen, r->now, &m,
+	    skey)) {
+	case SECRET_OK:
+		redirect(rs, "/private/", rt->key, "");
+		break;
+	case SECRET_UNKNOWN:	/* the receipt tells what became of it */
+		receipt(a, r, rt, rs);
+		break;
+	case SECRET_WRONG:
+		receipt_page(a, r, &m, rt->key, skey, NULL, 400,
+		    "That passphrase is not right.", rs);
+		break;
+	case SECRET_LOCKED:
+		locked(a, rs);
+		break;
+	default:
+		server_error(a, rs);
+	}
+	sodium_memzero(skey, sizeof(skey));
+}
+
+static void
+confirm_page(struct app *a, const struct route *rt, int passphrase,
+    int status, const char *error, struct resp *rs)
+{
+	struct vars vs = { .n = 0 };
+
+	set(&vs, "title", "Someone sent you a secret");
+	set(&vs, "secret_key", rt->key);
+	set(&vs, "passphrase", passphrase ? "1" : NULL);
+	set(&vs, "error", error);
+	page(a, rs, status, "secret", &vs);
+}
+
+static void
+confirm(struct app *a, const struct req *r, const struct route *rt,
+    struct resp *rs)
+{
+	int passphrase = 0;
+
+	switch (secret_peek(a, rt->key, rt->keylen, r->now, &passphrase)) {
+	case SECRET_OK:
+		confirm_page(a, rt, passphrase, 200, NULL, rs);
+		break;
+	case SECRET_UNKNOWN:
+		gone(a, rs);
+		break;
+	default:
+		server_error(a, rs);
+	}
+}
+
+static void
+reveal(struct app *a, const struct req *r, const struct route *rt,
+    struct resp *rs)
+{
+	struct vars vs = { .n = 0 };
+	struct buf value = { 0 };
+	const char *pass;
+	size_t plen = 0;
+	int passphrase = 0;
+
+	pass = form_get(&r->form, "passphrase", &plen);
+	switch (secret_reveal(a, rt->key, rt->keylen, pass, plen, r->now,
+	    &value)) {
+	case SECRET_OK:
+		set(&vs, "title", "Your secret");
+		set(&vs, "value", value.data);
+		page(a, rs, 200, "reveal", &vs);
+		break;
+	case SECRET_UNKNOWN:
+		/* still there: the passphrase was wrong or missing */
+		if (secret_peek(a, rt->key, rt->keylen, r->now, &passphrase) ==
+		    SECRET_OK && passphrase)
+			confirm_page(a, rt, 1, 400,
+			    "That passphrase is not right.", rs);
+		else
+			gone(a, rs);
+		break;
+	case SECRET_LOCKED:
+		locked(a, rs);
+		break;
+	default:
+		server_error(a, rs);
+	}
+	buf_free(&value);
+}
+
+static void
+static_file(struct app *a, const struct route *rt, struct resp *rs)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATIC; i++)
+		if (strcmp(rt->key, statics[i].name) == 0) {
+			rs->status = 200;
+			rs->ctype = statics[i].ctype;
+			buf_add(&rs->body, a->web->file[i].data,
+			    a->web->file[i].len);
+			return;
+		}
+	web_error(a, rs, 404, "Not found", "There is no page here.");
+}
+
+void
+web_handle(struct app *a, const struct req *r, const struct route *rt,
+    struct resp *rs)
+{
+	struct caller c;	/* the pages are anonymous */
+
+	memset(&c, 0, sizeof(c));
+	c.ttl_max = a->conf->anon_ttl_max;
+	c.size_max = a->conf->anon_size_max;
+	if ((rt->id == R_WEB_CREATE || rt->id == R_WEB_REVEAL ||
+	    rt->id == R_WEB_BURN) && !same_origin(r)) {
+		web_error(a, rs, 403, "Form refused",
+		    "This form was sent from another site, so it was refused. "
+		    "Open ots directly and try again.");
+		return;
+	}
+	switch (rt->id) {
+	case R_WEB_INDEX:
+		index_page(a, &c, rs, 200, NULL);
+		break;
+	case R_WEB_CREATE:
+		create(a, &c, r, rs);
+		break;
+	case R_WEB_SECRET:
+		confirm(a, r, rt, rs);
+		break;
+	case R_WEB_REVEAL:
+		reveal(a, r, rt, rs);
+		break;
+	case R_WEB_RECEIPT:
+		receipt(a, r, rt, rs);
+		break;
+	case R_WEB_BURN:
+		burn(a, r, rt, rs);
+		break;
+	case R_STATIC:
+		static_file(a, rt, rs);
+		break;
+	case R_BAD_METHOD:
+		http_header(rs, "Allow", rt->allow);
+		web_error(a, rs, 405, "Method not allowed",
+		    "This page cannot be used that way.");
+		break;
+	default:
+		web_error(a, rs, 404, "Not found", "There is no page here.");
+	}
+}
