@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "limits.h"
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
@@ -97,7 +98,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	now = (long long)time(NULL);
-	if (store_sweep(st, now, now - cf->mail_keep, &sw) == -1 ||
+	if (store_sweep(st, now, now - cf->mail_keep, now / LIMITS_WINDOW,
+	    &sw) == -1 ||
 	    outbox_run(st, cr, cf, now, &ob) == -1 ||
 	    store_checkpoint(st) == -1)
 		goto out;

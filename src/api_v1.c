@@ -204,6 +204,11 @@ reveal(struct app *a, const struct req *r, const struct route *rt,
 
 	pass = form_get(&r->form, "passphrase", &plen);
 	rc = secret_reveal(a, rt->key, rt->keylen, pass, plen, r->now, &value);
+	if (rc == SECRET_WRONG) {
+		/* to a v1 client a wrong passphrase is an unknown secret */
+		rs->failed_passphrase = plen > 0;
+		rc = SECRET_UNKNOWN;
+	}
 	if (rc != SECRET_OK) {
 		fail(rs, rc, rt->key);
 		return;
@@ -251,6 +256,7 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 
 	pass = form_get(&r->form, "passphrase", &plen);
 	rc = secret_burn(a, rt->key, rt->keylen, pass, plen, r->now, &m, skey);
+	rs->failed_passphrase = rc == SECRET_WRONG && plen > 0;
 	if (rc != SECRET_OK) {
 		fail(rs, rc, rt->key);
 		goto out;

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "http.h"
+#include "limits.h"
 #include "log.h"
 #include "outbox.h"
 #include "route.h"
@@ -114,6 +115,55 @@ set_limits(const struct conf *cf, struct caller *c)
 		pl = conf_plan(cf, CONF_DEFAULT_PLAN);
 	c->ttl_max = pl->ttl_max;
 	c->size_max = pl->size_max;
+	c->unlimited = pl->unlimited;
+}
+
+/*
+ * Count the request's events against the rate limits: 1 over a limit
+ * (*retry set), 0 within, -1 error.  A request carrying a passphrase is
+ * refused up front while the caller is over the failed_passphrase limit.
+ */
+static int
+rate_limited(struct app *a, const struct caller *c, const struct req *r,
+    const struct route *rt, long long *retry)
+{
+	enum conf_event ev[2];
+	const char *p;
+	size_t n = 0, i, len;
+	int rc;
+
+	switch (rt->id) {
+	case R_SHARE:
+	case R_GENERATE:
+	case R_WEB_CREATE:
+		ev[n++] = EV_CREATE_SECRET;
+		if ((p = form_get(&r->form, "recipient", &len)) && len > 0)
+			ev[n++] = EV_EMAIL_RECIPIENT;
+		break;
+	case R_REVEAL:
+	case R_WEB_REVEAL:
+		ev[n++] = EV_SHOW_SECRET;
+		break;
+	case R_METADATA:
+		if (strcmp(r->method, "HEAD") != 0)
+			ev[n++] = EV_SHOW_METADATA;
+		break;
+	case R_BURN:
+	case R_WEB_BURN:
+		ev[n++] = EV_BURN_SECRET;
+		break;
+	default:
+		return 0;
+	}
+	if ((rt->id == R_REVEAL || rt->id == R_WEB_REVEAL || rt->id == R_BURN
+	    || rt->id == R_WEB_BURN) &&
+	    (p = form_get(&r->form, "passphrase", &len)) != NULL && len > 0 &&
+	    (rc = limits_over(a, c, r, EV_FAILED_PASSPHRASE, retry)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = limits_hit(a, c, r, ev[i], retry)) != 0)
+			return rc;
+	return 0;
 }
 
 /* An error before the route is known: JSON for the API, else a page. */
@@ -124,7 +174,8 @@ error(struct app *a, int api, struct resp *rs, int status, const char *msg)
 		api_v1_error(rs, status, msg, NULL);
 	else
 		web_error(a, rs, status, status == 503 ?
-		    "Temporarily unavailable" : "Bad request", msg);
+		    "Temporarily unavailable" : status == 429 ?
+		    "Slow down" : "Bad request", msg);
 }
 
 void
@@ -134,6 +185,8 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	struct route rt;
 	struct caller c;
 	const char *errstr = NULL;
+	char num[24];
+	long long retry;
 	int status, rc, api;
 
 	memset(&r, 0, sizeof(r));
@@ -151,34 +204,38 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	rs->head_only = strcmp(r.method, "HEAD") == 0;
 	route_match(r.method, r.path, &rt);
-	if (!api) {
-		if (rt.id != R_STATIC && rt.id != R_NOT_FOUND &&
-		    rt.id != R_BAD_METHOD && ready(a) == -1)
-			error(a, 0, rs, 503, "The service is not available "
-			    "right now. Please try again later.");
-		else
-			web_handle(a, &r, &rt, rs);
-		goto out;
-	}
-	if (rt.id == R_NOT_FOUND || rt.id == R_BAD_METHOD) {
-		api_v1_handle(a, &c, &r, &rt, rs);
-		goto out;
-	}
+	if (rt.id == R_NOT_FOUND || rt.id == R_BAD_METHOD || rt.id == R_STATIC)
+		goto handle;
 	if (ready(a) == -1) {
-		api_v1_error(rs, 503, "Service unavailable", NULL);
+		error(a, api, rs, 503, "Service unavailable");
 		goto out;
 	}
-	if ((rc = auth_check(a->store, a->crypto, r.authorization, &c.cust,
-	    c.token)) < 0) {
-		if (rc == -2)
-			api_v1_error(rs, 503, "Service unavailable", NULL);
-		else
-			api_v1_error(rs, 401, "Not authorized", NULL);
+	/* the pages are anonymous; the API knows accounts */
+	if (api && (rc = auth_check(a->store, a->crypto, r.authorization,
+	    &c.cust, c.token)) < 0) {
+		error(a, api, rs, rc == -2 ? 503 : 401, rc == -2 ?
+		    "Service unavailable" : "Not authorized");
 		goto out;
 	}
-	c.authenticated = rc == 1;
+	c.authenticated = api && rc == 1;
 	set_limits(a->conf, &c);
-	api_v1_handle(a, &c, &r, &rt, rs);
+	if ((rc = rate_limited(a, &c, &r, &rt, &retry)) != 0) {
+		if (rc == 1) {
+			snprintf(num, sizeof(num), "%lld", retry);
+			http_header(rs, "Retry-After", num);
+		}
+		error(a, api, rs, rc == 1 ? 429 : 503, rc == 1 ?
+		    "Cripes! You have been rate limited." :
+		    "Service unavailable");
+		goto out;
+	}
+handle:
+	if (api)
+		api_v1_handle(a, &c, &r, &rt, rs);
+	else
+		web_handle(a, &c, &r, &rt, rs);
+	if (rs->failed_passphrase)
+		limits_hit(a, &c, &r, EV_FAILED_PASSPHRASE, &retry);
 out:
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);

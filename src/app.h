@@ -33,6 +33,7 @@ struct caller {
 	char			 token[AUTH_PASS_MAX + 1];	/* wiped */
 	long long		 ttl_max;
 	long long		 size_max;
+	int			 unlimited;	/* plan exempt from rate limits */
 };
 
 /*

@@ -15,6 +15,16 @@
 
 #define DAY	86400LL
 
+const char *const conf_event_names[EV_MAX] = {
+	"create_secret", "email_recipient", "show_secret", "show_metadata",
+	"burn_secret", "failed_passphrase",
+};
+
+/* The default limits per (client, account) per 20-minute window. */
+static const long long default_limits[EV_MAX] = {
+	500, 50, 1000, 1000, 500, 50,
+};
+
 const char *
 conf_path(void)
 {
@@ -135,6 +145,26 @@ static const struct {
 	{ "smtp_password_file", offsetof(struct conf, smtp_password_file) },
 };
 
+/* A space-separated list of addresses; returns NULL or a reason. */
+static const char *
+set_proxies(struct conf *c, const char *val)
+{
+	const char *p = val;
+	size_t n;
+
+	while (c->nproxies > 0)
+		free(c->proxies[--c->nproxies]);
+	while (*(p += strspn(p, " \t")) != '\0') {
+		n = strcspn(p, " \t");
+		if (c->nproxies == CONF_PROXIES_MAX)
+			return "too many trusted proxies";
+		if ((c->proxies[c->nproxies++] = strndup(p, n)) == NULL)
+			return "out of memory";
+		p += n;
+	}
+	return NULL;
+}
+
 /* Apply one "key = value" line; returns NULL or a reason. */
 static const char *
 apply(struct conf *c, const char *key, const char *val, size_t vlen)
@@ -175,6 +205,16 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 			return "value must be off, optional or required";
 		return NULL;
 	}
+	if (strncmp(key, "limit.", 6) == 0) {
+		for (i = 0; i < EV_MAX; i++)
+			if (strcmp(key + 6, conf_event_names[i]) == 0)
+				return util_strtoll(val, vlen, 0, 1LL << 40,
+				    &c->limits[i]) ? "value is not a number "
+				    "in range" : NULL;
+		return "unknown rate-limit event";
+	}
+	if (strcmp(key, "trusted_proxies") == 0)
+		return set_proxies(c, val);
 	if (strcmp(key, "passphrase_required") == 0)
 		return parse_bool(val, &c->passphrase_required) ?
 		    "value must be yes or no" : NULL;
@@ -222,6 +262,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->anon_ttl_max = 7 * DAY;
 	c->anon_size_max = 10000;
 	c->passphrase_max = 1024;
+	memcpy(c->limits, default_limits, sizeof(c->limits));
 	c->lock_after = 5;
 	c->lock_time = 1800;
 	c->burn_after = 20;
@@ -355,6 +396,8 @@ conf_free(struct conf *c)
 	free(c->base_url);
 	free(c->mail_from);
 	free(c->web_dir);
+	while (c->nproxies > 0)
+		free(c->proxies[--c->nproxies]);
 	free(c->smtp_host);
 	free(c->smtp_user);
 	free(c->smtp_password_file);

@@ -18,6 +18,20 @@
 
 enum { CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 
+/* Rate-limited events, named in the file as limit.NAME. */
+enum conf_event {
+	EV_CREATE_SECRET,
+	EV_EMAIL_RECIPIENT,
+	EV_SHOW_SECRET,
+	EV_SHOW_METADATA,
+	EV_BURN_SECRET,
+	EV_FAILED_PASSPHRASE,
+	EV_MAX
+};
+extern const char *const conf_event_names[EV_MAX];
+
+#define CONF_PROXIES_MAX	16
+
 struct conf_plan {
 	char		 name[CONF_PLAN_NAME_MAX + 1];
 	long long	 ttl_max;	/* seconds */
@@ -40,6 +54,9 @@ struct conf {
 	long long	 lock_after;	/* passphrase failures before a lock */
 	long long	 lock_time;	/* seconds a locked secret waits */
 	long long	 burn_after;	/* passphrase failures before a burn */
+	long long	 limits[EV_MAX];	/* per 20 minutes; 0: none */
+	char		*proxies[CONF_PROXIES_MAX];	/* trusted_proxies */
+	size_t		 nproxies;
 	/* recipient mail */
 	char		*mail_from;	/* envelope and From: address */
 	char		*smtp_host;

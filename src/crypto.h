@@ -42,6 +42,7 @@ enum crypto_purpose {
 enum crypto_domain {
 	CRYPTO_ID_SECRET = 's',
 	CRYPTO_ID_META = 'm',
+	CRYPTO_ID_LIMIT = 'l',
 };
 
 /*

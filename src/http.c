@@ -61,6 +61,8 @@ set_path(struct req *r, const struct http_io *io)
 			len -= snlen;
 		}
 	}
+	/* a refused path still keeps its start, to tell API from pages */
+	memcpy(r->path, uri, len > 5 ? 5 : len);
 	if (len > HTTP_PATH_MAX || !util_utf8_valid(uri, len))
 		return -1;
 	memcpy(r->path, uri, len);
@@ -99,6 +101,7 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 	r->host = env(io, "HTTP_HOST");
 	r->origin = env(io, "HTTP_ORIGIN");
 	r->fetch_site = env(io, "HTTP_SEC_FETCH_SITE");
+	r->forwarded_for = env(io, "HTTP_X_FORWARDED_FOR");
 	r->https = (m = env(io, "HTTPS")) != NULL && strcasecmp(m, "on") == 0;
 	if ((m = env(io, "REQUEST_SCHEME")) != NULL && strcmp(m, "https") == 0)
 		r->https = 1;

@@ -35,6 +35,7 @@ struct req {
 	const char	*host;		/* Host header */
 	const char	*origin;	/* Origin header */
 	const char	*fetch_site;	/* Sec-Fetch-Site header */
+	const char	*forwarded_for;	/* X-Forwarded-For header */
 	int		 https;		/* the request came over TLS */
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;
@@ -51,6 +52,7 @@ struct resp {
 	struct buf	 body;
 	int		 head_only;	/* HEAD: headers without body */
 	long long	 mail_id;	/* queued mail to send after; 0: none */
+	int		 failed_passphrase;	/* a passphrase check failed */
 };
 
 /*

@@ -278,11 +278,8 @@ secret_reveal(struct app *a, const char *skey, size_t sklen, const char *pass,
 	if ((rc = get_secret(a, sec.id, now, &sec)) != SECRET_OK)
 		goto out;
 	if ((rc = unlock(a, &sec, skey, sklen, pass, plen, now, value)) !=
-	    SECRET_OK) {
-		if (rc == SECRET_WRONG)
-			rc = SECRET_UNKNOWN;
+	    SECRET_OK)
 		goto out;
-	}
 	/* Committed before a byte of the value is written out. */
 	claimed = store_secret_claim(a->store, sec.id, now, STATE_RECEIVED);
 	rc = claimed == 1 ? SECRET_OK : claimed == 0 ? SECRET_UNKNOWN :

@@ -80,8 +80,8 @@ enum secret_result secret_peek(struct app *, const char *skey, size_t sklen,
 /*
  * Reveal the secret skey once: the claim is committed before this returns,
  * and the value is appended to value (the caller wipes it with buf_free).
- * SECRET_OK, SECRET_UNKNOWN (also for a wrong passphrase), SECRET_LOCKED
- * or SECRET_ERROR.
+ * SECRET_OK, SECRET_UNKNOWN, SECRET_WRONG (wrong or missing passphrase),
+ * SECRET_LOCKED or SECRET_ERROR.
  */
 enum secret_result secret_reveal(struct app *, const char *skey,
 	    size_t sklen, const char *pass, size_t plen, long long now,

@@ -29,7 +29,9 @@ enum stmt {
 	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
 	S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
+	S_LIMIT_HIT, S_LIMIT_GET, S_SYNC_NORMAL, S_SYNC_FULL,
 	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
+	S_SWEEP_LIMITS,
 	S_MAX
 };
 
@@ -96,6 +98,14 @@ static const char *const sql[S_MAX] = {
 	[S_TRY_FAILED] = "UPDATE secret SET fails = fails + 1, "
 	    "locked_until = CASE WHEN tries >= ?3 THEN ?2 + ?4 "
 	    "ELSE locked_until END WHERE id = ?1 RETURNING fails",
+	[S_LIMIT_HIT] = "INSERT INTO ratelimit (key, window, count) "
+	    "VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE SET "
+	    "count = CASE WHEN window = ?2 THEN count + 1 ELSE 1 END, "
+	    "window = ?2 RETURNING count",
+	[S_LIMIT_GET] = "SELECT count FROM ratelimit WHERE key = ?1 AND "
+	    "window = ?2",
+	[S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[S_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
 	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
 	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
@@ -105,6 +115,8 @@ static const char *const sql[S_MAX] = {
 	    "metadata WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
 	[S_SWEEP_MAIL] = "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
 	    "WHERE state <> 'queued' AND updated <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_LIMITS] = "DELETE FROM ratelimit WHERE key IN (SELECT key "
+	    "FROM ratelimit WHERE window < ?1 LIMIT " SWEEP_BATCH ")",
 };
 
 struct store {
@@ -870,13 +882,59 @@ sweep_step(struct store *s, enum stmt i, long long when, long long *count)
 
 int
 store_sweep(struct store *s, long long now, long long mail_before,
-    struct store_sweep *out)
+    long long window, struct store_sweep *out)
 {
 	if (sweep_step(s, S_SWEEP_EXPIRE, now, &out->expired) == -1 ||
 	    sweep_step(s, S_SWEEP_SECRET, now, &out->secrets) == -1 ||
 	    sweep_step(s, S_SWEEP_META, now, &out->metadata) == -1 ||
-	    sweep_step(s, S_SWEEP_MAIL, mail_before, &out->mail) == -1)
+	    sweep_step(s, S_SWEEP_MAIL, mail_before, &out->mail) == -1 ||
+	    sweep_step(s, S_SWEEP_LIMITS, window, &out->limits) == -1)
 		return -1;
+	return 0;
+}
+
+int
+store_limit_hit(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
+    long long window, long long *count)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (run(s, get(s, S_SYNC_NORMAL), "synchronous") == -1)
+		return -1;
+	st = get(s, S_LIMIT_HIT);
+	bind_blob(st, 1, key, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, window);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (run(s, get(s, S_SYNC_FULL), "synchronous") == -1)
+		return -1;
+	if (rc != SQLITE_DONE) {
+		dberr(s, "rate limit");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_limit_get(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
+    long long window, long long *count)
+{
+	sqlite3_stmt *st = get(s, S_LIMIT_GET);
+	int rc;
+
+	bind_blob(st, 1, key, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, window);
+	rc = sqlite3_step(st);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		dberr(s, "rate limit");
+		return -1;
+	}
 	return 0;
 }
 

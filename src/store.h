@@ -183,16 +183,30 @@ struct store_sweep {
 	long long	 secrets;	/* secrets deleted */
 	long long	 metadata;	/* receipts deleted */
 	long long	 mail;		/* finished mail records deleted */
+	long long	 limits;	/* rate-limit counters of old windows */
 };
 
 /*
  * Remove what has expired at now, in short batches so that live traffic
  * goes on: mark unrevealed expired receipts 'expired', delete expired
- * secrets and receipts, and mail records finished before mail_before.
- * Counts are added to out.  0 or -1.
+ * secrets and receipts, mail records finished before mail_before, and
+ * rate-limit counters of windows before window.  Counts are added to out.
+ * 0 or -1.
  */
 int	store_sweep(struct store *, long long now, long long mail_before,
-	    struct store_sweep *out);
+	    long long window, struct store_sweep *out);
+
+/*
+ * Count one event against the counter key in window (a window number);
+ * *count receives the count including this one.  A counter of an older
+ * window starts again at 1.  Written without waiting for the disk: a lost
+ * count after a power cut is harmless.  0 or -1.
+ */
+int	store_limit_hit(struct store *, const unsigned char key[CRYPTO_ID_LEN],
+	    long long window, long long *count);
+/* The count of key in window, without counting.  0 or -1. */
+int	store_limit_get(struct store *, const unsigned char key[CRYPTO_ID_LEN],
+	    long long window, long long *count);
 
 /* Checkpoint the WAL into the database and truncate it.  0 or -1. */
 int	store_checkpoint(struct store *);

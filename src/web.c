@@ -380,6 +380,7 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 		receipt(a, r, rt, rs);
 		break;
 	case SECRET_WRONG:
+		rs->failed_passphrase = plen > 0;
 		receipt_page(a, r, &m, rt->key, skey, NULL, 400,
 		    "That passphrase is not right.", rs);
 		break;
@@ -431,7 +432,6 @@ reveal(struct app *a, const struct req *r, const struct route *rt,
 	struct buf value = { 0 };
 	const char *pass;
 	size_t plen = 0;
-	int passphrase = 0;
 
 	pass = form_get(&r->form, "passphrase", &plen);
 	switch (secret_reveal(a, rt->key, rt->keylen, pass, plen, r->now,
@@ -441,14 +441,14 @@ reveal(struct app *a, const struct req *r, const struct route *rt,
 		set(&vs, "value", value.data);
 		page(a, rs, 200, "reveal", &vs);
 		break;
+	case SECRET_WRONG:
+		rs->failed_passphrase = plen > 0;
+		confirm_page(a, rt, 1, 400, plen > 0 ?
+		    "That passphrase is not right." :
+		    "This secret needs its passphrase.", rs);
+		break;
 	case SECRET_UNKNOWN:
-		/* still there: the passphrase was wrong or missing */
-		if (secret_peek(a, rt->key, rt->keylen, r->now, &passphrase) ==
-		    SECRET_OK && passphrase)
-			confirm_page(a, rt, 1, 400,
-			    "That passphrase is not right.", rs);
-		else
-			gone(a, rs);
+		gone(a, rs);
 		break;
 	case SECRET_LOCKED:
 		locked(a, rs);
@@ -476,14 +476,9 @@ static_file(struct app *a, const struct route *rt, struct resp *rs)
 }
 
 void
-web_handle(struct app *a, const struct req *r, const struct route *rt,
-    struct resp *rs)
+web_handle(struct app *a, const struct caller *c, const struct req *r,
+    const struct route *rt, struct resp *rs)
 {
-	struct caller c;	/* the pages are anonymous */
-
-	memset(&c, 0, sizeof(c));
-	c.ttl_max = a->conf->anon_ttl_max;
-	c.size_max = a->conf->anon_size_max;
 	if ((rt->id == R_WEB_CREATE || rt->id == R_WEB_REVEAL ||
 	    rt->id == R_WEB_BURN) && !same_origin(r)) {
 		web_error(a, rs, 403, "Form refused",
@@ -493,10 +488,10 @@ web_handle(struct app *a, const struct req *r, const struct route *rt,
 	}
 	switch (rt->id) {
 	case R_WEB_INDEX:
-		index_page(a, &c, rs, 200, NULL);
+		index_page(a, c, rs, 200, NULL);
 		break;
 	case R_WEB_CREATE:
-		create(a, &c, r, rs);
+		create(a, c, r, rs);
 		break;
 	case R_WEB_SECRET:
 		confirm(a, r, rt, rs);

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 struct app;
+struct caller;
 struct req;
 struct resp;
 struct route;
@@ -32,9 +33,10 @@ struct web;
 struct web	*web_open(const char *dir, char *err, size_t errlen);
 void		 web_close(struct web *);
 
-/* Serve a page route, or the HTML "not found" page. */
-void	web_handle(struct app *, const struct req *, const struct route *,
-	    struct resp *);
+/* Serve a page route, or the HTML "not found" page, for caller c (always
+ * anonymous: the pages have no accounts). */
+void	web_handle(struct app *, const struct caller *, const struct req *,
+	    const struct route *, struct resp *);
 
 /* Fill resp with an error page. */
 void	web_error(struct app *, struct resp *, int status, const char *heading,

@@ -10,11 +10,13 @@ Environment: OTS_BUILDDIR (where cgi-bin/ lives; default the repository root),
 OTS_TMPDIR (parent of the temporary directories), LIGHTTPD (the binary),
 OTS_FAKETIME_LIB (libfaketime.so.1), OTS_WRAPPER (command prefix for the
 ots program, e.g. "valgrind -q"), OTS_KEEP_TMP=1 (keep temporary directories).
-Python 3 standard library only.
+Python 3 standard library only, except SmtpSink (Debian's python3-aiosmtpd,
+imported when a sink is made).
 """
 
 import atexit
 import base64
+import calendar
 import glob
 import http.client
 import json
@@ -25,6 +27,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,7 @@ SRCDIR = os.path.dirname(os.path.dirname(HERE))
 BUILDDIR = os.environ.get("OTS_BUILDDIR") or SRCDIR
 OTS = os.path.join(BUILDDIR, "cgi-bin", "ots")
 ADMIN = os.path.join(BUILDDIR, "cgi-bin", "ots-admin")
+SWEEP = os.path.join(BUILDDIR, "cgi-bin", "ots-sweep")
 
 KEY_RE = re.compile(r"\A[1-9a-z][0-9a-z]{30}\Z")
 GEN_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ23456789*$!?("
@@ -365,9 +369,12 @@ def lstr(s):
 
 
 _servers = []
+_sinks = []
 
 
 def _cleanup():
+    for s in list(_sinks):
+        s.stop()
     for s in list(_servers):
         s.close()
 
@@ -385,6 +392,13 @@ DEFAULT_CONF = {
     "passphrase_required": "no",
     "plan.basic.ttl_max": "2592000",
     "plan.basic.size_max": "10000",
+    # rate limits out of the way; t_limits.py sets its own
+    "limit.create_secret": "1000000",
+    "limit.email_recipient": "1000000",
+    "limit.show_secret": "1000000",
+    "limit.show_metadata": "1000000",
+    "limit.burn_secret": "1000000",
+    "limit.failed_passphrase": "1000000",
 }
 
 
@@ -577,6 +591,44 @@ fastcgi.server = ("/" => ((
             raise HarnessError("customer add %s failed (%d): %s" % (email, r.returncode, r.stderr.strip()))
         return r.stdout.strip()
 
+    def mail_list(self):
+        """`ots-admin mail list` parsed: a list of dicts (id, state, recipient,
+        attempts, created, next, error; raw: the line)."""
+        r = self.admin("mail", "list")
+        if r.returncode != 0:
+            raise HarnessError("mail list failed (%d): %s" % (r.returncode, r.stderr.strip()))
+        return [parse_mail_line(line) for line in r.stdout.splitlines() if line.strip()]
+
+    # -- ots-sweep
+
+    def sweep(self, *args, wait=True, conf=None, timeout=300):
+        """Run ots-sweep -c CONF (conf: another path) with the workers' fake
+        clock: (rc, stdout, stderr), or the Popen when wait is False."""
+        env = dict(os.environ)
+        env.update(self.app_env())
+        cmd = (shlex.split(os.environ.get("OTS_WRAPPER", "")) + [SWEEP, "-c", conf or self.conf_path]
+               + list(args))
+        if not wait:
+            return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    # -- the database, read only
+
+    def db_rows(self, sql, params=()):
+        """Rows of a query on the database opened read-only (so this process
+        never writes, checkpoints or removes the WAL)."""
+        con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.database), uri=True, timeout=30)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def db_files(self):
+        return [self.database, self.database + "-wal", self.database + "-shm"]
+
     # -- HTTP
 
     def request(self, method, path, params=None, body=None, content_type=None, auth=None,
@@ -720,6 +772,120 @@ def parallel(n, fn):
     for t in threads:
         t.join()
     return results
+
+
+def wait_until(pred, timeout=10.0, interval=0.05):
+    """Poll pred() until it returns a true value or timeout seconds pass;
+    returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+SWEEP_RE = re.compile(r"^ots-sweep: (\d+) secrets and (\d+) receipts removed, (\d+) receipts expired, "
+                      r"(\d+) mail records removed; mail (\d+) sent, (\d+) to retry, (\d+) failed; "
+                      r"(\d+\.\d{3}) s$")
+SWEEP_FIELDS = ("secrets", "receipts", "expired", "mail_removed", "sent", "retry", "failed")
+
+
+def parse_sweep(out):
+    """The ots-sweep summary line as {field: int, "seconds": float}, or None
+    unless the output is exactly one such line."""
+    lines = out.splitlines()
+    m = SWEEP_RE.match(lines[0]) if len(lines) == 1 else None
+    if not m:
+        return None
+    d = {k: int(v) for k, v in zip(SWEEP_FIELDS, m.groups())}
+    d["seconds"] = float(m.group(8))
+    return d
+
+
+def parse_mail_line(line):
+    """One `mail list` line: id, state, recipient, attempts=N, created=T,
+    next=T or -, last error.  Times are epoch seconds (None for -)."""
+    f = line.split("\t")
+    d = {"raw": line}
+    if len(f) != 7 or not f[0].isdigit() or not f[3].startswith("attempts=") \
+            or not f[4].startswith("created="):
+        d["bad"] = True
+        return d
+
+    def when(v):
+        try:
+            return int(calendar.timegm(time.strptime(v, "%Y-%m-%dT%H:%M:%SZ")))
+        except ValueError:
+            return None
+    d.update(id=int(f[0]), state=f[1], recipient=f[2], attempts=int(f[3][9:] or -1),
+             created=when(f[4][8:]), next=when(f[5][5:]) if f[5].startswith("next=") else f[5],
+             error=f[6])
+    return d
+
+
+def count_bytes(paths, needles):
+    """{path: total occurrences of the byte strings} (absent files left out)."""
+    out = {}
+    for p in paths:
+        try:
+            with open(p, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        out[p] = sum(data.count(n) for n in needles if n)
+    return out
+
+
+# ---------------------------------------------------------------- SMTP
+
+Mail = namedtuple("Mail", "mail_from rcpt_tos content")
+
+
+class SmtpSink:
+    """An SMTP server on 127.0.0.1:port in this process (aiosmtpd), keeping
+    every message (Mail: envelope and raw bytes) and counting connections.
+    start() and stop() may be repeated; the port stays the same."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.messages = []
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._ctl = None
+        _sinks.append(self)
+
+    def start(self):
+        from aiosmtpd.controller import Controller  # Debian: python3-aiosmtpd
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                with sink._lock:
+                    sink.messages.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+                return "250 2.0.0 OK"
+
+        class Counting(Controller):
+            def factory(self):
+                with sink._lock:
+                    sink.connections += 1
+                return super().factory()
+
+        ctl = Counting(Handler(), hostname="127.0.0.1", port=self.port)
+        ctl.start()
+        with self._lock:
+            self.connections -= 1  # the probe Controller.start() makes itself
+        self._ctl = ctl
+
+    def stop(self):
+        if self._ctl:
+            self._ctl.stop()
+            self._ctl = None
+
+    def wait(self, n, timeout=10.0):
+        """Wait until at least n messages arrived; returns the count."""
+        wait_until(lambda: len(self.messages) >= n, timeout)
+        return len(self.messages)
 
 
 def grep_files(paths, needles):

@@ -1,6 +1,6 @@
 -- ots schema, version 2: the outgoing mail queue, passphrase attempt
--- counters, and an index that lets the sweeper find unrevealed expired
--- secrets without a full scan.
+-- counters, rate-limit counters, and an index that lets the sweeper find
+-- unrevealed expired secrets without a full scan.
 
 CREATE TABLE mail (
 	id		INTEGER PRIMARY KEY,
@@ -27,3 +27,12 @@ CREATE INDEX metadata_unrevealed ON metadata (secret_expires)
 ALTER TABLE secret ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE secret ADD COLUMN fails INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE secret ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
+
+-- Rate-limit counters in fixed windows; key is a keyed hash of the event,
+-- the client address and the account, so no address is stored.
+CREATE TABLE ratelimit (
+	key	BLOB PRIMARY KEY,
+	window	INTEGER NOT NULL,
+	count	INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ratelimit_window ON ratelimit (window);
