@@ -253,6 +253,36 @@ fail:
 	return -1;
 }
 
+/*
+ * 1 (with a message saying how to fix it) if the database file or its
+ * directory can be read or entered by group or others, else 0.
+ */
+static int
+unsafe(const char *path, char *err, size_t errlen)
+{
+	char dir[4096], *slash;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: readable by others; fix with: "
+		    "chmod 600 %s", path, path);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: state directory open to others; fix "
+		    "with: chmod 700 %s", dir, dir);
+		return 1;
+	}
+	return 0;
+}
+
 struct store *
 store_open(const char *path, int create, char *err, size_t errlen)
 {
@@ -272,6 +302,8 @@ store_open(const char *path, int create, char *err, size_t errlen)
 		}
 		close(fd);
 	}
+	if (!create && unsafe(path, err, errlen))
+		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,

@@ -69,7 +69,8 @@ struct store_customer {
 /*
  * Open the database at path.  With create, make the file (mode 0600), switch
  * to WAL and apply migrations; without it the file must exist, and pending
- * migrations are applied.  NULL with a message on error.
+ * migrations are applied.  A database file or directory that group or
+ * others can read is refused.  NULL with a message on error.
  */
 struct store	*store_open(const char *path, int create, char *err,
 		    size_t errlen);
