@@ -105,6 +105,23 @@ serve_fcgi(struct app *a)
 	}
 }
 
+/*
+ * Start-up failed (logged).  A FastCGI server sees the process exit; a
+ * plain CGI request still gets the v1 answer (404, intended 503) rather
+ * than a broken response.
+ */
+static int
+unavailable(void)
+{
+	if (FCGX_IsCGI())
+		printf("Status: 404 Not Found\r\n"
+		    "Content-Type: application/json; charset=utf-8\r\n"
+		    "Cache-Control: no-store\r\n"
+		    "X-OTS-Intended-Status: 503\r\n\r\n"
+		    "{\"message\":\"Service unavailable\"}");
+	return 1;
+}
+
 int
 main(void)
 {
@@ -117,16 +134,16 @@ main(void)
 	umask(077);
 	if (crypto_init() == -1) {
 		log_warnx("cannot initialise crypto");
-		return 1;
+		return unavailable();
 	}
 	if ((cf = conf_load(conf_path(), err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
-		return 1;
+		return unavailable();
 	}
 	if ((a = app_open(cf, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		conf_free(cf);
-		return 1;
+		return unavailable();
 	}
 	if (FCGX_IsCGI())
 		rc = serve_cgi(a) == 0 ? 0 : 1;
