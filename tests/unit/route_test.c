@@ -19,6 +19,8 @@
 static const char *const names[] = {
 	"R_NOT_FOUND", "R_BAD_METHOD", "R_STATUS", "R_AUTHCHECK", "R_SHARE",
 	"R_GENERATE", "R_REVEAL", "R_METADATA", "R_BURN", "R_RECENT",
+	"R_WEB_INDEX", "R_WEB_CREATE", "R_WEB_SECRET", "R_WEB_REVEAL",
+	"R_WEB_RECEIPT", "R_WEB_BURN", "R_STATIC",
 };
 
 static void
@@ -62,7 +64,18 @@ test_table(void)
 		{ "get", "/api/v1/status", R_BAD_METHOD, "GET HEAD" },
 		{ "POS", "/api/v1/share", R_BAD_METHOD, "POST" },
 		{ "POSTS", "/api/v1/share", R_BAD_METHOD, "POST" },
-		{ "GET", "/", R_NOT_FOUND, "" },
+		{ "GET", "/", R_WEB_INDEX, "" },
+		{ "HEAD", "/", R_WEB_INDEX, "" },
+		{ "POST", "/", R_WEB_CREATE, "" },
+		{ "GET", "/secret/" KEY, R_WEB_SECRET, KEY },
+		{ "POST", "/secret/" KEY, R_WEB_REVEAL, KEY },
+		{ "GET", "/private/" KEY, R_WEB_RECEIPT, KEY },
+		{ "POST", "/private/" KEY "/burn", R_WEB_BURN, KEY },
+		{ "GET", "/private/" KEY "/burn", R_BAD_METHOD, "POST" },
+		{ "DELETE", "/secret/" KEY, R_BAD_METHOD, "GET HEAD POST" },
+		{ "GET", "/static/ots.css", R_STATIC, "ots.css" },
+		{ "GET", "/secret/", R_NOT_FOUND, "" },
+		{ "GET", "/index.html", R_NOT_FOUND, "" },
 		{ "GET", "", R_NOT_FOUND, "" },
 		{ "GET", "/api/v1", R_NOT_FOUND, "" },
 		{ "GET", "/api/v1/", R_NOT_FOUND, "" },

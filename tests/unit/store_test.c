@@ -517,6 +517,26 @@ test_reopen(void)
 	store_close(st);
 }
 
+/* A database open to others is refused, with the fix in the message. */
+static void
+test_unsafe(void)
+{
+	struct store *st;
+
+	chmod(path, 0644);
+	st = store_open(path, 0, err, sizeof(err));
+	ok(st == NULL, "a database readable by others is refused");
+	ok(strstr(err, "chmod 600") != NULL, "and the error says how to fix it");
+	store_close(st);
+	chmod(path, 0600);
+	chmod(dir, 0755);
+	st = store_open(path, 0, err, sizeof(err));
+	ok(st == NULL, "a state directory open to others is refused");
+	ok(strstr(err, "chmod 700") != NULL, "and the error says how to fix it");
+	store_close(st);
+	chmod(dir, 0700);
+}
+
 /* A database at schema version 1 is brought up to date by store_open. */
 static void
 test_upgrade(void)
@@ -532,6 +552,7 @@ test_upgrade(void)
 	    sql_exec(old, "PRAGMA user_version = 1; INSERT INTO settings "
 	    "(name, value) VALUES ('key_check', x'01')") == -1)
 		bail_out("cannot make a version 1 database");
+	chmod(old, 0600);
 	st = store_open(old, 0, err, sizeof(err));
 	if (!ok(st != NULL, "store_open of a version 1 database"))
 		diag("%s", err);
@@ -557,6 +578,7 @@ main(void)
 	test_recent(st);
 	test_customers(st);
 	store_close(st);
+	test_unsafe();
 	test_race();
 	test_reopen();
 	test_upgrade();
