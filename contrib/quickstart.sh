@@ -15,7 +15,8 @@ top=$(pwd)
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libsqlite3-dev libscrypt-dev libjson-c-dev libesmtp-dev
-	libsodium-dev lighttpd sqlite3 python3 python3-aiosmtpd curl libfaketime"
+	libsodium-dev lighttpd apache2 libapache2-mod-fcgid nginx-light
+	spawn-fcgi sqlite3 python3 python3-aiosmtpd curl libfaketime"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -352,7 +352,7 @@ def free_port():
 def _access_log_format():
     """The shipped lighttpd configuration's access log format (it must keep
     share links out of the log), else a format without the request URI."""
-    for path in sorted(glob.glob(os.path.join(SRCDIR, "contrib", "*lighttpd*"))):
+    for path in sorted(glob.glob(os.path.join(SRCDIR, "contrib", "lighttpd", "*.conf"))):
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 m = re.search(r'^\s*accesslog\.format\s*=\s*"((?:[^"\\]|\\.)*)"', f.read(), re.M)

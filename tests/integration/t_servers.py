@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""The deployment files shipped in contrib/.  Each web-server configuration
+(lighttpd FastCGI and CGI, Apache mod_fcgid, mod_proxy_fcgi, CGI and the
+shared-hosting .htaccess, nginx with spawn-fcgi) is rendered from its
+template and run by the real server on 127.0.0.1 (see servers.py), then
+the same API subset runs against each: status, share, generate, metadata
+new -> viewed, reveal once, burn, recent with Basic auth (Authorization must
+pass through), a wrong token, an anonymous recipient, an unknown path, the
+app's HTML routes and /static/ from disk, every security header exactly
+once; after the stop, no worker left and no key in any log.  A server that
+does not start is a failure.  Also: the cron line runs, and the systemd
+units pass systemd-analyze verify.  OTS_SERVERS="name ..." runs only those
+servers (names: see servers.py)."""
+
+import os
+import pwd
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from otstest import (BUILDDIR, GEN_ALPHABET, OTS, _tap, canary, diag, is_, is_error,  # noqa: E402
+                     is_meta, is_unknown, ok, run)
+from servers import ALL, APP_USER, CONTRIB  # noqa: E402
+
+SWEEP = os.path.join(BUILDDIR, "cgi-bin", "ots-sweep")
+
+NOMINAL = b'{"status":"nominal","locale":"en"}'
+# name -> value, once each (http.client joins repeated header lines with
+# ", ", so an exact value proves the header came exactly once)
+APP_HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+
+
+def header_dups(r):
+    probs = []
+    for name, want in APP_HEADERS.items():
+        if r.headers.get(name) != want:
+            probs.append("%s: %r, expected %r once" % (name, r.headers.get(name), want))
+    csp = r.headers.get("content-security-policy", "")
+    if csp.count("frame-ancestors 'none'") != 1:
+        probs.append("content-security-policy: %r, expected frame-ancestors 'none' once" % csp)
+    ct = r.headers.get("content-type", "")
+    if ct.count("charset=") != 1:
+        probs.append("content-type: %r, expected one" % ct)
+    return probs
+
+
+def conformance(s, p):
+    """The API subset; returns the values that must not reach any log."""
+    secrets_ = []
+
+    r = s.request("GET", "status")
+    is_((r.status, r.body), (200, NOMINAL), p + "GET status: nominal")
+
+    v = canary()
+    secrets_.append(v)
+    r = s.share(secret=v, ttl="3600")
+    is_meta(r, "new", p + "share (form): metadata object, state new", custid="anon", ttl=3600)
+    m = r.json if isinstance(r.json, dict) else {}
+    sk, mk = m.get("secret_key", "x" * 31), m.get("metadata_key", "x" * 31)
+    secrets_ += [sk, mk]
+
+    r = s.generate(ttl="3600")
+    is_meta(r, "new", p + "generate: metadata object with value", custid="anon", generate=True, ttl=3600)
+    g = r.json if isinstance(r.json, dict) else {}
+    val = g.get("value", "")
+    ok(len(val) == 12 and all(c in GEN_ALPHABET for c in val), p + "generate: 12 characters", repr(val))
+    secrets_ += [g.get("secret_key", ""), g.get("metadata_key", ""), val]
+
+    is_meta(s.metadata(mk), ("new", "viewed"), p + "metadata: first fetch", ttl=3600)
+    is_meta(s.metadata(mk), "viewed", p + "metadata: then viewed", ttl=3600)
+
+    r = s.reveal(sk)
+    is_((r.status, (r.json or {}).get("value")), (200, v), p + "reveal: the value")
+    is_unknown(s.reveal(sk), sk, p + "second reveal: Unknown secret")
+
+    b = s.create(ttl="3600")
+    secrets_ += [b["secret_key"], b["metadata_key"]]
+    r = s.burn(b["metadata_key"])
+    is_((r.status, ((r.json or {}).get("state") or {}).get("state")), (200, "burned"),
+        p + "burn: state burned")
+    is_unknown(s.reveal(b["secret_key"]), b["secret_key"], p + "burned secret: Unknown secret")
+
+    email = "deploy-%s@example.com" % canary("u")
+    token = s.add_customer(email)
+    secrets_.append(token)
+    alice = (email, token)
+    is_((s.request("GET", "authcheck", auth=alice).body), NOMINAL,
+        p + "authcheck with the account's token: nominal (Authorization passed through)")
+    a = s.create(auth=alice, ttl="3600")
+    secrets_ += [a["secret_key"], a["metadata_key"]]
+    is_(a.get("custid"), email, p + "share with Basic auth: custid is the account")
+    r = s.recent(auth=alice)
+    got = [x.get("metadata_key") for x in r.json] if isinstance(r.json, list) else r.body[:300]
+    is_((r.status, got), (200, [a["metadata_key"]]), p + "recent with Basic auth: the account's receipt")
+    ok(isinstance(r.json, list) and all("secret_key" not in x for x in r.json),
+       p + "recent: no secret_key")
+
+    is_error(s.request("GET", "authcheck", auth=(email, token[:-1] + ("a" if token[-1] != "a" else "b"))),
+             "Not authorized", p + "authcheck with a wrong token: Not authorized", intended=401)
+    is_error(s.share(secret=canary(), recipient="someone@example.com"),
+             "An account is required to send emails.", p + "anonymous recipient refused")
+    r = s.request("GET", "/api/v1/no-such-" + canary("p"))
+    is_error(r, "Not Found", p + "unknown API path: Not Found", intended=404)
+    ok(r.intended == 404 and r.headers.get("x-ots-intended-status") == "404",
+       p + "unknown API path: one X-OTS-Intended-Status: 404", repr(r.headers.get("x-ots-intended-status")))
+
+    # the app owns every path but /static/ (the HTML pages live at /, /secret/, /private/)
+    for label, path in (("/", "/"), ("/secret/KEY", "/secret/" + canary("k")),
+                        ("/private/KEY", "/private/" + canary("k"))):
+        r = s.request("GET", path)
+        ok(r.status in (200, 404) and r.headers.get("referrer-policy") == "no-referrer",
+           p + "GET %s is answered by the app" % label,
+           "HTTP %d, headers %r" % (r.status, r.headers))
+
+    dups = ["%s %s: %s" % (m_, pa, "; ".join(pr)) for m_, pa, rr in s.responses
+            for pr in [header_dups(rr)] if pr]
+    ok(not dups and len(s.responses) >= 15,
+       p + "every security header exactly once on all %d app responses" % len(s.responses), dups[:5])
+
+    r = s.request("GET", "/static/" + s.static_name)
+    s.responses.pop()
+    is_((r.status, r.body), (200, s.static_body), p + "/static/ served from the static directory")
+    ok("x-ots-intended-status" not in r.headers and "referrer-policy" not in r.headers,
+       p + "/static/ does not go through the app")
+    return secrets_
+
+
+def after_stop(s, p, secrets_, nreq):
+    ok(s.stopped_cleanly and not s.leftovers, p + "server and workers stopped by their PIDs",
+       "leftover app processes: %r" % s.leftovers)
+    files = s.log_files()
+    if s.own_access_log:
+        lines = []
+        if os.path.isfile(s.access_log):
+            with open(s.access_log, "rb") as f:
+                lines = f.read().splitlines()
+        ok(len(lines) >= nreq, p + "the shipped access log has a line per request (%d >= %d)"
+           % (len(lines), nreq))
+        bad = [ln for ln in lines if b"/api/" in ln or b"/secret" in ln or b"/private" in ln or b"?" in ln]
+        ok(not bad, p + "the access log names no request path or query", bad[:3])
+    else:
+        files = [f for f in files if not f.endswith("other_vhosts_access.log")]
+        diag(p + "the access log is the host's, not the template's: not checked")
+    hits = {}
+    for path in files:
+        with open(path, "rb") as f:
+            data = f.read()
+        found = [x for x in secrets_ if x and x.encode() in data]
+        if found:
+            hits[os.path.basename(path)] = len(found)
+    ok(not hits, p + "no key, token or secret in any of %d log files (%s)"
+       % (len(files), ", ".join(os.path.basename(f) for f in files)), repr(hits))
+
+
+def check_processes(s, p):
+    procs = s.app_processes()
+    if s.app_user:
+        uid = pwd.getpwnam(APP_USER).pw_uid
+        if s.persistent:
+            ok(procs and all(u == uid for u in procs.values()),
+               p + "the FastCGI workers run as %s" % APP_USER, repr(procs))
+        owners = {}
+        for d in {os.path.dirname(s.database), os.path.dirname(s.master_key)}:
+            for n in [d] + [os.path.join(d, x) for x in os.listdir(d)]:
+                owners[os.path.basename(n)] = os.stat(n).st_uid
+        ok(all(u == uid for u in owners.values()), p + "every state file is still %s's" % APP_USER,
+           repr(owners))
+    elif s.persistent:
+        ok(len(procs) >= 2, p + "at least 2 FastCGI workers", repr(procs))
+
+
+def check_cron(s, p):
+    """contrib/cron/ots-sweep: one /etc/cron.d line, every 5 minutes, run
+    here against this instance (binary and config paths swapped for the
+    build tree's) as the user it names."""
+    with open(os.path.join(CONTRIB, "cron", "ots-sweep")) as f:
+        jobs = [ln for ln in f.read().splitlines()
+                if ln.strip() and not ln.lstrip().startswith("#") and not re.match(r"^[A-Z_]+=", ln)]
+    if not ok(len(jobs) == 1 and len(jobs[0].split(None, 6)) == 7, p + "cron: one /etc/cron.d job line", jobs):
+        return
+    f = jobs[0].split(None, 6)
+    is_(f[:5], ["*/5", "*", "*", "*", "*"], p + "cron: every 5 minutes")
+    is_(f[5], APP_USER, p + "cron: runs as the owner of the state directory")
+    argv = shlex.split(f[6])
+    ok(os.path.basename(argv[0]) == "ots-sweep" and "-q" in argv and "-c" in argv[:-1],
+       p + "cron: ots-sweep -q -c CONFIG", argv)
+    if "-c" not in argv[:-1]:
+        return
+    argv[0] = SWEEP
+    argv[argv.index("-c") + 1] = s.conf_path
+    r = subprocess.run(argv, capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+                       user=f[5], group=pwd.getpwnam(f[5]).pw_gid, extra_groups=[])
+    is_((r.returncode, r.stdout + r.stderr), (0, b""), p + "cron: the job succeeds, silently")
+
+
+def check_systemd():
+    """contrib/systemd/: systemd-analyze verify (with the binaries' paths
+    swapped for the build tree's, since nothing is installed) and the
+    hardening settings; without systemd-analyze only the settings."""
+    d = os.path.join(CONTRIB, "systemd")
+    names = ["ots-fcgi.socket", "ots-fcgi.service", "ots-sweep.service", "ots-sweep.timer"]
+    units = {}
+    for n in names:
+        with open(os.path.join(d, n)) as f:
+            units[n] = f.read()
+    for n in ("ots-fcgi.service", "ots-sweep.service"):
+        want = ["NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes",
+                "User=" + APP_USER]
+        missing = [w for w in want if not re.search(r"^" + re.escape(w) + r"$", units[n], re.M)]
+        rw = re.findall(r"^ReadWritePaths=(.+)$", units[n], re.M)
+        ok(not missing and rw, "systemd: %s is hardened, writes only %s" % (n, rw), missing)
+    ok(re.search(r"^StandardInput=socket$", units["ots-fcgi.service"], re.M),
+       "systemd: ots-fcgi.service gets the FastCGI socket on stdin")
+    ok(re.search(r"OnCalendar=\*:0/5$", units["ots-sweep.timer"], re.M), "systemd: sweep every 5 minutes")
+    tool = shutil.which("systemd-analyze")
+    if not tool:
+        diag("systemd-analyze not found: units not verified")
+        return
+    tmp = tempfile.mkdtemp(prefix="ots-systemd-")
+    try:
+        for n, text in units.items():
+            text = text.replace("/usr/local/libexec/ots/cgi-bin/ots", OTS)
+            text = text.replace("/usr/local/bin/ots-sweep", SWEEP)
+            with open(os.path.join(tmp, n), "w") as f:
+                f.write(text)
+        r = subprocess.run([tool, "verify", "--man=no"] + [os.path.join(tmp, n) for n in names],
+                           capture_output=True, text=True, timeout=60)
+        is_((r.returncode, r.stdout + r.stderr), (0, ""), "systemd: systemd-analyze verify, no warnings")
+        for n in ("ots-fcgi.service", "ots-sweep.service"):
+            r = subprocess.run([tool, "security", "--offline=yes", os.path.join(tmp, n)],
+                               capture_output=True, text=True, timeout=60)
+            m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout + r.stderr)
+            ok(m and float(m.group(1)) <= 2.0, "systemd: %s exposure level %s <= 2.0"
+               % (n, m.group(1) if m else "?"), (r.stdout + r.stderr)[-2000:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def one(cls):
+    p = cls.name + ": "
+    before = (_tap["n"], _tap["failed"])
+    s = None
+    try:
+        s = cls()
+        try:
+            s.start()
+            ok(True, p + "server started from the shipped template")
+        except Exception as e:  # noqa: BLE001 - a server that does not start fails
+            ok(False, p + "server started from the shipped template", [str(e), getattr(e, "logs", "")])
+            return
+        secrets_ = conformance(s, p)
+        if cls.name == "apache-fcgid":
+            check_cron(s, p)
+        check_processes(s, p)
+        nreq = len(s.responses) + 1  # + /static/
+        s.stop()
+        after_stop(s, p, secrets_, nreq)
+    except Exception:  # noqa: BLE001 - report, then go on with the next server
+        ok(False, p + "ran to completion", traceback.format_exc().splitlines()
+           + ([s.logs()] if s else []))
+    finally:
+        if s:
+            s.close()
+        n, failed = _tap["n"] - before[0], _tap["failed"] - before[1]
+        diag("%-18s %s (%d assertions%s)" % (cls.name, "FAIL" if failed else "PASS", n,
+                                            ", %d failed" % failed if failed else ""))
+
+
+def main():
+    only = os.environ.get("OTS_SERVERS", "").split()
+    for cls in ALL:
+        if not only or cls.name in only:
+            one(cls)
+    if not only:
+        check_systemd()
+
+
+if __name__ == "__main__":
+    run(main)
