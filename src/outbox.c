@@ -87,8 +87,9 @@ outbox_deliver(struct store *st, const struct crypto *c,
 		return rc;
 	rc = 0;
 	if (now >= m.expires || now - m.created >= cf->mail_max_age) {
-		snprintf(err, sizeof(err), "gave up after %d attempts%s%.200s",
-		    m.attempts - 1, m.last_error[0] ? ": " : "", m.last_error);
+		snprintf(err, sizeof(err), "gave up (%s)%s%.200s",
+		    now >= m.expires ? "the secret expired" : "too old",
+		    m.last_error[0] ? ": " : "", m.last_error);
 		rc = store_mail_failed(st, id, now, err);
 		stats->failed++;
 		goto out;

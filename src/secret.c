@@ -59,6 +59,18 @@ utf8_chars(const char *s, size_t len)
 	return n;
 }
 
+/* The length of the longest prefix of s[0..len) of at most max bytes
+ * that ends on a whole UTF-8 character. */
+static size_t
+utf8_prefix(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
 /* Check a create request; fills out->value when one is generated. */
 static enum secret_result
 check_new(const struct conf *cf, const struct caller *c,
@@ -101,7 +113,8 @@ check_new(const struct conf *cf, const struct caller *c,
 		    mail_obfuscate(in->recipient, out->meta.recipient,
 		    sizeof(out->meta.recipient)) == -1)
 			return invalid(out, 400,
-			    "Undeliverable email address: %.80s",
+			    "Undeliverable email address: %.*s",
+			    (int)utf8_prefix(in->recipient, in->rlen, 80),
 			    in->recipient);
 	}
 	return SECRET_OK;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -973,9 +974,20 @@ store_limit_get(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
 int
 store_checkpoint(struct store *s)
 {
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
-	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int rc, tries;
 
+	/*
+	 * A worker's automatic checkpoint holds the checkpoint lock without
+	 * calling our busy handler: wait for it, as long as the busy timeout.
+	 */
+	for (tries = BUSY_MS / 10; ; tries--) {
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if (rc != SQLITE_BUSY || tries == 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		dberr(s, "checkpoint");
 		return -1;

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""E-mail to the recipient, against a real SMTP server in this process
+(aiosmtpd): the message itself, delivery after the response, retries by
+ots-sweep with back-off, giving up after mail_max_age, hostile addresses
+that never reach SMTP, and no secret or passphrase in any mail or log."""
+
+import email.parser
+import email.policy
+import email.utils
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from otstest import (OTS, Server, SmtpSink, basic, canary, count_bytes, diag, form_body, is_,  # noqa: E402
+                     is_error, ok, parse_sweep, passphrase, run, wait_until)
+
+FROM = "noreply@ots.example.org"
+CUST = "alice@example.com"
+SECRETS = []   # every value and passphrase used: grepped for at the end
+FAST = 2.0     # seconds: an answer that did not wait for SMTP (smtp_timeout is 5 or 30)
+
+HOSTILE = [
+    "a@b.com\r\nBcc: x@y.com", "a@b.com\nBcc: x@y.com", "a@b.com\rX: y", "<a@b.com>", "Bob <a@b.com>",
+    "a@b.com,c@d.com", "a@b.com;c@d.com", '"a"@b.com', '"a b"@c.com', "a b@c.com", " a@b.com", "a@b.com ",
+    "a@b .com", "a\t@b.com", "a@b.com\x00x", "a(c)@b.com", "a\\b@c.com", "a@b", "a@localhost", "a..b@c.com",
+    ".a@b.com", "a.@b.com", "a@-b.com", "a@b-.com", "a@b..com", "a@.b.com", "a@b.com.", "a@b.c0m", "a@b.123",
+    "a@1.2.3.4", "a@[127.0.0.1]", "a@b_c.com", "@b.com", "a@", "a", "@", "a@@b.com", "a@b@c.com",
+    "\u0430dmin@example.com", "admin@ex\u0430mple.com", "admin@example.\u0441om", "b\u00f6b@example.com",
+    "a" * 79 + "\u00e9@b.com", "a@b.com\r\n.\r\nMAIL FROM:<x@y.com>",
+    "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".com",      # 255 bytes
+    "a" * 300 + "@example.com",
+]
+LONGEST = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"  # 254 bytes: valid
+
+
+def parse(raw):
+    return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
+
+
+def check_mail(s, mail, to, meta, desc, value, pp=None, token=None):
+    """The message and its envelope for the secret meta (created by CUST)."""
+    link = s.settings["base_url"] + "/secret/" + meta["secret_key"]
+    probs = []
+    if mail.mail_from != FROM or mail.rcpt_tos != [to]:
+        probs.append("envelope %r -> %r" % (mail.mail_from, mail.rcpt_tos))
+    m = parse(mail.content)
+    want = {"subject": CUST + " sent you a secret", "from": FROM, "to": to, "reply-to": CUST,
+            "mime-version": "1.0"}
+    for k, v in want.items():
+        if m.get_all(k) != [v]:
+            probs.append("%s: %r, expected [%r]" % (k, m.get_all(k), v))
+    try:
+        date = email.utils.parsedate_to_datetime(m["date"]).timestamp()
+        if abs(date - (time.time() + s.offset)) > 300:
+            probs.append("Date %r is not the (fake) time now" % m["date"])
+    except (TypeError, ValueError):
+        probs.append("Date %r does not parse" % m["date"])
+    if not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", str(m["message-id"] or "")):
+        probs.append("Message-ID %r" % m["message-id"])
+    if m.get_content_type() != "text/plain" or m.get_content_charset() != "utf-8":
+        probs.append("Content-Type %r" % m["content-type"])
+    body = m.get_content() if not m.is_multipart() else ""
+    links = re.findall(r"https?://\S+", body)
+    if links != [link]:
+        probs.append("links %r, expected [%r]" % (links, link))
+    if not re.search(r"^.*\bonce\b.*$", body, re.M | re.I):
+        probs.append("no line saying the link works once")
+    if bool(re.search(r"passphrase", body, re.I)) != bool(pp):
+        probs.append("passphrase line %s" % ("missing" if pp else "present without a passphrase"))
+    for name, n in (("secret value", value), ("passphrase", pp), ("metadata_key", meta["metadata_key"]),
+                    ("API token", token)):
+        if n and n.encode() in mail.content:
+            probs.append("the %s is in the message" % name)
+    return ok(not probs, desc, probs + ["message: %r" % mail.content[:1500]])
+
+
+def is_undeliverable(r, addr, desc):
+    msg = (r.json or {}).get("message", "") if isinstance(r.json, dict) else ""
+    probs = []
+    if r.status != 404 or r.intended is None or not 400 <= r.intended < 500:
+        probs.append("HTTP %d, intended %r: expected 404 with a 4xx intended status" % (r.status, r.intended))
+    if not isinstance(r.json, dict) or list(r.json) != ["message"]:
+        probs.append("body %r, expected {\"message\":...} (valid UTF-8 JSON)" % r.body[:200])
+    elif "\x00" in addr and msg:
+        pass  # NUL: the form parser may refuse the request first
+    elif not msg.startswith("Undeliverable email address"):
+        probs.append("message %r" % msg)
+    elif len(addr) <= 80 and addr.isprintable() and msg != "Undeliverable email address: " + addr:
+        probs.append("message %r does not echo the address" % msg)
+    return ok(not probs, desc, probs)
+
+
+def create(s, auth, gen=False, **kw):
+    t = time.monotonic()
+    if gen:
+        r = s.generate(auth=auth, **kw)
+    else:
+        kw.setdefault("secret", canary())
+        r = s.share(auth=auth, **kw)
+    dt = time.monotonic() - t
+    value = (r.json or {}).get("value") if gen else kw["secret"]
+    SECRETS.extend(x for x in (value, kw.get("passphrase")) if x)
+    return r, dt, value
+
+
+def delivered(s, sink, auth, token):
+    """The sink is up: share, share with a passphrase, generate."""
+    n0 = len(sink.messages)
+    cases = [("share", {}), ("share with a passphrase", {"passphrase": passphrase(), "ttl": "3600"}),
+             ("generate", {"gen": True})]
+    for i, (name, kw) in enumerate(cases):
+        to = "bob.%d+ots@mail.example.net" % i
+        r, dt, value = create(s, auth, recipient=to, **kw)
+        ok(r.status == 200, "%s with a recipient: 200 (%.3f s)" % (name, dt), r.body[:300])
+        m = r.json or {}
+        rc = m.get("recipient")
+        ok(isinstance(rc, list) and len(rc) == 1 and "*" in rc[0] and rc[0] != to and rc[0].endswith(".net"),
+           "%s: metadata shows the obfuscated recipient" % name, repr(rc))
+        got = sink.wait(n0 + i + 1)
+        is_(got - n0, i + 1, "%s: the sink received the message" % name)
+        if got >= n0 + i + 1:
+            check_mail(s, sink.messages[n0 + i], to, m, "%s: envelope, headers and body" % name,
+                       value, kw.get("passphrase"), token)
+        if name == "share":
+            got = (s.reveal(m.get("secret_key", "x")).json or {}).get("value")
+            is_(got, value, "the key in the mailed link reveals the secret")
+    ok(wait_until(lambda: [x["state"] for x in s.mail_list()][:3] == ["sent"] * 3),
+       "mail list: the three messages are sent", [x["raw"] for x in s.mail_list()])
+    r, _, _ = create(s, auth, recipient=LONGEST)
+    is_(r.status, 200, "a 254-byte address is accepted")
+    is_(sink.wait(n0 + 4) - n0, 4, "and delivered")
+
+    r, _, _ = create(s, None, recipient="bob@example.net")
+    is_error(r, "An account is required to send emails.", "anonymous create with a recipient is refused")
+    is_(len(s.mail_list()), 4, "and queues nothing")
+
+
+def hostile(s, sink, auth):
+    c0, q0 = sink.connections, len(s.mail_list())
+    for i, addr in enumerate(HOSTILE):
+        r, _, _ = create(s, auth, gen=bool(i % 3 == 2), recipient=addr)
+        short = addr if len(addr) <= 50 else addr[:40] + "... (%d bytes)" % len(addr.encode())
+        is_undeliverable(r, addr, "recipient %r refused" % short)
+    # CRLF in a JSON string; an LF that is only percent-encoded text
+    r = s.request("POST", "share", body=(b'{"secret":"x","recipient":"a@b.com\\r\\nBcc: x@y.com"}',
+                                         "application/json"), auth=auth)
+    is_undeliverable(r, "a@b.com\r\nBcc: x@y.com", "CRLF recipient in a JSON body refused")
+    r = s.request("POST", "share", body=form_body({"secret": "x", "recipient": "a@b.com%0aBcc:x@y.com"}), auth=auth)
+    ok(r.status == 404 and 400 <= (r.intended or 0) < 500, "double-encoded LF recipient refused", r.body[:200])
+    wait_until(lambda: sink.connections > c0, 1.0)
+    is_(sink.connections - c0, 0, "%d hostile recipients: the SMTP server saw no connection" % len(HOSTILE))
+    is_(len(s.mail_list()) - q0, 0, "and no message was queued")
+
+
+def down_then_up(s, sink, auth):
+    """Sink down at create; ots-sweep delivers once it is back."""
+    r, dt, value = create(s, auth, recipient="carol@example.org")
+    ok(r.status == 200 and dt < FAST, "SMTP down: create answers 200 in %.3f s" % dt, r.body[:300])
+    ls = wait_until(lambda: [x for x in s.mail_list() if x.get("attempts") == 1], 10)
+    ok(len(ls) == 1 and ls[0]["state"] == "queued" and ls[0]["error"] and ls[0]["recipient"] != "carol@example.org",
+       "mail list: queued, attempts=1, an error, obfuscated recipient", [x["raw"] for x in s.mail_list()])
+    if ls:
+        diag("mail list: %s" % ls[0]["raw"])
+        is_(ls[0]["next"] - ls[0]["created"], 60, "first retry 60 s after the failed attempt")
+    sink.start()
+    s.advance(61)
+    rc, out, err = s.sweep()
+    sw = parse_sweep(out) or {}
+    ok(rc == 0 and sw.get("sent") == 1 and sw.get("retry") == 0, "sweep after 61 s sends 1 message", [out, err])
+    ok(len(sink.messages) == 1 and check_mail(s, sink.messages[0], "carol@example.org", r.json,
+                                              "the retried message is complete", value),
+       "the sink has exactly the retried message", len(sink.messages))
+    st = [x["state"] + "/" + str(x["next"]) for x in s.mail_list()]
+    is_(st, ["sent/-"], "mail list: sent, no next try")
+    c = sink.connections
+    rc, out, err = s.sweep()
+    ok(rc == 0 and (parse_sweep(out) or {}).get("sent") == 0 and len(sink.messages) == 1 and sink.connections == c,
+       "a second sweep sends nothing more", [out, err])
+    sink.stop()
+
+
+def max_age(s, sink, auth):
+    """Back-off while the sink is down, given up after mail_max_age."""
+    create(s, auth, recipient="dave@example.org", passphrase=passphrase())
+    m = wait_until(lambda: [x for x in s.mail_list() if x["state"] == "queued" and x["attempts"] == 1], 10)
+    ok(m, "SMTP down: the message is queued after one attempt", [x["raw"] for x in s.mail_list()])
+    created = m[0]["created"] if m else int(time.time() + s.offset)
+    delays = []
+    for attempt in (2, 3):
+        s.advance(m[0]["next"] - (time.time() + s.offset) + 2 if m else 61)
+        rc, out, err = s.sweep()
+        m = [x for x in s.mail_list() if x["state"] == "queued"]
+        ok(rc == 0 and (parse_sweep(out) or {}).get("retry") == 1 and m and m[0]["attempts"] == attempt,
+           "sweep: attempt %d fails, retried later" % attempt, [out, err] + [x["raw"] for x in s.mail_list()])
+        if m:
+            delays.append(m[0]["next"] - int(time.time() + s.offset))
+    ok(len(delays) == 2 and abs(delays[0] - 120) <= 2 and abs(delays[1] - 240) <= 2,
+       "back-off doubles: next tries in %s s" % delays)
+    s.advance(created + 900 + 5 - int(time.time() + s.offset))  # mail_max_age 900
+    rc, out, err = s.sweep()
+    ok(rc == 0 and (parse_sweep(out) or {}).get("failed") == 1, "past mail_max_age the sweep gives up", [out, err])
+    f = [x for x in s.mail_list() if x["state"] == "failed"]
+    ok(len(f) == 1 and f[0]["next"] == "-" and f[0]["error"], "mail list: failed, with the reason",
+       [x["raw"] for x in s.mail_list()])
+    diag("given up: %s" % (f[0]["raw"] if f else None))
+    sink.start()
+    s.advance(3600)
+    rc, out, err = s.sweep()
+    sw = parse_sweep(out) or {}
+    ok(rc == 0 and sw.get("sent") == 0 and not sink.messages[1:], "a failed message is never sent", [out, err])
+    ok(sw.get("mail_removed") == 2 and s.mail_list() == [], "after mail_keep both records are removed",
+       [out] + [x["raw"] for x in s.mail_list()])
+    sink.stop()
+
+
+def blackhole():
+    """An SMTP server that accepts and never speaks: the answer does not wait."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)
+    s = Server(conf={"smtp_port": hole.getsockname()[1], "mail_from": FROM, "smtp_timeout": 5})
+    auth = (CUST, s.add_customer(CUST, "basic"))
+    r, dt, _ = create(s, auth, recipient="erin@example.org")
+    ok(r.status == 200 and dt < FAST, "silent SMTP server (smtp_timeout 5): FastCGI answers in %.3f s" % dt)
+    body, ctype = form_body({"secret": canary(), "recipient": "frank@example.org"})
+    env = dict(os.environ, **s.app_env(), GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="POST",
+               PATH_INFO="/api/v1/share", SCRIPT_NAME="", QUERY_STRING="", SERVER_NAME="127.0.0.1",
+               SERVER_PORT=str(s.port), SERVER_PROTOCOL="HTTP/1.1", REMOTE_ADDR="127.0.0.1",
+               CONTENT_TYPE=ctype, CONTENT_LENGTH=str(len(body)), HTTP_AUTHORIZATION=basic(*auth))
+    t = time.monotonic()
+    p = subprocess.Popen([OTS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, env=env)
+    p.stdin.write(body)
+    p.stdin.close()
+    out = p.stdout.read()
+    t_eof = time.monotonic() - t
+    p.wait(30)
+    t_exit = time.monotonic() - t
+    ok(b'"secret_key"' in out and t_eof < FAST, "CGI: the answer is complete (stdout closed) in %.3f s" % t_eof,
+       out[:300])
+    diag("CGI process exited after %.3f s (delivery after the answer)" % t_exit)
+    ls = wait_until(lambda: [x for x in s.mail_list() if x["attempts"] == 1 and x["error"]], 15)
+    ok(len(ls) == 2 and all(x["state"] == "queued" for x in ls), "both attempts timed out and are queued",
+       [x["raw"] for x in s.mail_list()])
+    hole.close()
+    return s
+
+
+def main():
+    sink = SmtpSink()
+    sink.start()
+    s = Server(conf={"smtp_port": sink.port, "mail_from": FROM})
+    token = s.add_customer(CUST, "basic")
+    auth = (CUST, token)
+    delivered(s, sink, auth, token)
+    hostile(s, sink, auth)
+
+    down = SmtpSink()
+    d = Server(conf={"smtp_port": down.port, "mail_from": FROM, "mail_max_age": 900, "mail_keep": 3000})
+    dtoken = d.add_customer(CUST, "basic")
+    down_then_up(d, down, (CUST, dtoken))
+    max_age(d, down, (CUST, dtoken))
+    b = blackhole()
+
+    mails = sink.messages + down.messages
+    hits = [i for i, m in enumerate(mails) for x in SECRETS if x.encode() in m.content]
+    is_(hits, [], "%d messages: none holds any of %d secret values/passphrases" % (len(mails), len(SECRETS)))
+    logs = [p for x in (s, d, b) for p in x.log_files()]
+    found = count_bytes(logs, [x.encode() for x in SECRETS + [token, dtoken]])
+    is_(sum(found.values()), 0, "%d log files: no secret value, passphrase or token" % len(logs))
+    diag("sinks: %d + %d messages, %d + %d connections; logs grepped: %s"
+         % (len(sink.messages), len(down.messages), sink.connections, down.connections,
+            ", ".join(sorted({os.path.basename(p) for p in logs}))))
+
+
+if __name__ == "__main__":
+    run(main)
