@@ -3,6 +3,7 @@
 #
 #   contrib/quickstart.sh serve   install, build, serve on 127.0.0.1:$OTS_PORT
 #   contrib/quickstart.sh test    install, build, run the whole test suite
+#   contrib/quickstart.sh deps    only install the packages both need
 #
 # serve keeps its state (configuration, SQLite database, master key,
 # lighttpd configuration and logs) under ./var and runs lighttpd in the
@@ -13,10 +14,11 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
+# the build, and the servers and tools the tests run for real
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libsqlite3-dev libscrypt-dev libjson-c-dev libesmtp-dev
 	libsodium-dev lighttpd apache2 libapache2-mod-fcgid nginx-light
-	spawn-fcgi sqlite3 python3 python3-aiosmtpd curl libfaketime"
+	spawn-fcgi sqlite3 python3 python3-aiosmtpd curl libfaketime chromium"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -24,6 +26,8 @@ as_root() {
 
 deps() {
 	missing=
+	# the browser tests need node and npm; Debian's unless one is there
+	command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 	for p in $PACKAGES; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q "ok installed" || missing="$missing $p"
@@ -68,6 +72,7 @@ CONF
 # Run make check, then count the TAP results of every test.
 check() {
 	rc=0
+	npm ci --prefix tests/browser --no-audit --no-fund
 	make check || rc=$?
 	find tests -name '*.trs' | xargs cat 2>/dev/null | awk '
 	    /^:test-result: (PASS|XFAIL|SKIP)/ { p++ }
@@ -88,6 +93,7 @@ done
 case $cmd in
 serve)	deps; build; state "$port" ;;
 test)	deps; build; check ;;
-*)	echo "usage: contrib/quickstart.sh serve [--port N] | test" >&2
+deps)	deps ;;
+*)	echo "usage: contrib/quickstart.sh serve [--port N] | test | deps" >&2
 	exit 2 ;;
 esac

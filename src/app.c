@@ -219,6 +219,11 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	c.authenticated = api && rc == 1;
 	set_limits(a->conf, &c);
+	/* before anything is counted: another site's post costs nothing */
+	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
+		web_cross_site(a, rs);
+		goto out;
+	}
 	if ((rc = rate_limited(a, &c, &r, &rt, &retry)) != 0) {
 		if (rc == 1) {
 			snprintf(num, sizeof(num), "%lld", retry);

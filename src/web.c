@@ -187,6 +187,14 @@ web_error(struct app *a, struct resp *rs, int status, const char *heading,
 	page(a, rs, status, "error", &vs);
 }
 
+void
+web_cross_site(struct app *a, struct resp *rs)
+{
+	web_error(a, rs, 403, "Form refused",
+	    "This form was sent from another site, so it was refused. "
+	    "Open ots directly and try again.");
+}
+
 static void
 server_error(struct app *a, struct resp *rs)
 {
@@ -224,20 +232,21 @@ redirect(struct resp *rs, const char *prefix, const char *key,
 	buf_free(&rs->body);
 }
 
-/*
- * A form post is ours if the browser says it came from this origin: refuse
- * Sec-Fetch-Site other than same-origin or none, and an Origin that is not
- * this host.  Clients that send neither (curl) are let through.
- */
-static int
-same_origin(const struct req *r)
+int
+web_same_origin(const struct req *r)
 {
 	char self[300];
 
 	if (r->fetch_site != NULL && strcmp(r->fetch_site, "same-origin") != 0
 	    && strcmp(r->fetch_site, "none") != 0)
 		return 0;
-	if (r->origin == NULL)
+	/*
+	 * Our pages say Referrer-Policy: no-referrer, so a browser posts their
+	 * forms with "Origin: null"; Sec-Fetch-Site (checked above) then says
+	 * where the form came from.  Without it, "null" is refused.
+	 */
+	if (r->origin == NULL ||
+	    (r->fetch_site != NULL && strcmp(r->origin, "null") == 0))
 		return 1;
 	if (r->host == NULL)
 		return 0;
@@ -283,13 +292,19 @@ receipt_page(struct app *a, const struct req *r, const struct store_meta *m,
     const char *error, struct resp *rs)
 {
 	struct vars vs = { .n = 0 };
-	char link[512];
+	char link[512], receipt[512];
 	int live = m->state == STATE_NEW || m->state == STATE_VIEWED;
 
 	set(&vs, "title", "Your secret link");
 	set(&vs, "error", error);
 	set(&vs, "value", value);
 	set(&vs, "metadata_key", mkey);
+	if (value != NULL) {
+		/* this page answers a POST: name the receipt's own address */
+		snprintf(receipt, sizeof(receipt), "%s/private/%s",
+		    a->conf->base_url, mkey);
+		set(&vs, "receipt_link", receipt);
+	}
 	if (live) {
 		snprintf(link, sizeof(link), "%s/secret/%s", a->conf->base_url,
 		    skey);
@@ -479,13 +494,6 @@ void
 web_handle(struct app *a, const struct caller *c, const struct req *r,
     const struct route *rt, struct resp *rs)
 {
-	if ((rt->id == R_WEB_CREATE || rt->id == R_WEB_REVEAL ||
-	    rt->id == R_WEB_BURN) && !same_origin(r)) {
-		web_error(a, rs, 403, "Form refused",
-		    "This form was sent from another site, so it was refused. "
-		    "Open ots directly and try again.");
-		return;
-	}
 	switch (rt->id) {
 	case R_WEB_INDEX:
 		index_page(a, c, rs, 200, NULL);

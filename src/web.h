@@ -38,6 +38,16 @@ void		 web_close(struct web *);
 void	web_handle(struct app *, const struct caller *, const struct req *,
 	    const struct route *, struct resp *);
 
+/*
+ * 1 if a form post comes from our own pages: Sec-Fetch-Site is same-origin
+ * or none, and Origin (when sent) is this host, or "null" beside
+ * Sec-Fetch-Site.  Clients that send neither header (curl) pass.
+ */
+int	web_same_origin(const struct req *);
+
+/* Fill resp with the page refusing a cross-site form post. */
+void	web_cross_site(struct app *, struct resp *);
+
 /* Fill resp with an error page. */
 void	web_error(struct app *, struct resp *, int status, const char *heading,
 	    const char *message);

@@ -30,7 +30,7 @@ import signal
 import subprocess
 import time
 
-from otstest import ADMIN, OTS, SRCDIR, HarnessError, Server, canary, free_port, lstr
+from otstest import ADMIN, OTS, SRCDIR, SWEEP, HarnessError, Server, canary, free_port, lstr
 
 CONTRIB = os.path.join(SRCDIR, "contrib")
 PLACEHOLDER_RE = re.compile(r"@[A-Z][A-Z0-9_]*@")
@@ -88,6 +88,7 @@ class Deployed(Server):
 
     def __init__(self):
         self._admin_user = None  # ots-admin runs as root until the chown
+        self.ots_bin, self.admin_bin, self.sweep_bin = OTS, ADMIN, SWEEP
         super().__init__(start=False, faketime=False)
         self.run_dir = os.path.join(self.tmp, "run")
         self.static_dir = os.path.join(self.tmp, "static")
@@ -115,6 +116,21 @@ class Deployed(Server):
             raise HarnessError("needs root to run the app as %s" % self.app_user)
         pw = pwd.getpwnam(self.app_user)
         os.chmod(self.tmp, 0o755)  # mkdtemp made it 0700
+        # the build tree may be closed to that user (a private checkout, as
+        # in CI): the app's programs, templates and stylesheet are copied
+        # where it can read them, as an installation would place them
+        app = os.path.join(self.tmp, "app")
+        os.makedirs(os.path.join(app, "cgi-bin"))
+        self.ots_bin = shutil.copy(OTS, os.path.join(app, "cgi-bin", "ots"))
+        self.admin_bin = shutil.copy(ADMIN, os.path.join(app, "cgi-bin", "ots-admin"))
+        self.sweep_bin = shutil.copy(SWEEP, os.path.join(app, "cgi-bin", "ots-sweep"))
+        shutil.copytree(os.path.join(SRCDIR, "web"), os.path.join(app, "web"))
+        for root, dirs, files in os.walk(app):
+            os.chmod(root, 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o755 if root.endswith("cgi-bin") else 0o644)
+        self.settings["web_dir"] = os.path.join(app, "web")
+        self._write_conf()
         for d in {os.path.dirname(self.database), os.path.dirname(self.master_key)}:
             for root, dirs, files in os.walk(d):
                 for n in [root] + [os.path.join(root, x) for x in files]:
@@ -124,7 +140,7 @@ class Deployed(Server):
     # -- placeholders and files
 
     def values(self):
-        return {"PORT": str(self.port), "OTS_BIN": OTS, "OTS_CONFIG": self.conf_path,
+        return {"PORT": str(self.port), "OTS_BIN": self.ots_bin, "OTS_CONFIG": self.conf_path,
                 "STATIC_DIR": self.static_dir, "RUN_DIR": self.run_dir, "LOG_DIR": self.tmp}
 
     def render(self, rel=None):
@@ -158,7 +174,7 @@ class Deployed(Server):
     def admin(self, *args):
         if not self._admin_user:
             return super().admin(*args)
-        return subprocess.run([ADMIN, "-c", self.conf_path] + list(args), capture_output=True,
+        return subprocess.run([self.admin_bin, "-c", self.conf_path] + list(args), capture_output=True,
                               text=True, timeout=60, user=self._admin_user,
                               group=pwd.getpwnam(self._admin_user).pw_gid, extra_groups=[])
 
@@ -417,7 +433,7 @@ class ApacheHtaccess(Apache):
         docroot = os.path.join(self.tmp, "docroot")
         os.makedirs(docroot, exist_ok=True)
         shutil.copy(path, os.path.join(docroot, ".htaccess"))
-        shutil.copy(OTS, os.path.join(docroot, "ots.cgi"))
+        shutil.copy(self.ots_bin, os.path.join(docroot, "ots.cgi"))
         shutil.copytree(self.static_dir, os.path.join(docroot, "static"), dirs_exist_ok=True)
         for root, _dirs, files in os.walk(docroot):
             os.chmod(root, 0o755)

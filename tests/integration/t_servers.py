@@ -23,11 +23,9 @@ import tempfile
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (BUILDDIR, GEN_ALPHABET, OTS, _tap, canary, diag, is_, is_error,  # noqa: E402
+from otstest import (GEN_ALPHABET, OTS, SWEEP, _tap, canary, diag, is_, is_error,  # noqa: E402
                      is_meta, is_unknown, ok, run)
 from servers import ALL, APP_USER, CONTRIB  # noqa: E402
-
-SWEEP = os.path.join(BUILDDIR, "cgi-bin", "ots-sweep")
 
 NOMINAL = b'{"status":"nominal","locale":"en"}'
 # name -> value, once each (http.client joins repeated header lines with
@@ -195,7 +193,7 @@ def check_cron(s, p):
        p + "cron: ots-sweep -q -c CONFIG", argv)
     if "-c" not in argv[:-1]:
         return
-    argv[0] = SWEEP
+    argv[0] = s.sweep_bin
     argv[argv.index("-c") + 1] = s.conf_path
     r = subprocess.run(argv, capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
                        user=f[5], group=pwd.getpwnam(f[5]).pw_gid, extra_groups=[])
