@@ -56,6 +56,7 @@ state() {
 database = $top/var/state/ots.db
 master_key = $top/var/state/master.key
 base_url = http://127.0.0.1:$port
+web_dir = $top/web
 CONF
 	fi
 	cgi-bin/ots-admin -c var/ots.conf init

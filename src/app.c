@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -21,19 +20,6 @@
 #include "store.h"
 #include "web.h"
 
-/*
- * The templates and static files: web_dir when configured, else the
- * installed ones, else (an uninstalled build) the source tree's.
- */
-static const char *
-web_dir(const struct conf *cf)
-{
-	if (cf->web_dir != NULL)
-		return cf->web_dir;
-	if (access(PKGDATADIR "/templates", R_OK) == 0)
-		return PKGDATADIR;
-	return OTS_SRCDIR "/web";
-}
 
 struct app *
 app_open(const struct conf *cf, char *err, size_t errlen)
@@ -48,7 +34,8 @@ app_open(const struct conf *cf, char *err, size_t errlen)
 	}
 	a->conf = cf;
 	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL ||
-	    (a->web = web_open(web_dir(cf), err, errlen)) == NULL) {
+	    (a->web = web_open(cf->web_dir ? cf->web_dir : PKGDATADIR, err,
+	    errlen)) == NULL) {
 		app_close(a);
 		return NULL;
 	}

@@ -43,7 +43,7 @@ struct conf {
 	char		*database;	/* SQLite file */
 	char		*master_key;	/* key file */
 	char		*base_url;	/* links: BASE/secret/KEY */
-	char		*web_dir;	/* templates/ and static/; NULL: default */
+	char		*web_dir;	/* templates/, static/; NULL: PKGDATADIR */
 	long long	 ttl_default;
 	long long	 anon_ttl_max;
 	long long	 anon_size_max;

@@ -392,6 +392,8 @@ DEFAULT_CONF = {
     "passphrase_required": "no",
     "plan.basic.ttl_max": "2592000",
     "plan.basic.size_max": "10000",
+    # the source tree's templates and stylesheet (nothing is installed)
+    "web_dir": os.path.join(SRCDIR, "web"),
     # rate limits out of the way; t_limits.py sets its own
     "limit.create_secret": "1000000",
     "limit.email_recipient": "1000000",
