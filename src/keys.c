@@ -11,21 +11,35 @@ static const char lower36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 static const char valuechars[] =
     "abcdefghjkmnpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ23456789*$!?(";
 
-/* randombytes_uniform is unbiased: it rejects out-of-range draws. */
+/*
+ * Fill out[0..len) from alpha (n < 256 characters) and end it with a NUL.
+ * Random bytes come a buffer at a time (one getrandom, not one per
+ * character); a byte at or above the largest multiple of n is dropped, so
+ * every character is equally likely.
+ */
 static void
 draw(char *out, size_t len, const char *alpha, size_t n)
 {
-	size_t i;
+	unsigned char rnd[128];
+	size_t i = 0, j = sizeof(rnd), limit = 256 - 256 % n;
 
-	for (i = 0; i < len; i++)
-		out[i] = alpha[randombytes_uniform((uint32_t)n)];
+	while (i < len) {
+		if (j == sizeof(rnd)) {
+			randombytes_buf(rnd, sizeof(rnd));
+			j = 0;
+		}
+		if (rnd[j] < limit)
+			out[i++] = alpha[rnd[j] % n];
+		j++;
+	}
 	out[len] = '\0';
+	sodium_memzero(rnd, sizeof(rnd));
 }
 
 void
 keys_new(char out[KEYS_LEN + 1])
 {
-	out[0] = lower36[1 + randombytes_uniform(35)];
+	draw(out, 1, lower36 + 1, 35);	/* never '0' first */
 	draw(out + 1, KEYS_LEN - 1, lower36, 36);
 }
 

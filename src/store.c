@@ -30,7 +30,7 @@ enum stmt {
 	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
 	S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
-	S_LIMIT_HIT, S_LIMIT_GET, S_SYNC_NORMAL, S_SYNC_FULL,
+	S_LIMIT_HIT, S_LIMIT_GET,
 	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
 	S_MAX
@@ -105,8 +105,6 @@ static const char *const sql[S_MAX] = {
 	    "window = ?2 RETURNING count",
 	[S_LIMIT_GET] = "SELECT count FROM ratelimit WHERE key = ?1 AND "
 	    "window = ?2",
-	[S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-	[S_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
 	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
 	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
@@ -120,10 +118,25 @@ static const char *const sql[S_MAX] = {
 	    "FROM ratelimit WHERE window < ?1 LIMIT " SWEEP_BATCH ")",
 };
 
+/*
+ * Two connections to one file: db for everything, with synchronous=FULL so
+ * that every acknowledged create and every claim is on disk before the
+ * answer; and counters, opened on first use for the rate-limit counters,
+ * with synchronous=NORMAL (a count lost to a power cut is harmless, and
+ * an fsync per request is not).
+ */
 struct store {
+	char		*path;
 	sqlite3		*db;
-	sqlite3_stmt	*st[S_MAX];
+	sqlite3		*counters;
+	sqlite3_stmt	*st[S_MAX];	/* prepared on first use */
 };
+
+static int
+on_counters(enum stmt i)
+{
+	return i == S_LIMIT_HIT || i == S_LIMIT_GET;
+}
 
 static const char *const state_names[] = {
 	[STATE_NEW] = "new",
@@ -150,10 +163,34 @@ state_parse(const unsigned char *s)
 	return STATE_BURNED;	/* unreachable: the schema checks states */
 }
 
-/* Take a prepared statement, reset and cleared for binding. */
+static int connect(const char *, const char *, sqlite3 **, char *, size_t);
+
+/*
+ * Take a statement, prepared on first use (a plain CGI process prepares
+ * only what its one request needs), reset and cleared for binding.  NULL
+ * when it cannot be prepared (logged): SQLite's calls refuse a NULL
+ * statement with SQLITE_MISUSE, so callers see an ordinary failure.
+ */
 static sqlite3_stmt *
 get(struct store *s, enum stmt i)
 {
+	char err[256];
+
+	if (s->st[i] == NULL) {
+		if (on_counters(i) && s->counters == NULL &&
+		    connect(s->path, "NORMAL", &s->counters, err,
+		    sizeof(err)) == -1) {
+			log_warnx("store: %s", err);
+			return NULL;
+		}
+		if (sqlite3_prepare_v3(on_counters(i) ? s->counters : s->db,
+		    sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL)
+		    != SQLITE_OK) {
+			log_warnx("store: prepare: %s", sqlite3_errmsg(
+			    on_counters(i) ? s->counters : s->db));
+			return NULL;
+		}
+	}
 	sqlite3_reset(s->st[i]);
 	sqlite3_clear_bindings(s->st[i]);
 	return s->st[i];
@@ -284,11 +321,61 @@ unsafe(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Writers wait for each other in short sleeps: a write transaction here
+ * lasts well under a millisecond, and SQLite's default handler would
+ * sleep up to 100 ms at a time.  Gives up after about BUSY_MS.
+ */
+static int
+busy(void *arg, int n)
+{
+	long us = n < 7 ? 25L << n : 2000;
+	struct timespec ts = { 0, us * 1000 };
+
+	(void)arg;
+	if (n > BUSY_MS / 2 + 7)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/*
+ * Open one connection with the settings every one needs: secure_delete,
+ * so that freed content (a revealed secret's ciphertext) is overwritten;
+ * sync, FULL or NORMAL; no trusted schema; foreign keys; the busy
+ * handler; and no checkpoint on close (a plain CGI process would
+ * otherwise checkpoint the WAL on every request: ots-sweep does it).
+ */
+static int
+connect(const char *path, const char *sync, sqlite3 **db, char *err,
+    size_t errlen)
+{
+	char q[160], *msg = NULL;
+
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    *db ? sqlite3_errmsg(*db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_handler(*db, busy, NULL);
+	sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	snprintf(q, sizeof(q), "PRAGMA secure_delete = ON; PRAGMA synchronous = "
+	    "%s; PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON", sync);
+	if (sqlite3_exec(*db, q, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    msg ? msg : sqlite3_errmsg(*db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
 struct store *
 store_open(const char *path, int create, char *err, size_t errlen)
 {
 	struct store *s;
-	int fd, i;
+	int fd;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -305,33 +392,17 @@ store_open(const char *path, int create, char *err, size_t errlen)
 	}
 	if (!create && unsafe(path, err, errlen))
 		goto fail;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
+	if ((s->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_MS);
-	/*
-	 * secure_delete overwrites freed content so a revealed secret's
-	 * ciphertext leaves the file; FULL sync makes every acknowledged
-	 * create durable.  WAL is a property of the file, set once at create.
-	 */
-	if (exec(s, "PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; "
-	    "PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON",
-	    err, errlen) == -1)
+	if (connect(path, "FULL", &s->db, err, errlen) == -1)
 		goto fail;
+	/* WAL is a property of the file, set once when it is made */
 	if (create && exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1)
 		goto fail;
 	if (migrate(s, err, errlen) == -1)
 		goto fail;
-	for (i = 0; i < S_MAX; i++)
-		if (sqlite3_prepare_v3(s->db, sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "prepare: %s",
-			    sqlite3_errmsg(s->db));
-			goto fail;
-		}
 	return s;
 fail:
 	store_close(s);
@@ -347,7 +418,9 @@ store_close(struct store *s)
 		return;
 	for (i = 0; i < S_MAX; i++)
 		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->counters);
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 }
 
@@ -933,8 +1006,6 @@ store_limit_hit(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
 	sqlite3_stmt *st;
 	int rc;
 
-	if (run(s, get(s, S_SYNC_NORMAL), "synchronous") == -1)
-		return -1;
 	st = get(s, S_LIMIT_HIT);
 	bind_blob(st, 1, key, CRYPTO_ID_LEN);
 	sqlite3_bind_int64(st, 2, window);
@@ -943,10 +1014,9 @@ store_limit_hit(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
 		rc = sqlite3_step(st);
 	}
 	sqlite3_reset(st);
-	if (run(s, get(s, S_SYNC_FULL), "synchronous") == -1)
-		return -1;
 	if (rc != SQLITE_DONE) {
-		dberr(s, "rate limit");
+		log_warnx("store: rate limit: %s", s->counters ?
+		    sqlite3_errmsg(s->counters) : "no connection");
 		return -1;
 	}
 	return 0;
@@ -965,7 +1035,8 @@ store_limit_get(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
 	*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		dberr(s, "rate limit");
+		log_warnx("store: rate limit: %s", s->counters ?
+		    sqlite3_errmsg(s->counters) : "no connection");
 		return -1;
 	}
 	return 0;
