@@ -253,26 +253,38 @@ exec(struct store *s, const char *q, char *err, size_t errlen)
 	return -1;
 }
 
-/* Apply every migration past PRAGMA user_version, each in a transaction. */
+/* PRAGMA user_version, or -1 with a message. */
+static int
+user_version(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)
+	    == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Apply every migration past PRAGMA user_version, in one transaction. */
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
 	char q[64];
 	int have, want;
 
 	for (want = 0; store_migrations[want] != NULL; want++)
 		;
-	if (exec(s, "BEGIN IMMEDIATE", err, errlen) == -1)
+	/* the usual case, without taking the write lock */
+	if ((have = user_version(s, err, errlen)) == want)
+		return 0;
+	if (have == -1 || exec(s, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)
-	    != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
-		sqlite3_finalize(st);
+	if ((have = user_version(s, err, errlen)) == -1)
 		goto fail;
-	}
-	have = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
 	if (have > want) {
 		snprintf(err, errlen, "database schema version %d is newer "
 		    "than this program's (%d)", have, want);
