@@ -826,17 +826,19 @@ def parse_mail_line(line):
     return d
 
 
-def count_bytes(paths, needles):
-    """{path: total occurrences of the byte strings} (absent files left out)."""
-    out = {}
+def _file_bytes(paths):
+    """(path, contents) of each readable file among paths."""
     for p in paths:
         try:
             with open(p, "rb") as f:
-                data = f.read()
+                yield p, f.read()
         except OSError:
             continue
-        out[p] = sum(data.count(n) for n in needles if n)
-    return out
+
+
+def count_bytes(paths, needles):
+    """{path: total occurrences of the byte strings} (absent files left out)."""
+    return {p: sum(data.count(n) for n in needles if n) for p, data in _file_bytes(paths)}
 
 
 # ---------------------------------------------------------------- SMTP
@@ -892,13 +894,5 @@ class SmtpSink:
 
 def grep_files(paths, needles):
     """{path: {needle: count}} for the needles (str) found in the files' bytes."""
-    hits = {}
-    for p in paths:
-        try:
-            with open(p, "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        found = {n: data.count(n.encode()) for n in needles if n and n.encode() in data}
-        hits[p] = found
-    return hits
+    return {p: {n: data.count(n.encode()) for n in needles if n and n.encode() in data}
+            for p, data in _file_bytes(paths)}
