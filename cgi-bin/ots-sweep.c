@@ -49,11 +49,12 @@ main(int argc, char **argv)
 	char err[512], lock[4096];
 	long long now;
 	double t0 = seconds();
-	int ch, fd = -1, quiet = 0, rc = 1;
+	long long size;
+	int ch, fd = -1, quiet = 0, vacuum = 0, rc = 1;
 
 	log_init("ots-sweep");
 	umask(077);
-	while ((ch = getopt(argc, argv, "c:q")) != -1) {
+	while ((ch = getopt(argc, argv, "c:qV")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -61,8 +62,12 @@ main(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'V':
+			vacuum = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: ots-sweep [-c config] [-q]\n");
+			fprintf(stderr,
+			    "usage: ots-sweep [-c config] [-q] [-V]\n");
 			return 2;
 		}
 	}
@@ -101,14 +106,19 @@ main(int argc, char **argv)
 	if (store_sweep(st, now, now - cf->mail_keep, now / LIMITS_WINDOW,
 	    &sw) == -1 ||
 	    outbox_run(st, cr, cf, now, &ob) == -1 ||
-	    store_checkpoint(st) == -1)
+	    (size = store_size(st)) == -1)
+		goto out;
+	if (size <= cf->vacuum_max)
+		vacuum = 1;
+	if ((vacuum && store_vacuum(st) == -1) || store_checkpoint(st) == -1)
 		goto out;
 	if (!quiet)
 		printf("ots-sweep: %lld secrets and %lld receipts removed, "
 		    "%lld receipts expired, %lld mail records removed; "
-		    "mail %lld sent, %lld to retry, %lld failed; %.3f s\n",
+		    "mail %lld sent, %lld to retry, %lld failed; %s; %.3f s\n",
 		    sw.secrets, sw.metadata, sw.expired, sw.mail, ob.sent,
-		    ob.retry, ob.failed, seconds() - t0);
+		    ob.retry, ob.failed, vacuum ? "vacuumed" : "not vacuumed",
+		    seconds() - t0);
 	rc = 0;
 out:
 	if (rc != 0)

@@ -129,6 +129,7 @@ static const struct {
 	{ "smtp_timeout", offsetof(struct conf, smtp_timeout), 1, 600 },
 	{ "mail_max_age", offsetof(struct conf, mail_max_age), 60, 30 * DAY },
 	{ "mail_keep", offsetof(struct conf, mail_keep), 0, 365 * DAY },
+	{ "sweep_vacuum_max", offsetof(struct conf, vacuum_max), 0, 1LL << 50 },
 };
 
 static const struct {
@@ -271,6 +272,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->smtp_timeout = 30;
 	c->mail_max_age = DAY;
 	c->mail_keep = 7 * DAY;
+	c->vacuum_max = 64LL << 20;
 	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
 
 	while (len > 0) {

@@ -67,6 +67,7 @@ struct conf {
 	long long	 smtp_timeout;	/* seconds per protocol step */
 	long long	 mail_max_age;	/* retry until; then failed */
 	long long	 mail_keep;	/* finished records kept this long */
+	long long	 vacuum_max;	/* ots-sweep vacuums up to this size */
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;
 };

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -236,23 +237,58 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 	}
 }
 
-/*
- * The number of members of the top-level object as written: json-c keeps
- * only the last of repeated names, so comparing this with the parsed
- * object's length finds duplicates.
- */
-static size_t
-json_members(const char *s, size_t len)
+/* The value of the four hex digits at s, or -1. */
+static long
+hex4(const char *s)
 {
-	size_t i, n = 0;
+	long v = 0;
+	int i, h;
+
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval(s[i])) < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/*
+ * What json-c lets through and RFC 8259 does not, found in the text: raw
+ * control characters and lone surrogate escapes in strings (json-c would
+ * turn the latter into U+FFFD).  Also counts the members of the top-level
+ * object as written: json-c keeps only the last of repeated names, so a
+ * count above the parsed object's length means duplicates.  Returns the
+ * count, or -1.  The text has parsed, so strings are terminated.
+ */
+static long
+json_scan(const char *s, size_t len)
+{
+	long n = 0, u, hi;
+	size_t i;
 	int depth = 0;
 
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
 		case '"':
-			for (i++; i < len && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
+			for (i++, hi = 0; i < len && s[i] != '"'; i++) {
+				if ((unsigned char)s[i] < 0x20)
+					return -1;
+				if (s[i] != '\\')
+					continue;
+				if (++i + 4 < len && s[i] == 'u' &&
+				    (u = hex4(s + i + 1)) >= 0) {
+					/* a low surrogate only after a high */
+					if ((u >= 0xdc00 && u <= 0xdfff) != hi)
+						return -1;
+					hi = u >= 0xd800 && u <= 0xdbff;
+					i += 4;
+					continue;
+				}
+				if (hi)
+					return -1;
+			}
+			if (hi)
+				return -1;
 			break;
 		case '{':
 		case '[':
@@ -271,12 +307,29 @@ json_members(const char *s, size_t len)
 	return n;
 }
 
+/* A JSON scalar ots takes as text: a string, a finite number, a boolean. */
+static int
+json_scalar(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+	case json_type_int:
+	case json_type_boolean:
+		return 1;
+	case json_type_double:
+		return isfinite(json_object_get_double(v));
+	default:
+		return 0;
+	}
+}
+
 int
 form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 {
 	struct json_tokener *tok;
 	struct json_object *root, *v;
-	size_t off;
+	size_t off, i;
+	long members;
 	int rc = -1;
 
 	fm->src = fm->n;
@@ -285,6 +338,8 @@ form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 		*errstr = E_MEM;
 		return -1;
 	}
+	/* RFC 8259 only: no comments, single quotes, NaN, trailing commas */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, s, (int)len);
 	*errstr = E_JSON;
 	if (root == NULL)
@@ -297,19 +352,28 @@ form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 	*errstr = E_FLAT;
 	if (!json_object_is_type(root, json_type_object))
 		goto out;
-	if (json_members(s, len) != (size_t)json_object_object_length(root)) {
+	if ((members = json_scan(s, len)) == -1) {
+		*errstr = E_JSON;
+		goto out;
+	}
+	if (members != json_object_object_length(root)) {
 		*errstr = E_DUP;
 		goto out;
 	}
 	json_object_object_foreach(root, key, val) {
 		v = val;
-		if (json_object_is_type(v, json_type_array))
+		/* an array of scalars; its first element counts */
+		if (json_object_is_type(v, json_type_array)) {
+			for (i = 0; i < json_object_array_length(v); i++)
+				if (!json_scalar(json_object_array_get_idx(v,
+				    i)))
+					goto out;
 			v = json_object_array_length(v) > 0 ?
 			    json_object_array_get_idx(v, 0) : NULL;
+		}
 		if (v == NULL || json_object_is_type(v, json_type_null))
 			continue;
-		if (json_object_is_type(v, json_type_object) ||
-		    json_object_is_type(v, json_type_array))
+		if (!json_scalar(v))
 			goto out;
 		/* numbers and booleans take their JSON spelling */
 		if (add(fm, key, strlen(key), json_object_get_string(v),

@@ -1054,6 +1054,36 @@ store_limit_get(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
 	return 0;
 }
 
+long long
+store_size(struct store *s)
+{
+	sqlite3_stmt *st;
+	long long size = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT page_count * page_size FROM "
+	    "pragma_page_count(), pragma_page_size()", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int64(st, 0);
+	else
+		dberr(s, "size");
+	sqlite3_finalize(st);
+	return size;
+}
+
+int
+store_vacuum(struct store *s)
+{
+	char err[256];
+
+	/* in memory: a temporary file would be one more copy on disk */
+	if (exec(s, "PRAGMA temp_store = MEMORY; VACUUM", err, sizeof(err))
+	    == -1) {
+		log_warnx("store: vacuum: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_checkpoint(struct store *s)
 {

@@ -209,6 +209,18 @@ int	store_limit_hit(struct store *, const unsigned char key[CRYPTO_ID_LEN],
 int	store_limit_get(struct store *, const unsigned char key[CRYPTO_ID_LEN],
 	    long long window, long long *count);
 
+/* The size of the database file in bytes (pages in use), or -1. */
+long long store_size(struct store *);
+
+/*
+ * Rebuild the database (VACUUM, its temporary copy in memory), which
+ * leaves no byte of deleted rows anywhere in the file: SQLite's
+ * secure_delete zeroes freed cells, but moving cells between pages can
+ * leave stale copies in the unused middle of a page.  Holds the write lock
+ * for as long as copying the whole database takes.  0 or -1.
+ */
+int	store_vacuum(struct store *);
+
 /* Checkpoint the WAL into the database and truncate it.  0 or -1. */
 int	store_checkpoint(struct store *);
 
