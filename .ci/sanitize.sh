@@ -85,6 +85,9 @@ copy_tree() {
 		    { [ ! -f "$TREE/Makefile" ] || make -C "$TREE" distclean \
 		    >/dev/null 2>&1; }
 	fi
+	# build products the ignore list may miss (an in-tree build's programs)
+	find "$TREE" -type f -perm -u+x -exec sh -c \
+	    'head -c 4 "$1" | grep -q "ELF" && rm -f "$1"' sh {} \; || return 1
 	if [ ! -x "$TREE/configure" ]; then
 		(cd "$TREE" && logged "$WORK/autogen.log" ./autogen.sh)
 	fi
@@ -255,11 +258,13 @@ if [ -z "${SKIP_VALGRIND:-}" ]; then
 	check "plain build for valgrind (build-valgrind)" build_vg || finish
 	INTEG=$(printf 'print-integration:\n\t@echo $(INTEGRATION_TESTS)\n' |
 	    make -s -C "$TREE/build-valgrind" -f Makefile -f - print-integration)
+	# the browser's own timeouts are not made for workers ~30x slower
+	INTEG=$(echo "$INTEG" | tr ' ' '\n' | grep -v 't_web.py$' | tr '\n' ' ')
 	# Our own processes: the valgrind runs whose log path is in $WORK.
 	vg_pids() {
 		local p
 		for p in /proc/[0-9]*; do
-			tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
+			{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null |
 			    grep -q -- "--log-file=$VG_LOGS" && echo "${p#/proc/}"
 		done
 	}

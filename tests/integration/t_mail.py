@@ -128,7 +128,7 @@ def delivered(s, sink, auth, token):
         if name == "share":
             got = (s.reveal(m.get("secret_key", "x")).json or {}).get("value")
             is_(got, value, "the key in the mailed link reveals the secret")
-    ok(wait_until(lambda: [x["state"] for x in s.mail_list()][:3] == ["sent"] * 3),
+    ok(wait_until(lambda: [x["state"] for x in s.mail_list()][:3] == ["sent"] * 3, 60),
        "mail list: the three messages are sent", [x["raw"] for x in s.mail_list()])
     r, _, _ = create(s, auth, recipient=LONGEST)
     is_(r.status, 200, "a 254-byte address is accepted")
@@ -162,7 +162,7 @@ def down_then_up(s, sink, auth):
     ok(r.status == 200 and dt < FAST, "SMTP down: create answers 200 in %.3f s" % dt, r.body[:300])
     # attempts counts from the moment the worker takes the message; the
     # error is recorded when its attempt has failed
-    ls = wait_until(lambda: [x for x in s.mail_list() if x.get("attempts") == 1 and x.get("error")], 10)
+    ls = wait_until(lambda: [x for x in s.mail_list() if x.get("attempts") == 1 and x.get("error")], 60)
     ok(len(ls) == 1 and ls[0]["state"] == "queued" and ls[0]["error"] and ls[0]["recipient"] != "carol@example.org",
        "mail list: queued, attempts=1, an error, obfuscated recipient", [x["raw"] for x in s.mail_list()])
     if ls:
@@ -188,7 +188,8 @@ def down_then_up(s, sink, auth):
 def max_age(s, sink, auth):
     """Back-off while the sink is down, given up after mail_max_age."""
     create(s, auth, recipient="dave@example.org", passphrase=passphrase())
-    m = wait_until(lambda: [x for x in s.mail_list() if x["state"] == "queued" and x["attempts"] == 1], 10)
+    m = wait_until(lambda: [x for x in s.mail_list()
+                            if x["state"] == "queued" and x["attempts"] == 1 and x["error"]], 60)
     ok(m, "SMTP down: the message is queued after one attempt", [x["raw"] for x in s.mail_list()])
     created = m[0]["created"] if m else int(time.time() + s.offset)
     delays = []
@@ -245,7 +246,8 @@ def blackhole():
     ok(b'"secret_key"' in out and t_eof < FAST, "CGI: the answer is complete (stdout closed) in %.3f s" % t_eof,
        out[:300])
     diag("CGI process exited after %.3f s (delivery after the answer)" % t_exit)
-    ls = wait_until(lambda: [x for x in s.mail_list() if x["attempts"] == 1 and x["error"]], 15)
+    # generous: the attempts take smtp_timeout each, longer under valgrind
+    ls = wait_until(lambda: [x for x in s.mail_list() if x["attempts"] == 1 and x["error"]], 60)
     ok(len(ls) == 2 and all(x["state"] == "queued" for x in ls), "both attempts timed out and are queued",
        [x["raw"] for x in s.mail_list()])
     hole.close()

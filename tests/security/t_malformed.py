@@ -385,7 +385,7 @@ def main():
         p = passphrase() if i % 2 else ""
         v = canary()
         m = s.create(v, **({"passphrase": p} if p else {}))
-        real.append(dict(secret_key=m["secret_key"], metadata_key=m["metadata_key"], value=v, pass_=p, **{"pass": p}))
+        real.append({"secret_key": m["secret_key"], "metadata_key": m["metadata_key"], "value": v, "pass": p})
     before_dump = dump(s.database)
     pids = s.worker_pids()
     ok(len(pids) >= 4, "4 FastCGI workers", sorted(pids))

@@ -70,7 +70,7 @@ def main():
     per_trial, tally, failures = reveal_trials(s, TRIALS, False)
     took = time.monotonic() - t0
     diag("%d trials x %d simultaneous reveals on %d workers: %d requests in %.1f s"
-         % (TRIALS, REVEALERS, WORKERS, TRIALS * REVEALERS, took, ))
+         % (TRIALS, REVEALERS, WORKERS, TRIALS * REVEALERS, took))
     diag("answers: %s" % dict(sorted(tally.items())))
     diag("winners per trial: %s" % dict(collections.Counter(per_trial)))
     ok(not failures, "%d trials: exactly one plaintext in every trial" % TRIALS, failures[:10])
