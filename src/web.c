@@ -219,13 +219,13 @@ locked(struct app *a, struct resp *rs)
 	    "passphrases. Try again later, or ask the sender for a new link.");
 }
 
+/* 303 to the receipt of metadata key mkey. */
 static void
-redirect(struct resp *rs, const char *prefix, const char *key,
-    const char *suffix)
+to_receipt(struct resp *rs, const char *mkey)
 {
-	char loc[ROUTE_KEY_MAX + 64];
+	char loc[ROUTE_KEY_MAX + 16];
 
-	snprintf(loc, sizeof(loc), "%s%s%s", prefix, key, suffix);
+	snprintf(loc, sizeof(loc), "/private/%s", mkey);
 	rs->status = 303;
 	rs->ctype = "text/plain; charset=utf-8";
 	http_header(rs, "Location", loc);
@@ -343,7 +343,7 @@ create(struct app *a, const struct caller *c, const struct req *r,
 			receipt_page(a, r, &out.meta, out.mkey, out.skey,
 			    out.value, 200, NULL, rs);
 		else
-			redirect(rs, "/private/", out.mkey, "");
+			to_receipt(rs, out.mkey);
 		break;
 	case SECRET_INVALID:
 		index_page(a, c, rs, out.status, out.message);
@@ -389,7 +389,7 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 	switch (secret_burn(a, rt->key, rt->keylen, pass, plen, r->now, &m,
 	    skey)) {
 	case SECRET_OK:
-		redirect(rs, "/private/", rt->key, "");
+		to_receipt(rs, rt->key);
 		break;
 	case SECRET_UNKNOWN:	/* the receipt tells what became of it */
 		receipt(a, r, rt, rs);

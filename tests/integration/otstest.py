@@ -462,6 +462,9 @@ class Server:
     def app_env(self):
         """Environment added for the ots program (web server or CGI)."""
         env = {"OTS_CONFIG": self.conf_path}
+        # a sanitizer build's settings (lighttpd passes workers only these)
+        env.update({k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+                    if k in os.environ})
         if self.faketime:
             env.update(LD_PRELOAD=self.faketime, FAKETIME_TIMESTAMP_FILE=self.clock_file,
                        FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1", NO_FAKE_STAT="1")
@@ -703,9 +706,6 @@ fastcgi.server = ("/" => ((
         """Run cgi-bin/ots once as a CGI program with exactly env (plus PATH, the
         instance's OTS_CONFIG/faketime variables) and parse its answer."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
         e.update(self.app_env())
         e.update({k: v for k, v in env.items() if v is not None})
         cmd = shlex.split(os.environ.get("OTS_WRAPPER", "")) + [OTS]
