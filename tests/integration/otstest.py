@@ -343,6 +343,23 @@ def faketime_lib():
     return None
 
 
+def clean_faketime_shm():
+    """Remove libfaketime's per-process shared memory left by processes that
+    died without cleaning up (kill -9): a new process that gets the same pid
+    would find it and exit(1) at start ("shm_open failed: File exists")."""
+    try:
+        names = os.listdir("/dev/shm")
+    except OSError:
+        return
+    for n in names:
+        m = re.match(r"^(?:sem\.)?faketime_(?:sem|shm)_(\d+)$", n)
+        if m and not os.path.exists("/proc/" + m.group(1)):
+            try:
+                os.unlink(os.path.join("/dev/shm", n))
+            except OSError:
+                pass
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -517,6 +534,7 @@ fastcgi.server = ("/" => ((
     # -- lighttpd
 
     def start(self):
+        clean_faketime_shm()
         for _attempt in range(3):
             self._write_conf()
             self._write_lighttpd_conf()
@@ -609,6 +627,7 @@ fastcgi.server = ("/" => ((
     def sweep(self, *args, wait=True, conf=None, timeout=300):
         """Run ots-sweep -c CONF (conf: another path) with the workers' fake
         clock: (rc, stdout, stderr), or the Popen when wait is False."""
+        clean_faketime_shm()
         env = dict(os.environ)
         env.update(self.app_env())
         cmd = (shlex.split(os.environ.get("OTS_WRAPPER", "")) + [SWEEP, "-c", conf or self.conf_path]
@@ -707,6 +726,7 @@ fastcgi.server = ("/" => ((
         instance's OTS_CONFIG/faketime variables) and parse its answer."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         e.update(self.app_env())
+        clean_faketime_shm()
         e.update({k: v for k, v in env.items() if v is not None})
         cmd = shlex.split(os.environ.get("OTS_WRAPPER", "")) + [OTS]
         p = subprocess.run(cmd, input=stdin, env=e, capture_output=True, timeout=timeout)
