@@ -18,7 +18,7 @@ top=$(pwd)
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libsqlite3-dev libscrypt-dev libjson-c-dev libesmtp-dev
 	libsodium-dev lighttpd apache2 libapache2-mod-fcgid nginx-light
-	spawn-fcgi sqlite3 python3 python3-aiosmtpd curl libfaketime chromium"
+	spawn-fcgi sqlite3 python3 python3-aiosmtpd curl chromium"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -2,13 +2,14 @@
 
 A TAP emitter (ok/is_/diag/run), and Server: one ots instance in a temporary
 directory (ots.conf, database and master key made by `ots-admin init`) served
-by a real lighttpd on 127.0.0.1 through mod_fastcgi, with libfaketime
-preloaded into the FastCGI workers only so that advance() moves their clock.
+by a real lighttpd on 127.0.0.1 through mod_fastcgi, with the test clock
+(tests/integration/fakeclock.so, built by `make check`) preloaded into the
+ots processes only, so that advance() moves their clock.
 The same instance can also run cgi-bin/ots as a plain CGI (run_cgi).
 
-Environment: OTS_BUILDDIR (where cgi-bin/ lives; default the repository root),
-OTS_TMPDIR (parent of the temporary directories), LIGHTTPD (the binary),
-OTS_FAKETIME_LIB (libfaketime.so.1), OTS_WRAPPER (command prefix for the
+Environment: OTS_BUILDDIR (where cgi-bin/ and tests/integration/fakeclock.so live;
+default the repository root), OTS_TMPDIR (parent of the temporary
+directories), LIGHTTPD (the binary), OTS_WRAPPER (command prefix for the
 ots program, e.g. "valgrind -q"), OTS_KEEP_TMP=1 (keep temporary directories).
 Python 3 standard library only, except SmtpSink (Debian's python3-aiosmtpd,
 imported when a sink is made).
@@ -43,6 +44,7 @@ BUILDDIR = os.environ.get("OTS_BUILDDIR") or SRCDIR
 OTS = os.path.join(BUILDDIR, "cgi-bin", "ots")
 ADMIN = os.path.join(BUILDDIR, "cgi-bin", "ots-admin")
 SWEEP = os.path.join(BUILDDIR, "cgi-bin", "ots-sweep")
+FAKECLOCK = os.path.join(BUILDDIR, "tests", "integration", "fakeclock.so")
 
 KEY_RE = re.compile(r"\A[1-9a-z][0-9a-z]{30}\Z")
 GEN_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ23456789*$!?("
@@ -332,34 +334,6 @@ def _which_lighttpd():
     raise HarnessError("lighttpd not found (set LIGHTTPD)")
 
 
-def faketime_lib():
-    cands = [os.environ.get("OTS_FAKETIME_LIB", "")]
-    for pat in ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
-                "/usr/local/lib/faketime/libfaketime.so.1", "/usr/lib64/faketime/libfaketime.so.1"):
-        cands += sorted(glob.glob(pat))
-    for c in cands:
-        if c and os.path.isfile(c):
-            return c
-    return None
-
-
-def clean_faketime_shm():
-    """Remove libfaketime's per-process shared memory left by processes that
-    died without cleaning up (kill -9): a new process that gets the same pid
-    would find it and exit(1) at start ("shm_open failed: File exists")."""
-    try:
-        names = os.listdir("/dev/shm")
-    except OSError:
-        return
-    for n in names:
-        m = re.match(r"^(?:sem\.)?faketime_(?:sem|shm)_(\d+)$", n)
-        if m and not os.path.exists("/proc/" + m.group(1)):
-            try:
-                os.unlink(os.path.join("/dev/shm", n))
-            except OSError:
-                pass
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -426,7 +400,7 @@ class Server:
     None drops the key).  start=False prepares everything but lighttpd
     (enough for run_cgi)."""
 
-    def __init__(self, conf=None, max_procs=2, start=True, faketime=True):
+    def __init__(self, conf=None, max_procs=2, start=True, fake_clock=True):
         self.tmp = tempfile.mkdtemp(prefix="ots-test-", dir=os.environ.get("OTS_TMPDIR") or None)
         _servers.append(self)
         self.proc = None
@@ -442,8 +416,10 @@ class Server:
             else:
                 self.settings[k] = str(v)
         self.offset = 0
-        self.clock_file = os.path.join(self.tmp, "faketime.rc")
-        self.faketime = faketime_lib() if faketime else None
+        self.clock_file = os.path.join(self.tmp, "clock")
+        self.fake_clock = fake_clock
+        if fake_clock and not os.path.isfile(FAKECLOCK):
+            raise HarnessError("%s missing: `make check` builds it" % FAKECLOCK)
         self._write_clock()
         self._write_conf()
         if not os.access(ADMIN, os.X_OK) or not os.access(OTS, os.X_OK):
@@ -471,8 +447,8 @@ class Server:
 
     def advance(self, seconds):
         """Move the ots processes' clock forward (cumulative offset)."""
-        if not self.faketime:
-            raise HarnessError("libfaketime not found (set OTS_FAKETIME_LIB)")
+        if not self.fake_clock:
+            raise HarnessError("this instance has no fake clock")
         self.offset += int(seconds)
         self._write_clock()
 
@@ -482,9 +458,8 @@ class Server:
         # a sanitizer build's settings (lighttpd passes workers only these)
         env.update({k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
                     if k in os.environ})
-        if self.faketime:
-            env.update(LD_PRELOAD=self.faketime, FAKETIME_TIMESTAMP_FILE=self.clock_file,
-                       FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1", NO_FAKE_STAT="1")
+        if self.fake_clock:
+            env.update(LD_PRELOAD=FAKECLOCK, OTS_FAKECLOCK_FILE=self.clock_file)
         return env
 
     def _write_lighttpd_conf(self):
@@ -534,7 +509,6 @@ fastcgi.server = ("/" => ((
     # -- lighttpd
 
     def start(self):
-        clean_faketime_shm()
         for _attempt in range(3):
             self._write_conf()
             self._write_lighttpd_conf()
@@ -627,7 +601,6 @@ fastcgi.server = ("/" => ((
     def sweep(self, *args, wait=True, conf=None, timeout=300):
         """Run ots-sweep -c CONF (conf: another path) with the workers' fake
         clock: (rc, stdout, stderr), or the Popen when wait is False."""
-        clean_faketime_shm()
         env = dict(os.environ)
         env.update(self.app_env())
         cmd = (shlex.split(os.environ.get("OTS_WRAPPER", "")) + [SWEEP, "-c", conf or self.conf_path]
@@ -723,10 +696,9 @@ fastcgi.server = ("/" => ((
 
     def run_cgi(self, env, stdin=b"", timeout=15):
         """Run cgi-bin/ots once as a CGI program with exactly env (plus PATH, the
-        instance's OTS_CONFIG/faketime variables) and parse its answer."""
+        instance's OTS_CONFIG/clock variables) and parse its answer."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         e.update(self.app_env())
-        clean_faketime_shm()
         e.update({k: v for k, v in env.items() if v is not None})
         cmd = shlex.split(os.environ.get("OTS_WRAPPER", "")) + [OTS]
         p = subprocess.run(cmd, input=stdin, env=e, capture_output=True, timeout=timeout)

@@ -89,7 +89,7 @@ class Deployed(Server):
     def __init__(self):
         self._admin_user = None  # ots-admin runs as root until the chown
         self.ots_bin, self.admin_bin, self.sweep_bin = OTS, ADMIN, SWEEP
-        super().__init__(start=False, faketime=False)
+        super().__init__(start=False, fake_clock=False)
         self.run_dir = os.path.join(self.tmp, "run")
         self.static_dir = os.path.join(self.tmp, "static")
         os.makedirs(self.run_dir)

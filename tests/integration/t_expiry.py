@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Expiry with a faked clock (libfaketime in the FastCGI workers): a secret
+"""Expiry with a faked clock (tests/integration/fakeclock.so in the ots processes): a secret
 lives ttl seconds, its metadata 2 x ttl; expired secrets are unreadable before
 any sweep."""
 
