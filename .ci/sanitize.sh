@@ -272,17 +272,25 @@ if [ -z "${SKIP_VALGRIND:-}" ]; then
 			    grep -q -- "--log-file=$VG_LOGS" && echo "${p#/proc/}"
 		done
 	}
-	vg_wait() {	# wait for them to finish their reports; end stragglers
-		local i p
-		for i in $(seq 1 120); do
+	vg_gone() {	# vg_gone SECONDS: wait until none is left
+		local i
+		for i in $(seq 1 "$1"); do
 			[ -z "$(vg_pids)" ] && return 0
 			sleep 1
 		done
+		return 1
+	}
+	vg_wait() {	# wait for them to finish their reports; end stragglers
+		# (a report takes a second or two; a straggler, seen once: a
+		# baseline worker alive 120 s after its server stopped, gets
+		# SIGTERM, and valgrind still writes its report)
+		local p
+		vg_gone 30 && return 0
 		for p in $(vg_pids); do
-			say "  valgrind run $p still alive after 120 s: SIGTERM"
+			say "  valgrind run $p still alive after 30 s: SIGTERM"
 			kill -TERM "$p" 2>/dev/null
 		done
-		sleep 10
+		vg_gone 15 && return 0
 		for p in $(vg_pids); do kill -KILL "$p" 2>/dev/null; done
 		return 1
 	}
