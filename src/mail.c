@@ -222,10 +222,17 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		goto out;
 	}
 	status = smtp_recipient_status(rcpt);
-	if (status == NULL || status->code / 100 != 2) {
+	if (status == NULL || status->code == 0) {
+		/* the session ended before the server said anything of it */
+		char e[128];
+
+		snprintf(err, errlen, "smtp %s: no answer: %s", hostport,
+		    smtp_strerror(smtp_errno(), e, sizeof(e)));
+		goto out;
+	}
+	if (status->code / 100 != 2) {
 		snprintf(err, errlen, "smtp recipient: %d %.80s",
-		    status ? status->code : 0,
-		    status && status->text ? status->text : "");
+		    status->code, status->text ? status->text : "");
 		goto out;
 	}
 	status = smtp_message_transfer_status(msg);
