@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Expiry with a faked clock (tests/integration/fakeclock.so in the ots processes): a secret
-lives ttl seconds, its metadata 2 x ttl; expired secrets are unreadable before
-any sweep."""
+"""Expiry with a faked clock (tests/integration/fakeclock.so in the ots
+processes): a secret lives ttl seconds, its metadata 2 x ttl; expired secrets
+are unreadable before any sweep."""
 
 import os
 import sys
