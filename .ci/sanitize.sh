@@ -119,7 +119,7 @@ FUZZ_CFLAGS=(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 # shellcheck disable=SC2206
 INC=(-I"$TREE/build-asan" -I"$TREE/src" $(mkvar SQLITE_CFLAGS) $(mkvar JSONC_CFLAGS)
     $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS))
-DEFS=(-DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' -DPKGDATADIR='"/usr/share/ots"'
+DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"'
     -DOTS_SRCDIR="\"$TREE\"")
 # shellcheck disable=SC2206
 LIBS=($(mkvar SQLITE_LIBS) $(mkvar JSONC_LIBS) $(mkvar SODIUM_LIBS) $(mkvar ESMTP_LIBS)

@@ -15,6 +15,7 @@
 
 #include <fcgiapp.h>
 
+#include "api_v1.h"
 #include "app.h"
 #include "conf.h"
 #include "crypto.h"
@@ -113,12 +114,15 @@ serve_fcgi(struct app *a)
 static int
 unavailable(void)
 {
-	if (FCGX_IsCGI())
-		printf("Status: 404 Not Found\r\n"
-		    "Content-Type: application/json; charset=utf-8\r\n"
-		    "Cache-Control: no-store\r\n"
-		    "X-OTS-Intended-Status: 503\r\n\r\n"
-		    "{\"message\":\"Service unavailable\"}");
+	struct resp rs;
+
+	if (FCGX_IsCGI()) {
+		memset(&rs, 0, sizeof(rs));
+		api_v1_headers(&rs);
+		api_v1_error(&rs, 503, "Service unavailable", NULL);
+		http_resp_write(&rs, cgi_write, stdout);
+		http_resp_free(&rs);
+	}
 	return 1;
 }
 

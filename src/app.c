@@ -174,19 +174,18 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	const char *errstr = NULL;
 	char num[24];
 	long long retry;
-	int status, rc, api;
+	int status, rc;
 
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
 	rs->status = 200;
 	rc = http_req_read(&r, io, a->conf->body_max, &status, &errstr);
-	api = strncmp(r.path, "/api/", 5) == 0;
-	if (api)
+	if (r.api)
 		api_v1_headers(rs);
 	else
 		web_headers(rs);
 	if (rc == -1) {
-		error(a, api, rs, status, errstr);
+		error(a, r.api, rs, status, errstr);
 		goto out;
 	}
 	rs->head_only = strcmp(r.method, "HEAD") == 0;
@@ -194,20 +193,20 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	if (rt.id == R_NOT_FOUND || rt.id == R_BAD_METHOD || rt.id == R_STATIC)
 		goto handle;
 	if (ready(a) == -1) {
-		error(a, api, rs, 503, "Service unavailable");
+		error(a, r.api, rs, 503, "Service unavailable");
 		goto out;
 	}
 	/* the pages are anonymous; the API knows accounts */
-	if (api && (rc = auth_check(a->store, a->crypto, r.authorization,
+	if (r.api && (rc = auth_check(a->store, a->crypto, r.authorization,
 	    &c.cust, c.token)) < 0) {
-		error(a, api, rs, rc == -2 ? 503 : 401, rc == -2 ?
+		error(a, r.api, rs, rc == -2 ? 503 : 401, rc == -2 ?
 		    "Service unavailable" : "Not authorized");
 		goto out;
 	}
-	c.authenticated = api && rc == 1;
+	c.authenticated = r.api && rc == 1;
 	set_limits(a->conf, &c);
 	/* before anything is counted: another site's post costs nothing */
-	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
+	if (!r.api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
 		web_cross_site(a, rs);
 		goto out;
 	}
@@ -216,13 +215,13 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 			snprintf(num, sizeof(num), "%lld", retry);
 			http_header(rs, "Retry-After", num);
 		}
-		error(a, api, rs, rc == 1 ? 429 : 503, rc == 1 ?
+		error(a, r.api, rs, rc == 1 ? 429 : 503, rc == 1 ?
 		    "Cripes! You have been rate limited." :
 		    "Service unavailable");
 		goto out;
 	}
 handle:
-	if (api)
+	if (r.api)
 		api_v1_handle(a, &c, &r, &rt, rs);
 	else
 		web_handle(a, &c, &r, &rt, rs);

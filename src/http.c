@@ -61,8 +61,8 @@ set_path(struct req *r, const struct http_io *io)
 			len -= snlen;
 		}
 	}
-	/* a refused path still keeps its start, to tell API from pages */
-	memcpy(r->path, uri, len > 5 ? 5 : len);
+	/* known even when the path or the method is refused */
+	r->api = len >= 5 && strncmp(uri, "/api/", 5) == 0;
 	if (len > HTTP_PATH_MAX || !util_utf8_valid(uri, len))
 		return -1;
 	memcpy(r->path, uri, len);
@@ -81,6 +81,10 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 
 	*status = 400;
 	r->now = (long long)time(NULL);
+	if (set_path(r, io) == -1) {
+		*errstr = "Bad request path";
+		return -1;
+	}
 	m = env(io, "REQUEST_METHOD");
 	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(r->method) ||
 	    strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(m)) {
@@ -88,10 +92,6 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 		return -1;
 	}
 	memcpy(r->method, m, strlen(m) + 1);
-	if (set_path(r, io) == -1) {
-		*errstr = "Bad request path";
-		return -1;
-	}
 	/* an empty header is how some servers say there was none */
 	r->authorization = env(io, "HTTP_AUTHORIZATION");
 	if (r->authorization != NULL && *r->authorization == '\0')

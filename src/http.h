@@ -29,6 +29,7 @@ struct http_io {
 struct req {
 	char		 method[16];
 	char		 path[HTTP_PATH_MAX + 1];	/* route path */
+	int		 api;		/* the path is under /api/ */
 	const char	*authorization;	/* borrowed; NULL when absent */
 	const char	*remote_addr;	/* borrowed */
 	const char	*user_agent;	/* borrowed; the rest likewise */

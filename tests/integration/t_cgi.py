@@ -51,6 +51,12 @@ def main():
     is_error(cgi("GET", "authcheck", auth=("alice@example.com", token + "x")), "Not authorized",
              "CGI authcheck with a wrong token: Not authorized", intended=401)
     is_error(cgi("GET", "nope"), "Not Found", "CGI unknown path: Not Found", intended=404)
+    r = cgi("get", "status")
+    is_error(r, "Bad request method", "CGI lower-case method on the API: the v1 error", intended=400)
+    ok(not header_problems(r), "CGI bad method: the API's headers", header_problems(r))
+    r = cgi("GET", "status", env={"OTS_CONFIG": os.path.join(s.tmp, "missing.conf")})
+    is_error(r, "Service unavailable", "CGI start-up failure: the v1 error", intended=503)
+    ok(not header_problems(r), "CGI start-up failure: the API's headers", header_problems(r))
 
     # -- mounting: below a prefix, and the PATH_INFO-less fall-back
     r = cgi("GET", "/api/v1/status", env={"SCRIPT_NAME": "/ots", "REQUEST_URI": "/ots/api/v1/status"})

@@ -127,8 +127,8 @@ test_path(void)
 	is_int(rd(none, NULL, 0), 0, "no path variables");
 	is_str(r.path, "/", "path defaults to /");
 
-	ok(rd(badutf, NULL, 0) == -1 && status == 400,
-	    "invalid UTF-8 path: 400");
+	ok(rd(badutf, NULL, 0) == -1 && status == 400 && r.api,
+	    "invalid UTF-8 path: 400, still known as the API's");
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	ok(rd(toolong, NULL, 0) == -1 && status == 400, "overlong path: 400");
@@ -137,8 +137,9 @@ test_path(void)
 	ok(rd(nomethod, NULL, 0) == -1 && status == 400, "no method: 400");
 	ok(rd(longmethod, NULL, 0) == -1 && status == 400,
 	    "overlong method: 400");
-	ok(rd(emptymethod, NULL, 0) == -1 && status == 400,
-	    "empty method: 400");
+	ok(rd(emptymethod, NULL, 0) == -1 && status == 400 && r.api,
+	    "empty method: 400, the path still known as the API's");
+	ok(rd(longmethod, NULL, 0) == -1 && !r.api, "a page path is not the API's");
 }
 
 static void
