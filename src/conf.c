@@ -248,7 +248,7 @@ struct conf *
 conf_parse(const char *text, size_t len, const char *name, char *err,
     size_t errlen)
 {
-	char line[CONF_LINE_MAX + 1], *eq;
+	char line[CONF_LINE_MAX + 1], *eq, *p, *at;
 	const char *key, *val, *reason, *nl;
 	size_t lineno = 0, n, klen, vlen, i;
 	long long need;
@@ -331,10 +331,21 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		seterr(err, errlen, "%s: out of memory", name);
 		goto fail;
 	}
-	if (strpbrk(c->mail_from, "<>\", \t") != NULL ||
-	    strchr(c->mail_from, '@') == NULL) {
+	/* printable ASCII without space, quotes or brackets; LOCAL@DOMAIN */
+	for (p = c->mail_from; *p > ' ' && *p < 0x7f &&
+	    strchr("<>\",", *p) == NULL; p++)
+		;
+	at = strchr(c->mail_from, '@');
+	if (*p != '\0' || at == NULL || at == c->mail_from || at[1] == '\0') {
 		seterr(err, errlen, "%s: mail_from must be a plain address",
 		    name);
+		goto fail;
+	}
+	/* the password goes out only inside TLS */
+	if (c->smtp_user != NULL && (c->smtp_password_file == NULL ||
+	    c->smtp_starttls != CONF_TLS_REQUIRED)) {
+		seterr(err, errlen, "%s: smtp_user needs smtp_password_file "
+		    "and smtp_starttls = required", name);
 		goto fail;
 	}
 	n = strlen(c->base_url);

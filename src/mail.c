@@ -163,6 +163,24 @@ read_password(const char *path, char *pw, size_t len)
 	return 0;
 }
 
+/*
+ * A refusal: the reply code and the enhanced status code only.  The text
+ * of a reply often repeats the recipient's address, which the log and
+ * `ots-admin mail list` show obfuscated.
+ */
+static void
+reply_error(char *err, size_t errlen, const char *what,
+    const smtp_status_t *st)
+{
+	if (st == NULL)
+		snprintf(err, errlen, "smtp %s: no status", what);
+	else if (st->enh_class > 0)
+		snprintf(err, errlen, "smtp %s: %d %d.%d.%d", what, st->code,
+		    st->enh_class, st->enh_subject, st->enh_detail);
+	else
+		snprintf(err, errlen, "smtp %s: %d", what, st->code);
+}
+
 int
 mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
     char *err, size_t errlen)
@@ -181,7 +199,7 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 	struct buf text = { 0 };
 	char hostport[300], pw[256] = "", *cred[2];
 	size_t i;
-	int rc = -1;
+	int rc = -1, started;
 
 	snprintf(err, errlen, "out of memory");
 	if (mail_message(cf, m, now, &text) == -1)
@@ -200,8 +218,8 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		smtp_set_timeout(ss, steps[i] | Timeout_OVERRIDE_RFC2822_MINIMUM,
 		    cf->smtp_timeout * 1000);
 	if (cf->smtp_user != NULL) {
-		if (cf->smtp_password_file == NULL || read_password(
-		    cf->smtp_password_file, pw, sizeof(pw)) == -1) {
+		if (read_password(cf->smtp_password_file, pw,
+		    sizeof(pw)) == -1) {
 			snprintf(err, errlen, "cannot read smtp_password_file");
 			goto out;
 		}
@@ -214,32 +232,24 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		auth_set_interact_cb(auth, interact, cred);
 		smtp_auth_set_context(ss, auth);
 	}
-	if (!smtp_start_session(ss)) {
-		char e[128];
-
-		snprintf(err, errlen, "smtp %s: %s", hostport,
-		    smtp_strerror(smtp_errno(), e, sizeof(e)));
-		goto out;
-	}
-	status = smtp_recipient_status(rcpt);
+	started = smtp_start_session(ss);
+	status = started ? smtp_recipient_status(rcpt) : NULL;
 	if (status == NULL || status->code == 0) {
-		/* the session ended before the server said anything of it */
+		/* no session, or it ended before the server said anything */
 		char e[128];
 
-		snprintf(err, errlen, "smtp %s: no answer: %s", hostport,
+		snprintf(err, errlen, "smtp %s: %s%s", hostport,
+		    started ? "no answer: " : "",
 		    smtp_strerror(smtp_errno(), e, sizeof(e)));
 		goto out;
 	}
 	if (status->code / 100 != 2) {
-		snprintf(err, errlen, "smtp recipient: %d %.80s",
-		    status->code, status->text ? status->text : "");
+		reply_error(err, errlen, "recipient", status);
 		goto out;
 	}
 	status = smtp_message_transfer_status(msg);
 	if (status == NULL || status->code / 100 != 2) {
-		snprintf(err, errlen, "smtp message: %d %.80s",
-		    status ? status->code : 0,
-		    status && status->text ? status->text : "");
+		reply_error(err, errlen, "message", status);
 		goto out;
 	}
 	rc = 0;

@@ -843,8 +843,9 @@ class SmtpSink:
     every message (Mail: envelope and raw bytes) and counting connections.
     start() and stop() may be repeated; the port stays the same."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, refuse=()):
         self.port = port or free_port()
+        self.refuse = set(refuse)  # recipients refused at RCPT (550 5.1.1, naming them)
         self.messages = []
         self.connections = 0
         self._lock = threading.Lock()
@@ -856,6 +857,12 @@ class SmtpSink:
         sink = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address in sink.refuse:
+                    return "550 5.1.1 <%s>: Recipient address rejected" % address
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
                 with sink._lock:
                     sink.messages.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))

@@ -263,6 +263,22 @@ def blackhole():
     return s
 
 
+def refused(s, sink, auth):
+    """The relay refuses the recipient, naming it: the record keeps the
+    reply code, not the reply's text with the whole address."""
+    addr = "zoe@example.org"
+    sink.refuse.add(addr)
+    r, _, _ = create(s, auth, recipient=addr)
+    ls = wait_until(lambda: [x for x in s.mail_list() if x["recipient"].startswith("zo") and x["error"]], 60)
+    ok(r.status == 200 and len(ls) == 1 and ls[0]["error"].startswith("smtp recipient: 550"),
+       "recipient refused by the relay: its reply code recorded", [x["raw"] for x in s.mail_list()])
+    found = count_bytes(s.log_files(), [addr.encode()])
+    ok(addr not in "\n".join(x["raw"] for x in s.mail_list()) and not sum(found.values()),
+       "the refused address is in neither the mail list nor a log", found)
+    if ls:
+        diag("refused: %s" % ls[0]["raw"])
+
+
 def main():
     sink = SmtpSink()
     sink.start()
@@ -271,6 +287,7 @@ def main():
     auth = (CUST, token)
     delivered(s, sink, auth, token)
     hostile(s, sink, auth)
+    refused(s, sink, auth)
 
     down = SmtpSink()
     d = Server(conf={"smtp_port": down.port, "mail_from": FROM, "mail_max_age": 900, "mail_keep": 3000})

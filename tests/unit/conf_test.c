@@ -27,8 +27,10 @@ parse(const char *text)
 static void
 refused(const char *text, const char *want, const char *what)
 {
-	struct conf *c = parse(text);
+	struct conf *c;
 
+	err[0] = '\0';
+	c = parse(text);
 	ok(c == NULL, "refused: %s", what);
 	if (!ok(strstr(err, want) != NULL, "error names \"%s\": %s", want,
 	    what))
@@ -138,6 +140,7 @@ test_defaults(void)
 static void
 test_errors(void)
 {
+	struct conf *c;
 	char text[2048];
 
 	refused(REQUIRED "colour = blue\n", "t.conf:3:", "unknown key");
@@ -169,6 +172,18 @@ test_errors(void)
 	    "bad smtp_starttls");
 	refused(REQUIRED "mail_from = OTS <ots@example.com>\n", "mail_from",
 	    "mail_from with a display name");
+	refused(REQUIRED "mail_from = ots@exa\rmple.com\n", "mail_from",
+	    "mail_from with a CR inside");
+	refused(REQUIRED "mail_from = ots@\n", "mail_from",
+	    "mail_from without a domain");
+	refused(REQUIRED "smtp_user = ots\n", "smtp_password_file",
+	    "smtp_user without smtp_password_file");
+	refused(REQUIRED "smtp_user = ots\nsmtp_password_file = /p\n",
+	    "smtp_starttls = required", "smtp_user without required STARTTLS");
+	c = parse(REQUIRED "smtp_user = ots\nsmtp_password_file = /p\n"
+	    "smtp_starttls = required\n");
+	ok(c != NULL, "smtp_user with a password file and required STARTTLS");
+	conf_free(c);
 	refused("database =\nmaster_key = /k\n", "t.conf:1:",
 	    "empty database");
 	refused("master_key = /k\n", "database", "missing database");
@@ -182,6 +197,7 @@ test_errors(void)
 	text[sizeof(text) - 1] = '\0';
 	refused(text, "t.conf:3:", "line longer than CONF_LINE_MAX");
 
+	err[0] = '\0';
 	ok(conf_parse(REQUIRED "a\0b = c\n", sizeof(REQUIRED) + 7, "t.conf",
 	    err, sizeof(err)) == NULL && strstr(err, "t.conf:3:") != NULL,
 	    "NUL byte refused");
