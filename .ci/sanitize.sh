@@ -49,6 +49,7 @@ check() {	# check DESCRIPTION CONDITION...: one TAP line
 	else
 		echo "not ok $N - $desc"
 		FAILED=$((FAILED + 1))
+		return 1
 	fi
 }
 step() { say "[$(($(date +%s) - T0)) s] $*"; }
@@ -119,8 +120,7 @@ FUZZ_CFLAGS=(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 # shellcheck disable=SC2206
 INC=(-I"$TREE/build-asan" -I"$TREE/src" $(mkvar SQLITE_CFLAGS) $(mkvar JSONC_CFLAGS)
     $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS))
-DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"'
-    -DOTS_SRCDIR="\"$TREE\"")
+DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"')
 # shellcheck disable=SC2206
 LIBS=($(mkvar SQLITE_LIBS) $(mkvar JSONC_LIBS) $(mkvar SODIUM_LIBS) $(mkvar ESMTP_LIBS)
     $(mkvar SCRYPT_LIBS) $(mkvar LIBS))

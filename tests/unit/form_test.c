@@ -100,6 +100,7 @@ test_urlencoded(void)
 	refused(parse(URL, "a=%C0%AF"), "overlong UTF-8");
 	refused(parse(URL, "a=%ED%A0%80"), "escaped surrogate");
 	refused(parse(URL, "a=\xff"), "raw byte FF");
+	errstr = NULL;
 	refused(form_urlencoded(&fm, "a=b\0c", 5, &errstr), "raw NUL");
 
 	for (i = 0; i < FORM_FIELDS_MAX; i++)
@@ -109,7 +110,7 @@ test_urlencoded(void)
 	buf_puts(&b, "&one=more");
 	refused(parse(URL, b.data), "one field too many");
 	buf_free(&b);
-	for (i = 0; i < FORM_FIELDS_MAX; i++)
+	for (i = 0; i < FORM_NAME_MAX; i++)
 		buf_puts(&b, "x");
 	buf_puts(&b, "=1");
 	is_int(parse(URL, b.data), 0, "name of FORM_NAME_MAX bytes");
@@ -262,6 +263,7 @@ test_json(void)
 	refused(parse(JSON, "{\"a\":"), "truncated object");
 	refused(parse(JSON, "{a:1}"), "unquoted name");
 	refused(parse(JSON, "{\"a\":\"x\\u0000y\"}"), "\\u0000 in a value");
+	errstr = NULL;
 	refused(form_json(&fm, "{\"a\":\"x\0\"}", 9, &errstr), "raw NUL");
 	refused(parse(JSON, "{\"a\":\"\xff\"}"), "invalid UTF-8 value");
 	refused(parse(JSON, ""), "empty body");

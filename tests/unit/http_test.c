@@ -238,7 +238,8 @@ test_headers_in(void)
 	is_int(rd(basic, NULL, 0), 0, "request with Authorization");
 	is_str(r.authorization, "Basic eDp5", "Authorization passed on");
 	http_req_free(&r);
-	ok(r.body == NULL && r.form.n == 0, "http_req_free empties");
+	ok(r.body == NULL && r.form.n == 0 && r.authorization == NULL,
+	    "http_req_free empties");
 }
 
 /* Writers: one collecting the response into a buf, one failing. */

@@ -22,6 +22,7 @@ client(const struct conf *cf, const char *remote, const char *xff)
 	struct req r;
 
 	memset(&r, 0, sizeof(r));
+	memset(out, 'X', sizeof(out) - 1);	/* nothing left from the last call */
 	r.remote_addr = remote;
 	r.forwarded_for = xff;
 	limits_client(cf, &r, out);

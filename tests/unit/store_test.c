@@ -497,7 +497,12 @@ test_reopen(void)
 	ok(st != NULL, "reopening an existing database");
 	is_int(st ? secret_at(st, 5, T0) : -1, 1, "data survives reopening");
 	memset(a, 1, sizeof(a));
-	is_int(st ? store_check_key(st, a) : -1, 1, "check value survives");
+	a[CRYPTO_ID_LEN - 1] = 2;
+	is_int(st ? store_check_key(st, a) : -1, 0,
+	    "check value survives: another key is refused");
+	a[CRYPTO_ID_LEN - 1] = 1;
+	is_int(st ? store_check_key(st, a) : -1, 1,
+	    "check value survives: the key is accepted");
 	store_close(st);
 	st = store_open(path, 1, err, sizeof(err));
 	ok(st != NULL, "open with create on an existing database");
