@@ -10,7 +10,7 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (Server, canary, diag, grep_files, is_, json_body, multipart_body, ok,  # noqa: E402
+from otstest import (Server, canary, count_bytes, diag, grep_files, is_, json_body, multipart_body, ok,  # noqa: E402
                      passphrase, run)
 
 N = 60
@@ -89,9 +89,12 @@ def main():
         if os.path.exists(path):
             ok(mode(path) in (0o600, 0o400), "%s is 0600" % os.path.basename(path), oct(mode(path)))
     with open(s.master_key, "rb") as f:
-        mk = f.read().strip()
-    ok(len(mk) >= 32, "master key file holds at least 32 bytes", len(mk))
-    ok(mk not in open(s.database, "rb").read(), "the master key is not in the database")
+        tag, _, hexkey = f.read().strip().partition(b" ")
+    raw = bytes.fromhex(hexkey.decode()) if tag == b"ots-master-key-v1" else b""
+    is_(len(raw), 32, "master key file: ots-master-key-v1 and 32 bytes in hex")
+    found = count_bytes(s.db_files(), [raw, hexkey, hexkey.upper()]) if raw else {}
+    ok(raw and not sum(found.values()), "the master key (raw or hex) is in neither the database, -wal nor -shm",
+       found)
 
     s.stop()
     check("after shutdown")

@@ -15,8 +15,8 @@ LOCK = 30 * 60
 def locked(r, desc):
     """The locked answer: Unknown secret with intended 429 and no value."""
     j = r.json if isinstance(r.json, dict) else {}
-    return ok(r.status == 404 and r.intended == 429 and "value" not in j and j.get("message") in
-              ("Unknown secret", "Cripes! You have been rate limited."), desc,
+    return ok(r.status == 404 and r.intended == 429 and "value" not in j and j.get("message") == "Unknown secret",
+              desc,
               "HTTP %d intended %r body %r" % (r.status, r.intended, r.body[:200]))
 
 

@@ -109,8 +109,14 @@ def main():
                             ("confirm", "1"), ("_method", "POST")], rng.randrange(1, 4))
         return "?" + urllib.parse.urlencode(pairs)
 
+    api_meta = ["/api/v1/private/%s", "/api/v1/metadata/%s", "/api/v1/receipt/%s"]
+
+    def receipt_get(method, path):
+        """GET of an API receipt: views it and counts show_metadata."""
+        return method == "GET" and any(path.startswith(t[:-2]) for t in api_meta) \
+            and not path.split("?")[0].endswith(("/recent", "/burn"))
+
     def route(phase):
-        api_meta = ["/api/v1/private/%s", "/api/v1/metadata/%s", "/api/v1/receipt/%s"]
         templates = [
             ("/api/v1/status", None), ("/api/v1/authcheck", None), ("/api/v1/share", None),
             ("/api/v1/create", None), ("/api/v1/generate", None), ("/api/v1/secret/%s", "secret_key"),
@@ -124,8 +130,7 @@ def main():
         if which:
             path = path % key(which)
         method = rng.choice(["GET", "HEAD", "OPTIONS"])
-        if phase == 1 and method == "GET" and any(path.startswith(t[:-2]) for t in api_meta) \
-                and not path.endswith(("/recent", "/burn")):
+        if phase == 1 and receipt_get(method, path):
             method = rng.choice(["HEAD", "OPTIONS"])  # GET views a receipt: phase 2
         return method, path + query()
 
@@ -152,6 +157,7 @@ def main():
                     errors.append("%s %s: %r" % (method, path, e))
                 with lock:
                     tally[method] += 1
+                    tally["receipt GET"] += receipt_get(method, path)
                     statuses[st] += 1
 
         t0 = time.monotonic()
@@ -189,6 +195,10 @@ def main():
     diag("phase 2: rate-limit rows/hits %s -> %s (show_metadata counted per GET of a receipt)"
          % (rl_before, rl_after))
     ok(not errors, "phase 2: every request answered", errors[:5])
+    ok(not any(isinstance(k, int) and k >= 500 for k in statuses), "phase 2: no 5xx")
+    ok(rl_after[1] - rl_before[1] <= tally["receipt GET"],
+       "phase 2: rate-limit hits grew by at most one per receipt GET (%d <= %d)"
+       % (rl_after[1] - rl_before[1], tally["receipt GET"]))
     ok(before == after, "phase 2: logical dump identical but for the rate-limit counters",
        ["+ " + ln[:150] for ln in after if ln not in before][:5])
 
