@@ -33,9 +33,18 @@ struct web {
 	struct buf	 file[NSTATIC];
 };
 
-/* Choices of the lifetime select, in seconds. */
-static const long long lifetimes[] = {
-	300, 3600, 86400, 259200, 604800, 1209600, 2592000
+/* Choices of the lifetime select: seconds, and the template's names. */
+static const struct lifetime {
+	long long	 ttl;
+	const char	*offer, *sel;
+} lifetimes[] = {
+	{ 300, "ttl_300", "sel_300" },
+	{ 3600, "ttl_3600", "sel_3600" },
+	{ 86400, "ttl_86400", "sel_86400" },
+	{ 259200, "ttl_259200", "sel_259200" },
+	{ 604800, "ttl_604800", "sel_604800" },
+	{ 1209600, "ttl_1209600", "sel_1209600" },
+	{ 2592000, "ttl_2592000", "sel_2592000" },
 };
 
 static const char *const state_text[] = {
@@ -259,11 +268,6 @@ static void
 index_page(struct app *a, const struct caller *c, struct resp *rs,
     int status, const char *error)
 {
-	static const char *const names[] = { "ttl_300", "ttl_3600",
-	    "ttl_86400", "ttl_259200", "ttl_604800", "ttl_1209600",
-	    "ttl_2592000" };
-	static const char *const sel[] = { "sel_300", "sel_3600", "sel_86400",
-	    "sel_259200", "sel_604800", "sel_1209600", "sel_2592000" };
 	struct vars vs = { .n = 0 };
 	char *size = slot(&vs);
 	size_t i, pick = 0;
@@ -276,12 +280,12 @@ index_page(struct app *a, const struct caller *c, struct resp *rs,
 	    a->conf->passphrase_required ? "1" : NULL);
 	/* offer the lifetimes allowed; preselect the longest up to default */
 	for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++)
-		if (lifetimes[i] <= c->ttl_max) {
-			set(&vs, names[i], "1");
-			if (lifetimes[i] <= a->conf->ttl_default)
+		if (lifetimes[i].ttl <= c->ttl_max) {
+			set(&vs, lifetimes[i].offer, "1");
+			if (lifetimes[i].ttl <= a->conf->ttl_default)
 				pick = i;
 		}
-	set(&vs, sel[pick], "1");
+	set(&vs, lifetimes[pick].sel, "1");
 	page(a, rs, status, "index", &vs);
 }
 

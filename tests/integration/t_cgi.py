@@ -4,6 +4,7 @@ route taken from PATH_INFO or, when that is empty, SCRIPT_NAME/REQUEST_URI,
 and hostile CGI input answered with a 4xx without hanging or crashing."""
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -81,6 +82,15 @@ def main():
         ok(r.status == 404 and r.intended is not None and 400 <= r.intended < 500,
            "CGI share with %s: a 4xx" % desc, "Status %r intended %r rc %r body %r"
            % (r.headers.get("status"), r.intended, r.rc, r.body[:200]))
+
+    # -- the create page preselects ttl_default, whichever choice it is
+    for ttl in ("300", "3600", "604800"):
+        h = Server(start=False, conf={"ttl_default": ttl})
+        body = h.cgi("GET", "/").body.decode()
+        is_(re.findall(r'<option value="(\d+)" selected>', body), [ttl],
+            "create page with ttl_default %s: that choice, and only it, selected" % ttl)
+        h.close()
+
     crashed = [r for r in runs if r.rc < 0]
     ok(not crashed, "no CGI run ended by a signal (%d runs)" % len(runs), [r.stderr[-300:] for r in crashed])
 
