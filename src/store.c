@@ -30,7 +30,7 @@ enum stmt {
 	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
 	S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
-	S_LIMIT_HIT, S_LIMIT_GET,
+	S_LIMIT_ADD,
 	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
 	S_MAX
@@ -99,12 +99,13 @@ static const char *const sql[S_MAX] = {
 	[S_TRY_FAILED] = "UPDATE secret SET fails = fails + 1, "
 	    "locked_until = CASE WHEN tries >= ?3 THEN ?2 + ?4 "
 	    "ELSE locked_until END WHERE id = ?1 RETURNING fails",
-	[S_LIMIT_HIT] = "INSERT INTO ratelimit (key, window, count) "
-	    "VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE SET "
-	    "count = CASE WHEN window = ?2 THEN count + 1 ELSE 1 END, "
-	    "window = ?2 RETURNING count",
-	[S_LIMIT_GET] = "SELECT count FROM ratelimit WHERE key = ?1 AND "
-	    "window = ?2",
+	/* a count given back (?3 < 0) only ever lowers its own window's */
+	[S_LIMIT_ADD] = "INSERT INTO ratelimit (key, window, count) "
+	    "VALUES (?1, ?2, max(?3, 0)) ON CONFLICT (key) DO UPDATE SET "
+	    "count = CASE WHEN window = ?2 THEN max(count + ?3, 0) "
+	    "WHEN ?3 > 0 THEN ?3 ELSE count END, "
+	    "window = CASE WHEN ?3 > 0 THEN ?2 ELSE window END "
+	    "RETURNING count",
 	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
 	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
 	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
@@ -127,6 +128,7 @@ static const char *const sql[S_MAX] = {
  */
 struct store {
 	char		*path;
+	long long	(*clock)(void);
 	sqlite3		*db;
 	sqlite3		*counters;
 	sqlite3_stmt	*st[S_MAX];	/* prepared on first use */
@@ -135,7 +137,7 @@ struct store {
 static int
 on_counters(enum stmt i)
 {
-	return i == S_LIMIT_HIT || i == S_LIMIT_GET;
+	return i == S_LIMIT_ADD;
 }
 
 static const char *const state_names[] = {
@@ -164,6 +166,18 @@ state_parse(const unsigned char *s)
 }
 
 static int connect(const char *, const char *, sqlite3 **, char *, size_t);
+
+static long long
+clock_time(void)
+{
+	return (long long)time(NULL);
+}
+
+void
+store_set_clock(struct store *s, long long (*clock)(void))
+{
+	s->clock = clock;
+}
 
 /*
  * Take a statement, prepared on first use (a plain CGI process prepares
@@ -393,6 +407,7 @@ store_open(const char *path, int create, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->clock = clock_time;
 	if (create) {
 		/* the file must exist before SQLite opens it, with mode 0600 */
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600))
@@ -552,16 +567,18 @@ store_secret_get(struct store *s, const unsigned char *id, long long now,
 }
 
 int
-store_secret_claim(struct store *s, const unsigned char *id, long long now,
-    enum store_state state)
+store_secret_claim(struct store *s, const unsigned char *id,
+    enum store_state state, long long *at)
 {
 	sqlite3_stmt *st;
 
 	if (begin(s) == -1)
 		return -1;
+	/* read now, not before: waiting for the lock must not cheat expiry */
+	*at = s->clock();
 	st = get(s, S_SECRET_DEL);
 	bind_blob(st, 1, id, CRYPTO_ID_LEN);
-	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 2, *at);
 	if (run(s, st, "claim secret") == -1)
 		goto fail;
 	if (sqlite3_changes(s->db) != 1) {
@@ -571,7 +588,7 @@ store_secret_claim(struct store *s, const unsigned char *id, long long now,
 	st = get(s, S_META_CLAIM);
 	bind_blob(st, 1, id, CRYPTO_ID_LEN);
 	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 3, *at);
 	if (run(s, st, "claim metadata") == -1)
 		goto fail;
 	return commit(s) == 0 ? 1 : -1;
@@ -1012,43 +1029,24 @@ store_sweep(struct store *s, long long now, long long mail_before,
 }
 
 int
-store_limit_hit(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
-    long long window, long long *count)
+store_limit_add(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
+    long long window, int n, long long *count)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	st = get(s, S_LIMIT_HIT);
+	if ((st = get(s, S_LIMIT_ADD)) == NULL)
+		return -1;
 	bind_blob(st, 1, key, CRYPTO_ID_LEN);
 	sqlite3_bind_int64(st, 2, window);
+	sqlite3_bind_int(st, 3, n);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*count = sqlite3_column_int64(st, 0);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: rate limit: %s", s->counters ?
-		    sqlite3_errmsg(s->counters) : "no connection");
-		return -1;
-	}
-	return 0;
-}
-
-int
-store_limit_get(struct store *s, const unsigned char key[CRYPTO_ID_LEN],
-    long long window, long long *count)
-{
-	sqlite3_stmt *st = get(s, S_LIMIT_GET);
-	int rc;
-
-	bind_blob(st, 1, key, CRYPTO_ID_LEN);
-	sqlite3_bind_int64(st, 2, window);
-	rc = sqlite3_step(st);
-	*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("store: rate limit: %s", s->counters ?
-		    sqlite3_errmsg(s->counters) : "no connection");
+		log_warnx("store: rate limit: %s", sqlite3_errmsg(s->counters));
 		return -1;
 	}
 	return 0;

@@ -4,7 +4,8 @@
  *
  * Rows are named by CRYPTO_ID_LEN-byte ids (keyed hashes of their keys);
  * the store never sees a key, a passphrase or a plaintext.  Times are unix
- * seconds passed in by the caller, so expiry is decided by one clock.
+ * seconds passed in by the caller, but for the claim, which reads the
+ * store's clock under its lock.
  * Every function that changes state does so in one transaction committed
  * before it returns.
  */
@@ -76,6 +77,9 @@ struct store	*store_open(const char *path, int create, char *err,
 		    size_t errlen);
 void		 store_close(struct store *);
 
+/* The clock of the decisions the store takes itself (default: time()). */
+void		 store_set_clock(struct store *, long long (*)(void));
+
 /*
  * Compare the master key's check value with the one recorded at init (or
  * record it, if none is).  Returns 1 match, 0 mismatch, -1 error.
@@ -109,13 +113,15 @@ int	store_secret_get(struct store *, const unsigned char *id, long long now,
 	    struct store_secret *out);
 
 /*
- * Claim the secret: delete its row if it still lives at now and move its
- * metadata to state (STATE_RECEIVED or STATE_BURNED), in one transaction.
- * Exactly one of any number of concurrent claims wins.  Returns 1 claimed,
- * 0 already gone or expired, -1 error.
+ * Claim the secret: delete its row if it still lives and move its metadata
+ * to state (STATE_RECEIVED or STATE_BURNED), in one transaction.  Whether
+ * it lives is decided at the moment of the claim, by the store's clock
+ * read under the write lock, and *at receives that time (the receipt is
+ * stamped with it).  Exactly one of any number of concurrent claims wins.
+ * Returns 1 claimed, 0 already gone or expired, -1 error.
  */
 int	store_secret_claim(struct store *, const unsigned char *id,
-	    long long now, enum store_state state);
+	    enum store_state state, long long *at);
 
 /*
  * Reserve one passphrase attempt on the secret before checking it.  At
@@ -198,16 +204,14 @@ int	store_sweep(struct store *, long long now, long long mail_before,
 	    long long window, struct store_sweep *out);
 
 /*
- * Count one event against the counter key in window (a window number);
- * *count receives the count including this one.  A counter of an older
- * window starts again at 1.  Written without waiting for the disk: a lost
+ * Add n (1, or -1 to give one back) to the counter key in window (a window
+ * number); *count receives the count after it.  A counter of an older
+ * window starts again; giving back never lowers a count below 0 nor
+ * touches another window's.  Written without waiting for the disk: a lost
  * count after a power cut is harmless.  0 or -1.
  */
-int	store_limit_hit(struct store *, const unsigned char key[CRYPTO_ID_LEN],
-	    long long window, long long *count);
-/* The count of key in window, without counting.  0 or -1. */
-int	store_limit_get(struct store *, const unsigned char key[CRYPTO_ID_LEN],
-	    long long window, long long *count);
+int	store_limit_add(struct store *, const unsigned char key[CRYPTO_ID_LEN],
+	    long long window, int n, long long *count);
 
 /* The size of the database file in bytes (pages in use), or -1. */
 long long store_size(struct store *);

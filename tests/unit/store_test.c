@@ -1,6 +1,7 @@
 /*
  * store: the SQLite store in a private directory, with fixed clock values
- * passed in (the store never reads the time itself).
+ * passed in, and a clock of the test's for the claim (the one decision the
+ * store times itself).
  */
 #include "config.h"
 
@@ -100,13 +101,30 @@ secret_at(struct store *st, int n, long long now)
 	return rc;
 }
 
+/* The store's clock in these tests: what claim() last set. */
+static long long clock_now;
+
+static long long
+test_clock(void)
+{
+	return clock_now;
+}
+
+/* Claim secret n with the store's clock at now; the stamp must be now. */
 static int
 claim(struct store *st, int n, long long now, enum store_state to)
 {
 	unsigned char id[CRYPTO_ID_LEN];
+	long long at = -1;
+	int rc;
 
 	id_of(n, id);
-	return store_secret_claim(st, id, now, to);
+	clock_now = now;
+	store_set_clock(st, test_clock);
+	rc = store_secret_claim(st, id, to, &at);
+	if (at != now)
+		diag("claim stamped %lld, clock said %lld", at, now);
+	return at == now ? rc : -2;
 }
 
 static int
@@ -415,6 +433,34 @@ test_customers(struct store *st)
 }
 
 /* Claims of one secret from several processes: exactly one wins. */
+/* Rate-limit counters: counted, given back, windows kept apart. */
+static void
+test_limits(struct store *st)
+{
+	unsigned char k[CRYPTO_ID_LEN], other[CRYPTO_ID_LEN];
+	long long n = -1;
+
+	memset(k, 'L', sizeof(k));
+	memset(other, 'M', sizeof(other));
+	ok(store_limit_add(st, k, 7, 1, &n) == 0 && n == 1, "first count: 1");
+	ok(store_limit_add(st, k, 7, 1, &n) == 0 && n == 2, "second: 2");
+	ok(store_limit_add(st, other, 7, 1, &n) == 0 && n == 1,
+	    "another key counts apart");
+	ok(store_limit_add(st, k, 7, -1, &n) == 0 && n == 1,
+	    "one given back: 1");
+	ok(store_limit_add(st, k, 7, -1, &n) == 0 && n == 0 &&
+	    store_limit_add(st, k, 7, -1, &n) == 0 && n == 0,
+	    "giving back never goes below 0");
+	ok(store_limit_add(st, k, 7, 1, &n) == 0 && n == 1 &&
+	    store_limit_add(st, k, 8, 1, &n) == 0 && n == 1,
+	    "a new window starts again at 1");
+	ok(store_limit_add(st, k, 7, -1, &n) == 0 && n == 1,
+	    "giving back to an older window leaves the new one alone");
+	ok(store_limit_add(st, k, 9, -1, &n) == 0 && n == 1 &&
+	    store_limit_add(st, k, 8, 1, &n) == 0 && n == 2,
+	    "giving back to a window not counted yet changes nothing");
+}
+
 static void
 test_race(void)
 {
@@ -582,6 +628,7 @@ main(void)
 	test_attempts(st);
 	test_recent(st);
 	test_customers(st);
+	test_limits(st);
 	store_close(st);
 	test_unsafe();
 	test_race();
