@@ -4,20 +4,25 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <sodium.h>
 
 #include "api_v1.h"
-#include "app.h"
+#include "field.h"
+#include "gate.h"
 #include "http.h"
-#include "route.h"
+#include "log.h"
 #include "secret.h"
 #include "store.h"
 
 #define RECENT_DAYS	30
+/* Room left after a secret value for the rest of its document: the
+ * secret_key and share_domain of a reveal, the end of a metadata object. */
+#define SECRET_TAIL	2048
 
 static const char M_UNKNOWN[] = "Unknown secret";
-static const char M_AUTH[] = "Not authorized";
 static const char M_INTERNAL[] = "An internal error occurred";
+static const char M_LIMITED[] = "Cripes! You have been rate limited.";
 
 void
 api_v1_headers(struct resp *rs)
@@ -29,11 +34,87 @@ api_v1_headers(struct resp *rs)
 }
 
 /*
- * Serialise obj into the response body and release it.  With wipe, the
- * serialised text inside json-c is wiped too (it holds a secret value).
+ * A secret value inside a json-c document, without json-c ever holding a
+ * copy it would free unwiped.  json-c writes a document into a print
+ * buffer that it grows with realloc, leaving the old block behind as it
+ * was; so the value's serializer first grows the buffer to hold the value
+ * and all that can follow it, then writes the value escaped in place, and
+ * remembers where.  send_json checks that the buffer did not move after
+ * that and wipes it.
+ */
+struct secret_text {
+	const char	*s;
+	size_t		 len;
+	const char	*at;	/* the print buffer it was written into */
+};
+
+static int
+secret_serialize(struct json_object *o, struct printbuf *pb, int level,
+    int flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct secret_text *t = json_object_get_userdata(o);
+	unsigned char ch;
+	size_t i, n = 2;
+	char *p;
+
+	(void)level;
+	(void)flags;
+	for (i = 0; i < t->len; i++) {
+		ch = (unsigned char)t->s[i];
+		n += ch == '"' || ch == '\\' || ch == '\n' || ch == '\r' ||
+		    ch == '\t' ? 2 : ch < 0x20 ? 6 : 1;
+	}
+	if (n + SECRET_TAIL > INT32_MAX / 2 ||
+	    printbuf_memset(pb, -1, 0, (int)(n + SECRET_TAIL)) < 0)
+		return -1;
+	pb->bpos -= (int)(n + SECRET_TAIL);
+	p = pb->buf + pb->bpos;
+	*p++ = '"';
+	for (i = 0; i < t->len; i++) {
+		ch = (unsigned char)t->s[i];
+		if (ch == '"' || ch == '\\')
+			*p++ = '\\', *p++ = (char)ch;
+		else if (ch == '\n')
+			*p++ = '\\', *p++ = 'n';
+		else if (ch == '\r')
+			*p++ = '\\', *p++ = 'r';
+		else if (ch == '\t')
+			*p++ = '\\', *p++ = 't';
+		else if (ch < 0x20) {
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[ch >> 4];
+			p[5] = hex[ch & 15];
+			p += 6;
+		} else
+			*p++ = (char)ch;
+	}
+	*p = '"';
+	pb->bpos += (int)n;
+	pb->buf[pb->bpos] = '\0';
+	t->at = pb->buf;
+	return 0;
+}
+
+/* A json-c object that prints the secret value t (which must outlive it). */
+static struct json_object *
+secret_json(struct secret_text *t)
+{
+	struct json_object *o = json_object_new_string("");
+
+	t->at = NULL;
+	json_object_set_serializer(o, secret_serialize, t, NULL);
+	return o;
+}
+
+/*
+ * Serialise obj into the response body and release it.  With secret (the
+ * value in obj), the print buffer must not have moved since the value was
+ * written into it, and it is wiped.
  */
 static void
-send_json(struct resp *rs, struct json_object *obj, int wipe)
+send_json(struct resp *rs, struct json_object *obj,
+    const struct secret_text *secret)
 {
 	const char *s;
 	size_t len;
@@ -41,34 +122,17 @@ send_json(struct resp *rs, struct json_object *obj, int wipe)
 	rs->ctype = "application/json; charset=utf-8";
 	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL || buf_add(&rs->body, s, len) == -1) {
+	if (s == NULL || (secret != NULL && secret->at != s)) {
+		log_warnx("api: a secret value's JSON buffer moved");
+		rs->status = 500;
+		rs->body.len = 0;
+	} else if (buf_add(&rs->body, s, len) == -1) {
 		rs->status = 500;
 		rs->body.len = 0;
 	}
-	if (wipe && s != NULL)
+	if (secret != NULL && s != NULL)
 		sodium_memzero((char *)s, len);
 	json_object_put(obj);
-}
-
-/*
- * A json-c string holding a secret value.  Whoever adds it to an object
- * takes a reference of its own (json_object_get), so that it outlives its
- * parent and secret_string_free can wipe it before it is freed.
- */
-static struct json_object *
-secret_string(const char *s, size_t len)
-{
-	return json_object_new_string_len(s, (int)len);
-}
-
-static void
-secret_string_free(struct json_object *o)
-{
-	if (o == NULL)
-		return;
-	sodium_memzero((char *)json_object_get_string(o),
-	    (size_t)json_object_get_string_len(o));
-	json_object_put(o);
 }
 
 static struct json_object *
@@ -88,19 +152,26 @@ api_v1_error(struct resp *rs, int intended, const char *msg, const char *key)
 	snprintf(num, sizeof(num), "%d", intended);
 	http_header(rs, "X-OTS-Intended-Status", num);
 	if (key != NULL)
-		json_object_object_add(o, "secret_key", jstr(key));
-	json_object_object_add(o, "message", jstr(msg));
+		json_object_object_add(o, J_SECRET_KEY, jstr(key));
+	json_object_object_add(o, J_MESSAGE, jstr(msg));
 	buf_free(&rs->body);
-	send_json(rs, o, 0);
+	send_json(rs, o, NULL);
 }
 
 /* The error answer of a failed secret operation. */
 static void
 fail(struct resp *rs, enum secret_result rc, const char *key)
 {
+	char num[8];
+
 	switch (rc) {
 	case SECRET_LOCKED:
 		api_v1_error(rs, 429, M_UNKNOWN, key);
+		break;
+	case SECRET_BUSY:
+		snprintf(num, sizeof(num), "%d", GATE_RETRY);
+		http_header(rs, "Retry-After", num);
+		api_v1_error(rs, 429, M_LIMITED, NULL);
 		break;
 	case SECRET_WRONG:
 		api_v1_error(rs, 400, "Incorrect passphrase", NULL);
@@ -120,131 +191,145 @@ fail(struct resp *rs, enum secret_result rc, const char *key)
  */
 static struct json_object *
 meta_json(const struct store_meta *m, const char *mkey, const char *skey,
-    int with_skey, struct json_object *value, long long now)
+    int with_skey, struct secret_text *value, long long now)
 {
 	struct json_object *o = json_object_new_object(), *rcpt;
 	int gone = m->state == STATE_BURNED || m->state == STATE_EXPIRED;
 	int live = m->state == STATE_NEW || m->state == STATE_VIEWED;
 
-	json_object_object_add(o, "custid", jstr(m->custid));
-	json_object_object_add(o, "metadata_key", jstr(mkey));
+	json_object_object_add(o, J_CUSTID, jstr(m->custid));
+	json_object_object_add(o, J_METADATA_KEY, jstr(mkey));
 	if (with_skey && m->state != STATE_RECEIVED)
-		json_object_object_add(o, "secret_key",
+		json_object_object_add(o, J_SECRET_KEY,
 		    jstr(gone || skey == NULL ? "" : skey));
-	json_object_object_add(o, "ttl", json_object_new_int64(m->ttl));
-	json_object_object_add(o, "metadata_ttl",
+	json_object_object_add(o, J_TTL, json_object_new_int64(m->ttl));
+	json_object_object_add(o, J_METADATA_TTL,
 	    json_object_new_int64(m->expires > now ? m->expires - now : 0));
 	if (m->state != STATE_RECEIVED)
-		json_object_object_add(o, "secret_ttl", gone ? NULL :
+		json_object_object_add(o, J_SECRET_TTL, gone ? NULL :
 		    json_object_new_int64(m->secret_expires > now ?
 		    m->secret_expires - now : 0));
-	json_object_object_add(o, "state", jstr(store_state_name(m->state)));
-	json_object_object_add(o, "updated", json_object_new_int64(m->updated));
-	json_object_object_add(o, "created", json_object_new_int64(m->created));
+	json_object_object_add(o, J_STATE, jstr(store_state_name(m->state)));
+	json_object_object_add(o, J_UPDATED, json_object_new_int64(m->updated));
+	json_object_object_add(o, J_CREATED, json_object_new_int64(m->created));
 	if (m->state == STATE_RECEIVED)
-		json_object_object_add(o, "received",
+		json_object_object_add(o, J_RECEIVED,
 		    json_object_new_int64(m->received));
 	rcpt = json_object_new_array();
 	if (m->recipient[0] != '\0')
 		json_object_array_add(rcpt, jstr(m->recipient));
-	json_object_object_add(o, "recipient", rcpt);
-	json_object_object_add(o, "share_domain", jstr(""));
+	json_object_object_add(o, J_RECIPIENT, rcpt);
+	json_object_object_add(o, J_SHARE_DOMAIN, jstr(""));
 	if (value != NULL)
-		json_object_object_add(o, "value", json_object_get(value));
+		json_object_object_add(o, J_VALUE, secret_json(value));
 	if (live)
-		json_object_object_add(o, "passphrase_required",
+		json_object_object_add(o, J_PASSPHRASE_REQUIRED,
 		    json_object_new_boolean(m->passphrase));
 	return o;
 }
 
 /* POST /share, /create, /generate. */
 static void
-create(struct app *a, const struct caller *c, const struct req *r,
+create(const struct ctx *x, const struct caller *c, const struct req *r,
     int generate, struct resp *rs)
 {
 	struct secret_new in;
 	struct secret_made out;
-	struct json_object *value = NULL;
+	struct secret_text value;
 	enum secret_result rc;
 
 	memset(&in, 0, sizeof(in));
 	if (generate)
-		in.gen_len = form_get(&r->form, "length", &in.gen_len_len);
-	else if ((in.value = form_get(&r->form, "secret", &in.len)) == NULL)
+		in.gen_len = form_get(&r->form, P_LENGTH, &in.gen_len_len);
+	else if ((in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
 		in.value = "";
-	in.pass = form_get(&r->form, "passphrase", &in.plen);
-	in.ttl = form_get(&r->form, "ttl", &in.ttl_len);
-	in.recipient = form_get(&r->form, "recipient", &in.rlen);
-	rc = secret_create(a, c, &in, r->now, &out);
+	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
+	in.ttl = form_get(&r->form, P_TTL, &in.ttl_len);
+	in.recipient = form_get(&r->form, P_RECIPIENT, &in.rlen);
+	rc = secret_create(x, c, &in, r->now, &out);
 	if (rc == SECRET_INVALID)
 		api_v1_error(rs, out.status, out.message, NULL);
 	else if (rc != SECRET_OK)
 		fail(rs, rc, NULL);
 	else {
-		if (generate)
-			value = secret_string(out.value, out.value_len);
+		value.s = out.value;
+		value.len = out.value_len;
 		rs->mail_id = out.mail_id;
-		send_json(rs, meta_json(&out.meta, out.mkey, out.skey, 1, value,
-		    r->now), generate);
-		secret_string_free(value);
+		send_json(rs, meta_json(&out.meta, out.mkey, out.skey, 1,
+		    generate ? &value : NULL, r->now), generate ? &value : NULL);
 	}
 	secret_made_clear(&out);
 }
 
-/* POST /secret/KEY. */
-static void
-reveal(struct app *a, const struct req *r, const struct route *rt,
+void
+api_v1_share(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
-	struct json_object *o, *v;
-	struct buf value = { 0 };
+	create(x, c, r, 0, rs);
+}
+
+void
+api_v1_generate(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	create(x, c, r, 1, rs);
+}
+
+void
+api_v1_reveal(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	struct json_object *o;
+	struct secret_text value;
+	struct buf plain = { 0 };
 	const char *pass;
 	size_t plen = 0;
 	enum secret_result rc;
 
-	pass = form_get(&r->form, "passphrase", &plen);
-	rc = secret_reveal(a, rt->key, rt->keylen, pass, plen, r->now, &value);
+	pass = form_get(&r->form, P_PASSPHRASE, &plen);
+	rc = secret_reveal(x, c, r->key, r->keylen, pass, plen, r->now, &plain);
 	if (rc == SECRET_WRONG) {
 		/* to a v1 client a wrong passphrase is an unknown secret */
 		rs->failed_passphrase = plen > 0;
 		rc = SECRET_UNKNOWN;
 	}
 	if (rc != SECRET_OK) {
-		fail(rs, rc, rt->key);
+		fail(rs, rc, r->key);
 		return;
 	}
+	value.s = plain.data;
+	value.len = plain.len;
 	o = json_object_new_object();
-	v = secret_string(value.data, value.len);
-	json_object_object_add(o, "value", json_object_get(v));
-	json_object_object_add(o, "secret_key", jstr(rt->key));
-	json_object_object_add(o, "share_domain", jstr(a->origin));
-	send_json(rs, o, 1);
-	secret_string_free(v);
-	buf_free(&value);
+	json_object_object_add(o, J_VALUE, secret_json(&value));
+	json_object_object_add(o, J_SECRET_KEY, jstr(r->key));
+	json_object_object_add(o, J_SHARE_DOMAIN, jstr(x->origin));
+	send_json(rs, o, &value);
+	buf_free(&plain);
 }
 
 /* GET|POST /private/KEY: the receipt; the first fetch marks it viewed (as
  * onetimesecret.com does, the answer to that fetch still says new). */
-static void
-metadata(struct app *a, const struct req *r, const struct route *rt,
-    struct resp *rs)
+void
+api_v1_metadata(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
 {
 	struct store_meta m;
 	char skey[KEYS_LEN + 1];
 	enum secret_result rc;
 
-	rc = secret_receipt(a, rt->key, rt->keylen, r->now,
+	(void)c;
+	rc = secret_receipt(x, r->key, r->keylen, r->now,
 	    strcmp(r->method, "HEAD") != 0, &m, skey);
 	if (rc != SECRET_OK)
-		fail(rs, rc, rt->key);
+		fail(rs, rc, r->key);
 	else
-		send_json(rs, meta_json(&m, rt->key, skey, 1, NULL, r->now), 0);
+		send_json(rs, meta_json(&m, r->key, skey, 1, NULL, r->now),
+		    NULL);
 	sodium_memzero(skey, sizeof(skey));
 }
 
-/* POST /private/KEY/burn. */
-static void
-burn(struct app *a, const struct req *r, const struct route *rt,
+void
+api_v1_burn(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	struct store_meta m;
@@ -254,19 +339,19 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 	size_t plen = 0;
 	enum secret_result rc;
 
-	pass = form_get(&r->form, "passphrase", &plen);
-	rc = secret_burn(a, rt->key, rt->keylen, pass, plen, r->now, &m, skey);
+	pass = form_get(&r->form, P_PASSPHRASE, &plen);
+	rc = secret_burn(x, c, r->key, r->keylen, pass, plen, r->now, &m, skey);
 	rs->failed_passphrase = rc == SECRET_WRONG && plen > 0;
 	if (rc != SECRET_OK) {
-		fail(rs, rc, rt->key);
+		fail(rs, rc, r->key);
 		goto out;
 	}
 	snprintf(shortkey, sizeof(shortkey), "%.8s", skey);
 	o = json_object_new_object();
-	json_object_object_add(o, "state",
-	    meta_json(&m, rt->key, NULL, 1, NULL, r->now));
-	json_object_object_add(o, "secret_shortkey", jstr(shortkey));
-	send_json(rs, o, 0);
+	json_object_object_add(o, J_STATE,
+	    meta_json(&m, r->key, NULL, 1, NULL, r->now));
+	json_object_object_add(o, J_SECRET_SHORTKEY, jstr(shortkey));
+	send_json(rs, o, NULL);
 out:
 	sodium_memzero(skey, sizeof(skey));
 }
@@ -286,70 +371,50 @@ recent_one(void *arg, const struct store_meta *m, const char *mkey)
 }
 
 /* GET /private/recent: the caller's receipts, newest first. */
-static void
-recent(struct app *a, const struct caller *c, const struct req *r,
-    struct resp *rs)
+void
+api_v1_recent(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
 {
 	struct recent_ctx rc = { json_object_new_array(), r->now };
 
-	if (secret_recent(a, c, r->now, RECENT_DAYS, recent_one, &rc) == -1) {
+	if (secret_recent(x, c, r->now, RECENT_DAYS, recent_one, &rc) == -1) {
 		json_object_put(rc.list);
 		api_v1_error(rs, 500, M_INTERNAL, NULL);
 		return;
 	}
-	send_json(rs, rc.list, 0);
-}
-
-static void
-status(struct resp *rs)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "status", jstr("nominal"));
-	json_object_object_add(o, "locale", jstr("en"));
-	send_json(rs, o, 0);
+	send_json(rs, rc.list, NULL);
 }
 
 void
-api_v1_handle(struct app *a, const struct caller *c, const struct req *r,
-    const struct route *rt, struct resp *rs)
+api_v1_status(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
 {
-	rs->status = 200;
-	switch (rt->id) {
-	case R_STATUS:
-		status(rs);
-		break;
-	case R_AUTHCHECK:
-		if (c->authenticated)
-			status(rs);
-		else
-			api_v1_error(rs, 401, M_AUTH, NULL);
-		break;
-	case R_SHARE:
-	case R_GENERATE:
-		create(a, c, r, rt->id == R_GENERATE, rs);
-		break;
-	case R_REVEAL:
-		reveal(a, r, rt, rs);
-		break;
-	case R_METADATA:
-		metadata(a, r, rt, rs);
-		break;
-	case R_BURN:
-		burn(a, r, rt, rs);
-		break;
-	case R_RECENT:
-		if (c->authenticated)
-			recent(a, c, r, rs);
-		else
-			api_v1_error(rs, 401, M_AUTH, NULL);
-		break;
-	case R_BAD_METHOD:
-		http_header(rs, "Allow", rt->allow);
-		api_v1_error(rs, 405, "Method Not Allowed", NULL);
-		break;
-	default:
-		api_v1_error(rs, 404, "Not Found", NULL);
-		break;
-	}
+	struct json_object *o = json_object_new_object();
+
+	(void)x;
+	(void)c;
+	(void)r;
+	json_object_object_add(o, J_STATUS, jstr("nominal"));
+	json_object_object_add(o, J_LOCALE, jstr("en"));
+	send_json(rs, o, NULL);
+}
+
+void
+api_v1_not_found(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	(void)x;
+	(void)c;
+	(void)r;
+	api_v1_error(rs, 404, "Not Found", NULL);
+}
+
+void
+api_v1_bad_method(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	(void)x;
+	(void)c;
+	http_header(rs, "Allow", r->allow);
+	api_v1_error(rs, 405, "Method Not Allowed", NULL);
 }

@@ -12,6 +12,9 @@
 #include "auth.h"
 #include "conf.h"
 #include "crypto.h"
+#include "ctx.h"
+#include "field.h"
+#include "gate.h"
 #include "http.h"
 #include "limits.h"
 #include "log.h"
@@ -20,6 +23,18 @@
 #include "store.h"
 #include "web.h"
 
+struct app {
+	struct ctx	 ctx;		/* ctx.store is NULL until it opens */
+	struct crypto	*crypto;
+	struct web	*web;
+	struct gate	*gate;
+};
+
+static long long
+now(void)
+{
+	return (long long)time(NULL);
+}
 
 struct app *
 app_open(const struct conf *cf, char *err, size_t errlen)
@@ -32,18 +47,24 @@ app_open(const struct conf *cf, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	a->conf = cf;
+	a->ctx.conf = cf;
+	a->ctx.clock = now;
 	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL ||
 	    (a->web = web_open(cf->web_dir ? cf->web_dir : PKGDATADIR, err,
-	    errlen)) == NULL) {
+	    errlen)) == NULL ||
+	    (a->gate = gate_open(cf, err, errlen)) == NULL) {
 		app_close(a);
 		return NULL;
 	}
+	a->ctx.crypto = a->crypto;
+	a->ctx.web = a->web;
+	a->ctx.gate = a->gate;
 	/* share_domain of a reveal: the scheme and host of base_url */
 	p = strstr(cf->base_url, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
 	n = p ? (size_t)(p - cf->base_url) : strlen(cf->base_url);
-	snprintf(a->origin, sizeof(a->origin), "%.*s", (int)n, cf->base_url);
+	snprintf(a->ctx.origin, sizeof(a->ctx.origin), "%.*s", (int)n,
+	    cf->base_url);
 	return a;
 }
 
@@ -52,9 +73,10 @@ app_close(struct app *a)
 {
 	if (a == NULL)
 		return;
-	store_close(a->store);
+	store_close(a->ctx.store);
 	crypto_close(a->crypto);
 	web_close(a->web);
+	gate_close(a->gate);
 	free(a);
 }
 
@@ -69,26 +91,28 @@ ready(struct app *a)
 	char err[512];
 	int rc;
 
-	if (a->store != NULL)
+	if (a->ctx.store != NULL)
 		return 0;
-	if ((a->store = store_open(a->conf->database, 0, err, sizeof(err)))
-	    == NULL) {
+	if ((a->ctx.store = store_open(a->ctx.conf->database, 0, err,
+	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -1;
 	}
+	store_set_clock(a->ctx.store, a->ctx.clock);
 	crypto_check_value(a->crypto, check);
-	if ((rc = store_check_key(a->store, check)) != 1) {
+	if ((rc = store_check_key(a->ctx.store, check)) != 1) {
 		if (rc == 0)
 			log_warnx("%s: master key %s does not match this "
-			    "database; refusing to serve", a->conf->database,
-			    a->conf->master_key);
-		store_close(a->store);
-		a->store = NULL;
+			    "database; refusing to serve", a->ctx.conf->database,
+			    a->ctx.conf->master_key);
+		store_close(a->ctx.store);
+		a->ctx.store = NULL;
 		return -1;
 	}
 	return 0;
 }
 
+/* Who is asking: the account's plan, or the anonymous limits. */
 static void
 set_limits(const struct conf *cf, struct caller *c)
 {
@@ -105,129 +129,132 @@ set_limits(const struct conf *cf, struct caller *c)
 	c->unlimited = pl->unlimited;
 }
 
+/* 1 if the request carries a passphrase its route will check. */
+static int
+checks_passphrase(const struct route *rt, const struct req *r)
+{
+	size_t len;
+
+	return (rt->flags & ROUTE_PASSPHRASE) &&
+	    form_get(&r->form, P_PASSPHRASE, &len) != NULL && len > 0;
+}
+
 /*
  * Count the request's events against the rate limits: 1 over a limit
- * (*retry set), 0 within, -1 error.  A request carrying a passphrase is
- * refused up front while the caller is over the failed_passphrase limit.
+ * (*retry set), 0 within, -1 error.  A passphrase to check is counted as
+ * a failure before it is checked (*reserved set; app_handle gives it back
+ * unless it failed), so parallel guesses cannot pass the limit.  HEAD
+ * counts nothing.
  */
 static int
-rate_limited(struct app *a, const struct caller *c, const struct req *r,
-    const struct route *rt, long long *retry)
+count_events(const struct ctx *x, const struct caller *c, const struct req *r,
+    const struct route *rt, int *reserved, long long *retry)
 {
-	enum conf_event ev[2];
 	const char *p;
-	size_t n = 0, i, len;
+	size_t len;
 	int rc;
 
-	switch (rt->id) {
-	case R_SHARE:
-	case R_GENERATE:
-	case R_WEB_CREATE:
-		ev[n++] = EV_CREATE_SECRET;
-		if ((p = form_get(&r->form, "recipient", &len)) && len > 0)
-			ev[n++] = EV_EMAIL_RECIPIENT;
-		break;
-	case R_REVEAL:
-	case R_WEB_REVEAL:
-		ev[n++] = EV_SHOW_SECRET;
-		break;
-	case R_METADATA:
-		if (strcmp(r->method, "HEAD") != 0)
-			ev[n++] = EV_SHOW_METADATA;
-		break;
-	case R_BURN:
-	case R_WEB_BURN:
-		ev[n++] = EV_BURN_SECRET;
-		break;
-	default:
+	if (strcmp(r->method, "HEAD") == 0)
 		return 0;
-	}
-	if ((rt->id == R_REVEAL || rt->id == R_WEB_REVEAL || rt->id == R_BURN
-	    || rt->id == R_WEB_BURN) &&
-	    (p = form_get(&r->form, "passphrase", &len)) != NULL && len > 0 &&
-	    (rc = limits_over(a, c, r, EV_FAILED_PASSPHRASE, retry)) != 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		if ((rc = limits_hit(a, c, r, ev[i], retry)) != 0)
+	if (checks_passphrase(rt, r)) {
+		*reserved = 1;
+		if ((rc = limits_hit(x, c, r->now, EV_FAILED_PASSPHRASE, 1,
+		    retry)) != 0)
 			return rc;
+	}
+	if (rt->event != EV_MAX &&
+	    (rc = limits_hit(x, c, r->now, rt->event, 1, retry)) != 0)
+		return rc;
+	if ((rt->flags & ROUTE_RECIPIENT) &&
+	    (p = form_get(&r->form, P_RECIPIENT, &len)) != NULL && len > 0)
+		return limits_hit(x, c, r->now, EV_EMAIL_RECIPIENT, 1, retry);
 	return 0;
 }
 
-/* An error before the route is known: JSON for the API, else a page. */
+/* An error before the handler: JSON for the API, else a page. */
 static void
 error(struct app *a, int api, struct resp *rs, int status, const char *msg)
 {
 	if (api)
 		api_v1_error(rs, status, msg, NULL);
 	else
-		web_error(a, rs, status, status == 503 ?
+		web_error(a->web, rs, status, status == 503 ?
 		    "Temporarily unavailable" : status == 429 ?
-		    "Slow down" : "Bad request", msg);
+		    "Slow down" : status == 401 ? "Not authorized" :
+		    "Bad request", msg);
 }
 
 void
 app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 {
+	const struct conf *cf = a->ctx.conf;
+	const struct route *rt;
 	struct req r;
-	struct route rt;
 	struct caller c;
 	const char *errstr = NULL;
 	char num[24];
-	long long retry;
-	int status, rc;
+	long long retry = 0;
+	int status, rc, api, reserved = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
 	rs->status = 200;
-	rc = http_req_read(&r, io, a->conf->body_max, &status, &errstr);
-	if (r.api)
+	rc = http_req_read(&r, io, cf->body_max, cf->body_timeout * 1000,
+	    &status, &errstr);
+	/* after the body: a request held back cannot take an earlier time */
+	r.now = a->ctx.clock();
+	api = r.api;
+	if (api)
 		api_v1_headers(rs);
 	else
 		web_headers(rs);
+	rs->head_only = strcmp(r.method, "HEAD") == 0;
 	if (rc == -1) {
-		error(a, r.api, rs, status, errstr);
+		error(a, api, rs, status, errstr);
 		goto out;
 	}
-	rs->head_only = strcmp(r.method, "HEAD") == 0;
-	route_match(r.method, r.path, &rt);
-	if (rt.id == R_NOT_FOUND || rt.id == R_BAD_METHOD || rt.id == R_STATIC)
+	rt = route_match(&r);
+	if (rt->flags & ROUTE_OPEN)
 		goto handle;
 	if (ready(a) == -1) {
-		error(a, r.api, rs, 503, "Service unavailable");
+		error(a, api, rs, 503, "Service unavailable");
 		goto out;
 	}
 	/* the pages are anonymous; the API knows accounts */
-	if (r.api && (rc = auth_check(a->store, a->crypto, r.authorization,
+	if (api && (rc = auth_check(a->ctx.store, a->crypto, r.authorization,
 	    &c.cust, c.token)) < 0) {
-		error(a, r.api, rs, rc == -2 ? 503 : 401, rc == -2 ?
+		error(a, api, rs, rc == -2 ? 503 : 401, rc == -2 ?
 		    "Service unavailable" : "Not authorized");
 		goto out;
 	}
-	c.authenticated = r.api && rc == 1;
-	set_limits(a->conf, &c);
-	/* before anything is counted: another site's post costs nothing */
-	if (!r.api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
-		web_cross_site(a, rs);
+	c.authenticated = api && rc == 1;
+	if ((rt->flags & ROUTE_ACCOUNT) && !c.authenticated) {
+		error(a, api, rs, 401, "Not authorized");
 		goto out;
 	}
-	if ((rc = rate_limited(a, &c, &r, &rt, &retry)) != 0) {
+	set_limits(cf, &c);
+	limits_client(cf, &r, c.addr);
+	/* before anything is counted: another site's post costs nothing */
+	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
+		web_cross_site(a->web, rs);
+		goto out;
+	}
+	if ((rc = count_events(&a->ctx, &c, &r, rt, &reserved, &retry)) != 0) {
 		if (rc == 1) {
 			snprintf(num, sizeof(num), "%lld", retry);
 			http_header(rs, "Retry-After", num);
 		}
-		error(a, r.api, rs, rc == 1 ? 429 : 503, rc == 1 ?
+		error(a, api, rs, rc == 1 ? 429 : 503, rc == 1 ?
 		    "Cripes! You have been rate limited." :
 		    "Service unavailable");
 		goto out;
 	}
 handle:
-	if (r.api)
-		api_v1_handle(a, &c, &r, &rt, rs);
-	else
-		web_handle(a, &c, &r, &rt, rs);
-	if (rs->failed_passphrase)
-		limits_hit(a, &c, &r, EV_FAILED_PASSPHRASE, &retry);
+	rt->handle(&a->ctx, &c, &r, rs);
 out:
+	/* a passphrase that did not fail gives its reservation back */
+	if (reserved && !rs->failed_passphrase)
+		limits_hit(&a->ctx, &c, r.now, EV_FAILED_PASSPHRASE, -1, &retry);
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);
 }
@@ -236,7 +263,7 @@ void
 app_after(struct app *a, const struct resp *rs)
 {
 	/* a failure is already scheduled for retry by ots-sweep */
-	if (rs->mail_id > 0 && a->store != NULL)
-		outbox_deliver(a->store, a->crypto, a->conf, rs->mail_id,
-		    (long long)time(NULL), NULL);
+	if (rs->mail_id > 0 && a->ctx.store != NULL)
+		outbox_deliver(a->ctx.store, a->crypto, a->ctx.conf, rs->mail_id,
+		    a->ctx.clock(), NULL);
 }

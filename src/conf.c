@@ -122,6 +122,8 @@ static const struct {
 	{ "passphrase_min", offsetof(struct conf, passphrase_min), 0, 1024 },
 	{ "passphrase_max", offsetof(struct conf, passphrase_max), 1, 4096 },
 	{ "body_max", offsetof(struct conf, body_max), 1024, 1 << 26 },
+	{ "body_timeout", offsetof(struct conf, body_timeout), 1, 3600 },
+	{ "scrypt_max", offsetof(struct conf, scrypt_max), 0, 256 },
 	{ "passphrase_lock_after", offsetof(struct conf, lock_after), 1, 1000 },
 	{ "passphrase_lock_time", offsetof(struct conf, lock_time), 1, 30 * DAY },
 	{ "passphrase_burn_after", offsetof(struct conf, burn_after), 1, 10000 },
@@ -267,6 +269,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->lock_after = 5;
 	c->lock_time = 1800;
 	c->burn_after = 20;
+	c->body_timeout = 30;
 	c->smtp_port = 25;
 	c->smtp_starttls = CONF_TLS_OPTIONAL;
 	c->smtp_timeout = 30;

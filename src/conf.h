@@ -51,6 +51,8 @@ struct conf {
 	long long	 passphrase_max;
 	int		 passphrase_required;
 	long long	 body_max;	/* largest request body read */
+	long long	 body_timeout;	/* seconds a body may take to arrive */
+	long long	 scrypt_max;	/* passphrase hashes at once; 0: auto */
 	long long	 lock_after;	/* passphrase failures before a lock */
 	long long	 lock_time;	/* seconds a locked secret waits */
 	long long	 burn_after;	/* passphrase failures before a burn */

@@ -29,6 +29,7 @@ status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 413: return "Payload Too Large";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
@@ -70,21 +71,64 @@ set_path(struct req *r, const struct http_io *io)
 	return 0;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read want body bytes, or with to_eof up to the end (want is then the
+ * most taken: more is 413), all of it within ms milliseconds: a client
+ * that sends its headers and holds the body back gets 408, not a worker.
+ */
+static int
+read_body(struct req *r, const struct http_io *io, size_t want, int to_eof,
+    long long ms, int *status, const char **errstr)
+{
+	long long deadline = mono_ms() + ms, left;
+	size_t got = 0, cap = want + (to_eof ? 1 : 0);
+	long n = 1;
+
+	if ((r->body = malloc(cap + 1)) == NULL) {
+		*status = 500;
+		*errstr = "Out of memory";
+		return -1;
+	}
+	while (got < cap && (left = deadline - mono_ms()) > 0 &&
+	    (n = io->read(io->arg, r->body + got, cap - got,
+	    left > INT32_MAX ? INT32_MAX : (int)left)) > 0)
+		got += (size_t)n;
+	r->body_len = got;
+	r->body[got] = '\0';
+	if (got > want) {
+		*status = 413;
+		*errstr = "Request body too large";
+	} else if (got == want || (to_eof && n == 0))
+		return 0;
+	else if (n == -2 || n > 0) {
+		*status = 408;
+		*errstr = "Request body too slow";
+	} else
+		*errstr = "Incomplete request body";
+	return -1;
+}
+
 int
 http_req_read(struct req *r, const struct http_io *io, long long body_max,
-    int *status, const char **errstr)
+    long long body_ms, int *status, const char **errstr)
 {
 	const char *m, *cl, *ct, *qs;
 	long long want;
+	int bad_path;
 	long n;
-	size_t got = 0;
 
 	*status = 400;
-	r->now = (long long)time(NULL);
-	if (set_path(r, io) == -1) {
-		*errstr = "Bad request path";
-		return -1;
-	}
+	bad_path = set_path(r, io) == -1;
 	m = env(io, "REQUEST_METHOD");
 	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(r->method) ||
 	    strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(m)) {
@@ -92,6 +136,10 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 		return -1;
 	}
 	memcpy(r->method, m, strlen(m) + 1);
+	if (bad_path) {
+		*errstr = "Bad request path";
+		return -1;
+	}
 	/* an empty header is how some servers say there was none */
 	r->authorization = env(io, "HTTP_AUTHORIZATION");
 	if (r->authorization != NULL && *r->authorization == '\0')
@@ -119,22 +167,18 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 		*errstr = "Request body too large";
 		return -1;
 	}
-	if (want > 0) {
-		if ((r->body = malloc((size_t)want + 1)) == NULL) {
-			*status = 500;
-			*errstr = "Out of memory";
+	/*
+	 * A chunked body reaches a CGI program (Apache's) without a length:
+	 * then it is read to its end, up to body_max.
+	 */
+	if ((cl == NULL || *cl == '\0') &&
+	    env(io, "HTTP_TRANSFER_ENCODING") != NULL) {
+		if (read_body(r, io, (size_t)body_max, 1, body_ms, status,
+		    errstr) == -1)
 			return -1;
-		}
-		while (got < (size_t)want && (n = io->read(io->arg,
-		    r->body + got, (size_t)want - got)) > 0)
-			got += (size_t)n;
-		r->body_len = got;
-		r->body[got] = '\0';
-		if (got != (size_t)want) {
-			*errstr = "Incomplete request body";
-			return -1;
-		}
-	}
+	} else if (want > 0 && read_body(r, io, (size_t)want, 0, body_ms,
+	    status, errstr) == -1)
+		return -1;
 
 	ct = env(io, "CONTENT_TYPE");
 	if (r->body_len > 0 && ct != NULL) {

@@ -17,19 +17,28 @@
 #define HTTP_PATH_MAX		1024
 #define HTTP_HEADERS_MAX	1024	/* bytes of extra response headers */
 
+#define HTTP_ALLOW_MAX		31	/* an Allow header's methods */
+
 /* What an adapter provides. */
 struct http_io {
 	void		*arg;
 	/* a CGI variable (REQUEST_METHOD, HTTP_AUTHORIZATION...) or NULL */
 	const char	*(*getenv)(void *arg, const char *name);
-	/* read up to len body bytes; returns the count, 0 at end, -1 error */
-	long		 (*read)(void *arg, char *dst, size_t len);
+	/*
+	 * Read up to len body bytes, waiting at most ms milliseconds for the
+	 * first of them; returns the count, 0 at end, -1 error, -2 when the
+	 * time ran out.
+	 */
+	long		 (*read)(void *arg, char *dst, size_t len, int ms);
 };
 
 struct req {
 	char		 method[16];
 	char		 path[HTTP_PATH_MAX + 1];	/* route path */
 	int		 api;		/* the path is under /api/ */
+	char		 key[HTTP_PATH_MAX + 1];	/* the route's KEY */
+	size_t		 keylen;
+	char		 allow[HTTP_ALLOW_MAX + 1];	/* methods, when refused */
 	const char	*authorization;	/* borrowed; NULL when absent */
 	const char	*remote_addr;	/* borrowed */
 	const char	*user_agent;	/* borrowed; the rest likewise */
@@ -41,7 +50,7 @@ struct req {
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;
 	struct form	 form;		/* body fields first, then query */
-	long long	 now;		/* unix seconds, read once */
+	long long	 now;		/* unix seconds, read after the body */
 };
 
 struct resp {
@@ -58,11 +67,13 @@ struct resp {
 
 /*
  * Read the request: method, route path (PATH_INFO, else REQUEST_URI less
- * SCRIPT_NAME), headers, a bounded body and its parameters.  Returns 0, or
- * -1 with *status (400, 413, 500) and *errstr saying why.
+ * SCRIPT_NAME), headers, a body of at most body_max bytes that must arrive
+ * within body_ms milliseconds, and its parameters (r->now is the
+ * caller's to set, once this returns).  Returns 0, or -1 with *status (400, 408, 413, 500) and *errstr saying
+ * why; the method and r->api are known even then.
  */
 int	http_req_read(struct req *, const struct http_io *, long long body_max,
-	    int *status, const char **errstr);
+	    long long body_ms, int *status, const char **errstr);
 
 /* Release what a request owns (wiping the body and parameters). */
 void	http_req_free(struct req *);

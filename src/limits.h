@@ -8,32 +8,24 @@
 #ifndef OTS_LIMITS_H
 #define OTS_LIMITS_H
 
-#include <stddef.h>
-
 #include "conf.h"
+#include "ctx.h"
 
-struct app;
-struct caller;
 struct req;
 
 #define LIMITS_WINDOW	1200	/* seconds */
-#define LIMITS_ADDR_MAX	64
 
 /* The client address of a request, into out (empty when unknown). */
 void	limits_client(const struct conf *, const struct req *,
-	    char out[LIMITS_ADDR_MAX + 1]);
+	    char out[CTX_ADDR_MAX + 1]);
 
 /*
- * Count one event for the request's caller.  Returns 0 within the limit,
- * 1 over it (*retry_after: seconds to the next window), -1 on error.
- * Accounts on an unlimited plan are not counted, but for failed
- * passphrases.
+ * Count n events (1, or -1 to give back a count taken earlier in the same
+ * window) for the caller at time now.  Returns 0 within the limit, 1 over
+ * it (*retry_after: seconds to the next window), -1 on error.  Accounts on
+ * an unlimited plan are not counted, but for failed passphrases.
  */
-int	limits_hit(struct app *, const struct caller *, const struct req *,
-	    enum conf_event, long long *retry_after);
-
-/* As limits_hit, without counting: 1 if the caller is already over. */
-int	limits_over(struct app *, const struct caller *, const struct req *,
-	    enum conf_event, long long *retry_after);
+int	limits_hit(const struct ctx *, const struct caller *, long long now,
+	    enum conf_event, int n, long long *retry_after);
 
 #endif

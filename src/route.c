@@ -3,46 +3,74 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api_v1.h"
+#include "http.h"
 #include "route.h"
+#include "web.h"
+
+#define API		ROUTE_API
+#define CREATE		EV_CREATE_SECRET
+#define NONE		EV_MAX
 
 /*
- * Patterns: an asterisk matches one non-empty segment (the key).  The
- * first row whose path and method match wins; the "recent" rows come
- * before the keyed ones so that GET lists, while POST falls through to
- * the metadata of key "recent".
+ * The first row whose path and method match wins; the "recent" rows come
+ * before the keyed ones so that GET lists, while POST falls through to the
+ * metadata of key "recent".  A HEAD request never counts an event.
  */
-static const struct {
-	const char	*pattern;
-	const char	*methods;	/* space-separated */
-	enum route_id	 id;
-} table[] = {
-	{ "/api/v1/status", "GET HEAD", R_STATUS },
-	{ "/api/v1/authcheck", "GET HEAD", R_AUTHCHECK },
-	{ "/api/v1/share", "POST", R_SHARE },
-	{ "/api/v1/create", "POST", R_SHARE },
-	{ "/api/v1/generate", "POST", R_GENERATE },
-	{ "/api/v1/secret/*", "POST", R_REVEAL },
-	{ "/api/v1/private/recent", "GET HEAD", R_RECENT },
-	{ "/api/v1/metadata/recent", "GET HEAD", R_RECENT },
-	{ "/api/v1/receipt/recent", "GET HEAD", R_RECENT },
-	{ "/api/v1/private/*", "GET HEAD POST", R_METADATA },
-	{ "/api/v1/metadata/*", "GET HEAD POST", R_METADATA },
-	{ "/api/v1/receipt/*", "GET HEAD POST", R_METADATA },
-	{ "/api/v1/private/*/burn", "POST", R_BURN },
-	{ "/api/v1/metadata/*/burn", "POST", R_BURN },
-	{ "/api/v1/receipt/*/burn", "POST", R_BURN },
-	{ "/", "GET HEAD", R_WEB_INDEX },
-	{ "/", "POST", R_WEB_CREATE },
-	{ "/secret/*", "GET HEAD", R_WEB_SECRET },
-	{ "/secret/*", "POST", R_WEB_REVEAL },
-	{ "/private/*", "GET HEAD", R_WEB_RECEIPT },
-	{ "/private/*/burn", "POST", R_WEB_BURN },
-	{ "/static/*", "GET HEAD", R_STATIC },
+static const struct route table[] = {
+	{ R_STATUS, "/api/v1/status", "GET HEAD", api_v1_status, NONE, API },
+	{ R_AUTHCHECK, "/api/v1/authcheck", "GET HEAD", api_v1_status, NONE,
+	    API | ROUTE_ACCOUNT },
+	{ R_SHARE, "/api/v1/share", "POST", api_v1_share, CREATE,
+	    API | ROUTE_RECIPIENT },
+	{ R_SHARE, "/api/v1/create", "POST", api_v1_share, CREATE,
+	    API | ROUTE_RECIPIENT },
+	{ R_GENERATE, "/api/v1/generate", "POST", api_v1_generate, CREATE,
+	    API | ROUTE_RECIPIENT },
+	{ R_REVEAL, "/api/v1/secret/*", "POST", api_v1_reveal,
+	    EV_SHOW_SECRET, API | ROUTE_PASSPHRASE },
+	{ R_RECENT, "/api/v1/private/recent", "GET HEAD", api_v1_recent, NONE,
+	    API | ROUTE_ACCOUNT },
+	{ R_RECENT, "/api/v1/metadata/recent", "GET HEAD", api_v1_recent, NONE,
+	    API | ROUTE_ACCOUNT },
+	{ R_RECENT, "/api/v1/receipt/recent", "GET HEAD", api_v1_recent, NONE,
+	    API | ROUTE_ACCOUNT },
+	{ R_METADATA, "/api/v1/private/*", "GET HEAD POST", api_v1_metadata,
+	    EV_SHOW_METADATA, API },
+	{ R_METADATA, "/api/v1/metadata/*", "GET HEAD POST", api_v1_metadata,
+	    EV_SHOW_METADATA, API },
+	{ R_METADATA, "/api/v1/receipt/*", "GET HEAD POST", api_v1_metadata,
+	    EV_SHOW_METADATA, API },
+	{ R_BURN, "/api/v1/private/*/burn", "POST", api_v1_burn,
+	    EV_BURN_SECRET, API | ROUTE_PASSPHRASE },
+	{ R_BURN, "/api/v1/metadata/*/burn", "POST", api_v1_burn,
+	    EV_BURN_SECRET, API | ROUTE_PASSPHRASE },
+	{ R_BURN, "/api/v1/receipt/*/burn", "POST", api_v1_burn,
+	    EV_BURN_SECRET, API | ROUTE_PASSPHRASE },
+	{ R_WEB_INDEX, "/", "GET HEAD", web_index, NONE, 0 },
+	{ R_WEB_CREATE, "/", "POST", web_create, CREATE, 0 },
+	{ R_WEB_SECRET, "/secret/*", "GET HEAD", web_secret, NONE, 0 },
+	{ R_WEB_REVEAL, "/secret/*", "POST", web_reveal, EV_SHOW_SECRET,
+	    ROUTE_PASSPHRASE },
+	{ R_WEB_RECEIPT, "/private/*", "GET HEAD", web_receipt, NONE, 0 },
+	{ R_WEB_BURN, "/private/*/burn", "POST", web_burn, EV_BURN_SECRET,
+	    ROUTE_PASSPHRASE },
+	{ R_STATIC, "/static/*", "GET HEAD", web_static, NONE, ROUTE_OPEN },
 };
+
+/* What a path that no row takes gets: the API's answers or a page. */
+static const struct route api_not_found = { R_NOT_FOUND, NULL, NULL,
+	api_v1_not_found, NONE, API | ROUTE_OPEN };
+static const struct route api_bad_method = { R_BAD_METHOD, NULL, NULL,
+	api_v1_bad_method, NONE, API | ROUTE_OPEN };
+static const struct route web_not_found = { R_NOT_FOUND, NULL, NULL,
+	web_missing, NONE, ROUTE_OPEN };
+static const struct route web_bad_method = { R_BAD_METHOD, NULL, NULL,
+	web_wrong_method, NONE, ROUTE_OPEN };
 
 /* 1 if path matches pattern (filling the key), else 0. */
 static int
-match(const char *pattern, const char *path, struct route *out)
+match(const char *pattern, const char *path, struct req *r)
 {
 	const char *star = strchr(pattern, '*'), *seg_end;
 	size_t pre;
@@ -55,12 +83,11 @@ match(const char *pattern, const char *path, struct route *out)
 	path += pre;
 	if ((seg_end = strchr(path, '/')) == NULL)
 		seg_end = path + strlen(path);
-	if (seg_end == path || (size_t)(seg_end - path) > ROUTE_KEY_MAX ||
-	    strcmp(star + 1, seg_end) != 0)
+	if (seg_end == path || strcmp(star + 1, seg_end) != 0)
 		return 0;
-	out->keylen = (size_t)(seg_end - path);
-	memcpy(out->key, path, out->keylen);
-	out->key[out->keylen] = '\0';
+	r->keylen = (size_t)(seg_end - path);
+	memcpy(r->key, path, r->keylen);
+	r->key[r->keylen] = '\0';
 	return 1;
 }
 
@@ -97,24 +124,25 @@ add_methods(char *allow, size_t len, const char *list)
 	}
 }
 
-enum route_id
-route_match(const char *method, const char *path, struct route *out)
+const struct route *
+route_match(struct req *r)
 {
 	size_t i;
+	int seen = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->id = R_NOT_FOUND;
+	r->key[0] = r->allow[0] = '\0';
+	r->keylen = 0;
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		if (!match(table[i].pattern, path, out))
+		if (!match(table[i].pattern, r->path, r))
 			continue;
-		if (has_method(table[i].methods, method)) {
-			out->id = table[i].id;
-			return out->id;
-		}
-		out->id = R_BAD_METHOD;
-		add_methods(out->allow, sizeof(out->allow), table[i].methods);
+		if (has_method(table[i].methods, r->method))
+			return &table[i];
+		seen = 1;
+		add_methods(r->allow, sizeof(r->allow), table[i].methods);
 	}
-	if (out->id == R_BAD_METHOD)
-		out->keylen = 0;
-	return out->id;
+	r->key[0] = '\0';
+	r->keylen = 0;
+	if (r->api)
+		return seen ? &api_bad_method : &api_not_found;
+	return seen ? &web_bad_method : &web_not_found;
 }

@@ -1,14 +1,18 @@
 /*
- * route: method + path -> handler, by one declared table.  A path that
- * matches no pattern is R_NOT_FOUND; a path that matches with another
- * method is R_BAD_METHOD (the Allow value is returned).
+ * route: method + path -> route, by one declared table that also carries
+ * each route's policy: its handler, whether it is API or page, whether it
+ * needs an account or the store, and which rate-limited events a request
+ * counts.  A path that matches no pattern gets the API's or the pages'
+ * "not found" route; a path that matches with another method gets their
+ * "method not allowed" route, with the Allow value in the request.
  */
 #ifndef OTS_ROUTE_H
 #define OTS_ROUTE_H
 
-#include <stddef.h>
+#include "conf.h"
+#include "ctx.h"
 
-#define ROUTE_KEY_MAX	1024
+struct req;
 
 enum route_id {
 	R_NOT_FOUND,
@@ -31,15 +35,26 @@ enum route_id {
 	R_STATIC,
 };
 
+/* Policy flags of a route. */
+#define ROUTE_API		0x01	/* v1 JSON answers, Basic auth */
+#define ROUTE_ACCOUNT		0x02	/* refused (401) without an account */
+#define ROUTE_OPEN		0x04	/* served without the store */
+#define ROUTE_RECIPIENT		0x08	/* a recipient counts email_recipient */
+#define ROUTE_PASSPHRASE	0x10	/* checks a passphrase parameter */
+
 struct route {
 	enum route_id	 id;
-	char		 key[ROUTE_KEY_MAX + 1];	/* the KEY segment */
-	size_t		 keylen;
-	char		 allow[32];	/* for R_BAD_METHOD: the methods */
+	const char	*pattern;	/* '*' matches one segment: the key */
+	const char	*methods;	/* space-separated */
+	handler_fn	*handle;
+	enum conf_event	 event;		/* counted by GET/POST; EV_MAX: none */
+	unsigned	 flags;
 };
 
-/* Match method and path; fills out and returns out->id. */
-enum route_id	route_match(const char *method, const char *path,
-		    struct route *out);
+/*
+ * The route of the request's method and path; fills r->key (the path's
+ * key segment) and, for R_BAD_METHOD, r->allow.  Never NULL.
+ */
+const struct route *route_match(struct req *r);
 
 #endif

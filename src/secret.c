@@ -7,9 +7,10 @@
 
 #include <sodium.h>
 
-#include "app.h"
 #include "conf.h"
 #include "crypto.h"
+#include "ctx.h"
+#include "gate.h"
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
@@ -120,11 +121,42 @@ check_new(const struct conf *cf, const struct caller *c,
 	return SECRET_OK;
 }
 
+/*
+ * scrypt of a passphrase, through the gate: SECRET_OK, SECRET_BUSY when
+ * the host (or this client) has no room for another one now, or
+ * SECRET_ERROR.  With attempt (a secret's row id), the check is first
+ * reserved as an attempt on that secret, once the gate let it in (so a
+ * busy gate costs no attempt): SECRET_UNKNOWN or SECRET_LOCKED when it
+ * cannot be.
+ */
+static enum secret_result
+hash_pw(const struct ctx *x, const struct caller *c, const char *pass,
+    size_t plen, const unsigned char salt[CRYPTO_SALT_LEN],
+    const unsigned char *attempt, unsigned char pw[CRYPTO_PW_LEN])
+{
+	const struct conf *cf = x->conf;
+	enum secret_result res = SECRET_ERROR;
+	int rc = 1;
+
+	if ((rc = gate_enter(x->gate, c->addr)) != 1)
+		return rc == 0 ? SECRET_BUSY : SECRET_ERROR;
+	if (attempt != NULL)
+		rc = store_attempt_reserve(x->store, attempt, x->clock(),
+		    cf->lock_after, cf->lock_time);
+	if (rc != 1)
+		res = rc == 2 ? SECRET_LOCKED : rc == 0 ? SECRET_UNKNOWN :
+		    SECRET_ERROR;
+	else if (crypto_pw(pass, plen, salt, pw) == 0)
+		res = SECRET_OK;
+	gate_leave(x->gate);
+	return res;
+}
+
 enum secret_result
-secret_create(struct app *a, const struct caller *c,
+secret_create(const struct ctx *x, const struct caller *c,
     const struct secret_new *in, long long now, struct secret_made *out)
 {
-	const struct conf *cf = a->conf;
+	const struct conf *cf = x->conf;
 	struct store_meta *m = &out->meta;
 	struct store_secret sec;
 	struct store_mail mail;
@@ -142,19 +174,21 @@ secret_create(struct app *a, const struct caller *c,
 	m->ttl = secret_ttl(in->ttl, in->ttl_len, cf->ttl_default, c->ttl_max);
 	keys_new(out->mkey);
 	keys_new(out->skey);
-	crypto_row_id(a->crypto, CRYPTO_ID_SECRET, out->skey, KEYS_LEN, sec.id);
-	crypto_row_id(a->crypto, CRYPTO_ID_META, out->mkey, KEYS_LEN, m->id);
+	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, out->skey, KEYS_LEN, sec.id);
+	crypto_row_id(x->crypto, CRYPTO_ID_META, out->mkey, KEYS_LEN, m->id);
 	memcpy(m->secret_id, sec.id, CRYPTO_ID_LEN);
 	if (passphrase) {
 		sec.has_salt = 1;
 		crypto_salt(sec.salt);
-		if (crypto_pw(in->pass, in->plen, sec.salt, pw) == -1)
+		if ((rc = hash_pw(x, c, in->pass, in->plen, sec.salt, NULL,
+		    pw)) != SECRET_OK)
 			goto out;
+		rc = SECRET_ERROR;
 	}
-	if (crypto_seal(a->crypto, CRYPTO_SECRET, out->skey, KEYS_LEN,
+	if (crypto_seal(x->crypto, CRYPTO_SECRET, out->skey, KEYS_LEN,
 	    passphrase ? pw : NULL, sec.id, in->value ? in->value : out->value,
 	    in->value ? in->len : out->value_len, &sec.sealed) == -1 ||
-	    crypto_seal(a->crypto, CRYPTO_META, out->mkey, KEYS_LEN, NULL, m->id,
+	    crypto_seal(x->crypto, CRYPTO_META, out->mkey, KEYS_LEN, NULL, m->id,
 	    out->skey, KEYS_LEN, &sealed) == -1 ||
 	    sealed.len > sizeof(m->sealed_skey))
 		goto out;
@@ -163,7 +197,7 @@ secret_create(struct app *a, const struct caller *c,
 	buf_free(&sealed);
 	if (c->authenticated) {
 		/* recent needs the metadata key; only the token opens it */
-		if (crypto_seal(a->crypto, CRYPTO_ACCOUNT, c->token,
+		if (crypto_seal(x->crypto, CRYPTO_ACCOUNT, c->token,
 		    strlen(c->token), NULL, m->id, out->mkey, KEYS_LEN, &sealed)
 		    == -1 || sealed.len > sizeof(m->wrapped_key))
 			goto out;
@@ -178,11 +212,11 @@ secret_create(struct app *a, const struct caller *c,
 	m->created = m->updated = now;
 	m->secret_expires = sec.expires = now + m->ttl;
 	m->expires = now + 2 * m->ttl;
-	if (m->recipient[0] != '\0' && outbox_prepare(cf, a->crypto,
+	if (m->recipient[0] != '\0' && outbox_prepare(cf, x->crypto,
 	    in->recipient, c->cust.custid, out->skey, passphrase, now,
 	    sec.expires, &mail) == -1)
 		goto out;
-	if (store_create(a->store, &sec, m, m->recipient[0] ? &mail : NULL,
+	if (store_create(x->store, &sec, m, m->recipient[0] ? &mail : NULL,
 	    &out->mail_id) == -1)
 		goto out;
 	rc = SECRET_OK;
@@ -208,60 +242,58 @@ secret_made_clear(struct secret_made *out)
  * attempt.  On SECRET_OK plain holds the value.
  */
 static enum secret_result
-unlock(struct app *a, const struct store_secret *sec, const char *skey,
-    size_t sklen, const char *pass, size_t plen, long long now,
-    struct buf *plain)
+unlock(const struct ctx *x, const struct caller *c,
+    const struct store_secret *sec, const char *skey, size_t sklen,
+    const char *pass, size_t plen, long long now, struct buf *plain)
 {
-	const struct conf *cf = a->conf;
+	const struct conf *cf = x->conf;
 	unsigned char pw[CRYPTO_PW_LEN];
-	long long fails;
-	int rc;
+	enum secret_result res = SECRET_ERROR;
+	long long fails, at;
 
 	if (sec->has_salt) {
 		if (pass == NULL || plen == 0)
 			return SECRET_WRONG;
-		rc = store_attempt_reserve(a->store, sec->id, now,
-		    cf->lock_after, cf->lock_time);
-		if (rc != 1)
-			return rc == 2 ? SECRET_LOCKED : rc == 0 ?
-			    SECRET_UNKNOWN : SECRET_ERROR;
-		if (crypto_pw(pass, plen, sec->salt, pw) == -1)
-			return SECRET_ERROR;
+		if ((res = hash_pw(x, c, pass, plen, sec->salt, sec->id, pw)) !=
+		    SECRET_OK)
+			goto out;
 	}
-	rc = crypto_open_sealed(a->crypto, CRYPTO_SECRET, skey, sklen,
+	res = SECRET_ERROR;
+	if (crypto_open_sealed(x->crypto, CRYPTO_SECRET, skey, sklen,
 	    sec->has_salt ? pw : NULL, sec->id, sec->sealed.data,
-	    sec->sealed.len, plain);
-	sodium_memzero(pw, sizeof(pw));
-	if (rc == 0)
-		return SECRET_OK;
+	    sec->sealed.len, plain) == 0) {
+		res = SECRET_OK;
+		goto out;
+	}
 	if (!sec->has_salt) {
 		log_warnx("secret row does not open: database altered?");
-		return SECRET_ERROR;
+		goto out;
 	}
-	fails = store_attempt_failed(a->store, sec->id, now, cf->lock_after,
+	fails = store_attempt_failed(x->store, sec->id, now, cf->lock_after,
 	    cf->lock_time);
-	if (fails == -1)
-		return SECRET_ERROR;
-	if (fails >= cf->burn_after &&
-	    store_secret_claim(a->store, sec->id, now, STATE_BURNED) == -1)
-		return SECRET_ERROR;
-	return SECRET_WRONG;
+	if (fails == -1 || (fails >= cf->burn_after &&
+	    store_secret_claim(x->store, sec->id, STATE_BURNED, &at) == -1))
+		goto out;
+	res = SECRET_WRONG;
+out:
+	sodium_memzero(pw, sizeof(pw));
+	return res;
 }
 
-/* Read the live secret row of key skey (or of row id, when skey is a
- * receipt's).  SECRET_OK, SECRET_UNKNOWN or SECRET_ERROR. */
+/* Read the live secret row of row id.  SECRET_OK, SECRET_UNKNOWN or
+ * SECRET_ERROR. */
 static enum secret_result
-get_secret(struct app *a, const unsigned char *id, long long now,
+get_secret(const struct ctx *x, const unsigned char *id, long long now,
     struct store_secret *sec)
 {
-	int rc = store_secret_get(a->store, id, now, sec);
+	int rc = store_secret_get(x->store, id, now, sec);
 
 	return rc == 1 ? SECRET_OK : rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
 }
 
 enum secret_result
-secret_peek(struct app *a, const char *skey, size_t sklen, long long now,
-    int *passphrase)
+secret_peek(const struct ctx *x, const char *skey, size_t sklen,
+    long long now, int *passphrase)
 {
 	struct store_secret sec;
 	enum secret_result rc;
@@ -269,34 +301,41 @@ secret_peek(struct app *a, const char *skey, size_t sklen, long long now,
 	memset(&sec, 0, sizeof(sec));
 	if (!keys_valid(skey, sklen))
 		return SECRET_UNKNOWN;
-	crypto_row_id(a->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
-	rc = get_secret(a, sec.id, now, &sec);
+	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
+	rc = get_secret(x, sec.id, now, &sec);
 	*passphrase = sec.has_salt;
 	buf_free(&sec.sealed);
 	return rc;
 }
 
+/* The answer of a claim: 1 claimed, 0 gone, -1 error. */
+static enum secret_result
+claimed(int rc)
+{
+	return rc == 1 ? SECRET_OK : rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
+}
+
 enum secret_result
-secret_reveal(struct app *a, const char *skey, size_t sklen, const char *pass,
-    size_t plen, long long now, struct buf *value)
+secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
+    size_t sklen, const char *pass, size_t plen, long long now,
+    struct buf *value)
 {
 	struct store_secret sec;
 	enum secret_result rc;
-	int claimed;
+	long long at;
 
 	memset(&sec, 0, sizeof(sec));
 	if (!keys_valid(skey, sklen))
 		return SECRET_UNKNOWN;
-	crypto_row_id(a->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
-	if ((rc = get_secret(a, sec.id, now, &sec)) != SECRET_OK)
+	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
+	if ((rc = get_secret(x, sec.id, now, &sec)) != SECRET_OK)
 		goto out;
-	if ((rc = unlock(a, &sec, skey, sklen, pass, plen, now, value)) !=
+	if ((rc = unlock(x, c, &sec, skey, sklen, pass, plen, now, value)) !=
 	    SECRET_OK)
 		goto out;
 	/* Committed before a byte of the value is written out. */
-	claimed = store_secret_claim(a->store, sec.id, now, STATE_RECEIVED);
-	rc = claimed == 1 ? SECRET_OK : claimed == 0 ? SECRET_UNKNOWN :
-	    SECRET_ERROR;
+	rc = claimed(store_secret_claim(x->store, sec.id, STATE_RECEIVED,
+	    &at));
 out:
 	if (rc != SECRET_OK)
 		buf_free(value);
@@ -306,13 +345,13 @@ out:
 
 /* The secret_key sealed in a receipt row. */
 static enum secret_result
-receipt_skey(struct app *a, const struct store_meta *m, const char *mkey,
-    size_t mklen, char skey[KEYS_LEN + 1])
+receipt_skey(const struct ctx *x, const struct store_meta *m,
+    const char *mkey, size_t mklen, char skey[KEYS_LEN + 1])
 {
 	struct buf b = { 0 };
 	enum secret_result rc = SECRET_ERROR;
 
-	if (crypto_open_sealed(a->crypto, CRYPTO_META, mkey, mklen, NULL, m->id,
+	if (crypto_open_sealed(x->crypto, CRYPTO_META, mkey, mklen, NULL, m->id,
 	    m->sealed_skey, m->sealed_skey_len, &b) == 0 && b.len == KEYS_LEN) {
 		memcpy(skey, b.data, KEYS_LEN + 1);
 		rc = SECRET_OK;
@@ -323,47 +362,47 @@ receipt_skey(struct app *a, const struct store_meta *m, const char *mkey,
 }
 
 enum secret_result
-secret_receipt(struct app *a, const char *mkey, size_t mklen, long long now,
-    int mark_viewed, struct store_meta *m, char skey[KEYS_LEN + 1])
+secret_receipt(const struct ctx *x, const char *mkey, size_t mklen,
+    long long now, int mark_viewed, struct store_meta *m,
+    char skey[KEYS_LEN + 1])
 {
 	int rc;
 
 	if (!keys_valid(mkey, mklen))
 		return SECRET_UNKNOWN;
-	crypto_row_id(a->crypto, CRYPTO_ID_META, mkey, mklen, m->id);
-	if ((rc = store_meta_get(a->store, m->id, now, m)) != 1)
+	crypto_row_id(x->crypto, CRYPTO_ID_META, mkey, mklen, m->id);
+	if ((rc = store_meta_get(x->store, m->id, now, m)) != 1)
 		return rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
-	if (receipt_skey(a, m, mkey, mklen, skey) != SECRET_OK)
+	if (receipt_skey(x, m, mkey, mklen, skey) != SECRET_OK)
 		return SECRET_ERROR;
 	if (mark_viewed && m->state == STATE_NEW &&
-	    store_meta_viewed(a->store, m->id, now) == -1)
+	    store_meta_viewed(x->store, m->id, now) == -1)
 		return SECRET_ERROR;
 	return SECRET_OK;
 }
 
 enum secret_result
-secret_burn(struct app *a, const char *mkey, size_t mklen, const char *pass,
-    size_t plen, long long now, struct store_meta *m, char skey[KEYS_LEN + 1])
+secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
+    size_t mklen, const char *pass, size_t plen, long long now,
+    struct store_meta *m, char skey[KEYS_LEN + 1])
 {
 	struct store_secret sec;
 	struct buf plain = { 0 };
 	enum secret_result rc;
-	int claimed;
+	long long at;
 
 	memset(&sec, 0, sizeof(sec));
-	if ((rc = secret_receipt(a, mkey, mklen, now, 0, m, skey)) != SECRET_OK)
+	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) != SECRET_OK)
 		return rc;
-	if ((rc = get_secret(a, m->secret_id, now, &sec)) != SECRET_OK)
+	if ((rc = get_secret(x, m->secret_id, now, &sec)) != SECRET_OK)
 		goto out;
-	if (sec.has_salt && (rc = unlock(a, &sec, skey, KEYS_LEN, pass, plen,
-	    now, &plain)) != SECRET_OK)
+	if (sec.has_salt && (rc = unlock(x, c, &sec, skey, KEYS_LEN, pass,
+	    plen, now, &plain)) != SECRET_OK)
 		goto out;
-	claimed = store_secret_claim(a->store, sec.id, now, STATE_BURNED);
-	rc = claimed == 1 ? SECRET_OK : claimed == 0 ? SECRET_UNKNOWN :
-	    SECRET_ERROR;
+	rc = claimed(store_secret_claim(x->store, sec.id, STATE_BURNED, &at));
 	if (rc == SECRET_OK) {
 		m->state = STATE_BURNED;
-		m->updated = now;
+		m->updated = at;
 	}
 out:
 	buf_free(&plain);
@@ -372,7 +411,7 @@ out:
 }
 
 struct recent_ctx {
-	struct app		*a;
+	const struct ctx	*x;
 	const struct caller	*c;
 	void			(*fn)(void *, const struct store_meta *,
 				    const char *);
@@ -385,7 +424,7 @@ recent_one(void *arg, const struct store_meta *m)
 	struct recent_ctx *rc = arg;
 	struct buf mkey = { 0 };
 
-	if (crypto_open_sealed(rc->a->crypto, CRYPTO_ACCOUNT, rc->c->token,
+	if (crypto_open_sealed(rc->x->crypto, CRYPTO_ACCOUNT, rc->c->token,
 	    strlen(rc->c->token), NULL, m->id, m->wrapped_key,
 	    m->wrapped_key_len, &mkey) == 0 && mkey.len == KEYS_LEN)
 		rc->fn(rc->arg, m, mkey.data);
@@ -394,12 +433,12 @@ recent_one(void *arg, const struct store_meta *m)
 }
 
 int
-secret_recent(struct app *a, const struct caller *c, long long now,
+secret_recent(const struct ctx *x, const struct caller *c, long long now,
     long long days,
     void (*fn)(void *, const struct store_meta *, const char *mkey), void *arg)
 {
-	struct recent_ctx rc = { a, c, fn, arg };
+	struct recent_ctx rc = { x, c, fn, arg };
 
-	return store_meta_recent(a->store, c->cust.id, now - days * 86400LL,
+	return store_meta_recent(x->store, c->cust.id, now - days * 86400LL,
 	    now, recent_one, &rc);
 }

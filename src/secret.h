@@ -10,18 +10,18 @@
 
 #include <stddef.h>
 
+#include "ctx.h"
 #include "keys.h"
 #include "store.h"
 
-struct app;
 struct buf;
-struct caller;
 
 enum secret_result {
 	SECRET_OK,
 	SECRET_UNKNOWN,		/* missing, consumed, expired: one answer */
 	SECRET_WRONG,		/* wrong or missing passphrase */
 	SECRET_LOCKED,		/* too many passphrase failures for now */
+	SECRET_BUSY,		/* no room to check a passphrase: retry soon */
 	SECRET_INVALID,		/* a client error: see status and message */
 	SECRET_ERROR,		/* ours: logged */
 };
@@ -55,9 +55,10 @@ struct secret_made {
 /*
  * Store a new secret for the caller: checks size, passphrase rules,
  * recipient (accounts only) and clamps the TTL.  SECRET_OK, SECRET_INVALID
- * (status and message set) or SECRET_ERROR.
+ * (status and message set), SECRET_BUSY (a passphrase to hash, and no room
+ * at the gate) or SECRET_ERROR.
  */
-enum secret_result secret_create(struct app *, const struct caller *,
+enum secret_result secret_create(const struct ctx *, const struct caller *,
 	    const struct secret_new *, long long now, struct secret_made *);
 void	secret_made_clear(struct secret_made *);
 
@@ -66,7 +67,7 @@ void	secret_made_clear(struct secret_made *);
  * With mark_viewed, a new receipt becomes viewed (m still says new).
  * SECRET_OK, SECRET_UNKNOWN or SECRET_ERROR.
  */
-enum secret_result secret_receipt(struct app *, const char *mkey,
+enum secret_result secret_receipt(const struct ctx *, const char *mkey,
 	    size_t mklen, long long now, int mark_viewed, struct store_meta *m,
 	    char skey[KEYS_LEN + 1]);
 
@@ -74,33 +75,36 @@ enum secret_result secret_receipt(struct app *, const char *mkey,
  * Whether the secret skey can be revealed now, and whether it needs a
  * passphrase.  Changes nothing.  SECRET_OK, SECRET_UNKNOWN or SECRET_ERROR.
  */
-enum secret_result secret_peek(struct app *, const char *skey, size_t sklen,
+enum secret_result secret_peek(const struct ctx *, const char *skey,
+	    size_t sklen,
 	    long long now, int *passphrase);
 
 /*
- * Reveal the secret skey once: the claim is committed before this returns,
- * and the value is appended to value (the caller wipes it with buf_free).
- * SECRET_OK, SECRET_UNKNOWN, SECRET_WRONG (wrong or missing passphrase),
- * SECRET_LOCKED or SECRET_ERROR.
+ * Reveal the secret skey once for the caller: the claim is committed
+ * before this returns (whether the secret still lives is decided then, not
+ * at now), and the value is appended to value (the caller wipes it with
+ * buf_free).  SECRET_OK, SECRET_UNKNOWN, SECRET_WRONG (wrong or missing
+ * passphrase), SECRET_LOCKED, SECRET_BUSY or SECRET_ERROR.
  */
-enum secret_result secret_reveal(struct app *, const char *skey,
-	    size_t sklen, const char *pass, size_t plen, long long now,
-	    struct buf *value);
+enum secret_result secret_reveal(const struct ctx *, const struct caller *,
+	    const char *skey, size_t sklen, const char *pass, size_t plen,
+	    long long now, struct buf *value);
 
 /*
- * Burn the secret of receipt mkey; m receives the burned receipt.
- * SECRET_OK, SECRET_UNKNOWN, SECRET_WRONG, SECRET_LOCKED or SECRET_ERROR.
+ * Burn the secret of receipt mkey; m receives the burned receipt, stamped
+ * with the time of the claim.  SECRET_OK, SECRET_UNKNOWN, SECRET_WRONG,
+ * SECRET_LOCKED, SECRET_BUSY or SECRET_ERROR.
  */
-enum secret_result secret_burn(struct app *, const char *mkey, size_t mklen,
-	    const char *pass, size_t plen, long long now, struct store_meta *m,
-	    char skey[KEYS_LEN + 1]);
+enum secret_result secret_burn(const struct ctx *, const struct caller *,
+	    const char *mkey, size_t mklen, const char *pass, size_t plen,
+	    long long now, struct store_meta *m, char skey[KEYS_LEN + 1]);
 
 /*
  * Call fn with each of the account's receipts of the last days days,
  * newest first, and its metadata key.  Receipts made under an earlier API
  * token no longer open and are left out.  0 or -1.
  */
-int	secret_recent(struct app *, const struct caller *, long long now,
+int	secret_recent(const struct ctx *, const struct caller *, long long now,
 	    long long days,
 	    void (*fn)(void *, const struct store_meta *, const char *mkey),
 	    void *arg);

@@ -7,10 +7,11 @@
 
 #include <sodium.h>
 
-#include "app.h"
 #include "conf.h"
+#include "ctx.h"
+#include "field.h"
+#include "gate.h"
 #include "http.h"
-#include "route.h"
 #include "secret.h"
 #include "store.h"
 #include "tmpl.h"
@@ -170,13 +171,13 @@ set_duration(struct vars *vs, const char *name, long long secs)
 
 /* Render page into the response (500 page if the template fails). */
 static void
-page(struct app *a, struct resp *rs, int status, const char *name,
+page(const struct web *w, struct resp *rs, int status, const char *name,
     struct vars *vs)
 {
 	rs->status = status;
 	rs->ctype = "text/html; charset=utf-8";
 	buf_free(&rs->body);
-	if (tmpl_render(a->web->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
+	if (tmpl_render(w->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
 		buf_free(&rs->body);
 		rs->status = 500;
 		rs->ctype = "text/plain; charset=utf-8";
@@ -185,45 +186,45 @@ page(struct app *a, struct resp *rs, int status, const char *name,
 }
 
 void
-web_error(struct app *a, struct resp *rs, int status, const char *heading,
-    const char *message)
+web_error(const struct web *w, struct resp *rs, int status,
+    const char *heading, const char *message)
 {
 	struct vars vs = { .n = 0 };
 
 	set(&vs, "title", heading);
 	set(&vs, "heading", heading);
 	set(&vs, "message", message);
-	page(a, rs, status, "error", &vs);
+	page(w, rs, status, "error", &vs);
 }
 
 void
-web_cross_site(struct app *a, struct resp *rs)
+web_cross_site(const struct web *w, struct resp *rs)
 {
-	web_error(a, rs, 403, "Form refused",
+	web_error(w, rs, 403, "Form refused",
 	    "This form was sent from another site, so it was refused. "
 	    "Open ots directly and try again.");
 }
 
 static void
-server_error(struct app *a, struct resp *rs)
+server_error(const struct web *w, struct resp *rs)
 {
-	web_error(a, rs, 500, "Something went wrong",
+	web_error(w, rs, 500, "Something went wrong",
 	    "The server could not finish this. Nothing was changed; "
 	    "please try again in a moment.");
 }
 
 static void
-gone(struct app *a, struct resp *rs)
+gone(const struct web *w, struct resp *rs)
 {
-	web_error(a, rs, 404, "This secret is not available",
+	web_error(w, rs, 404, "This secret is not available",
 	    "It may have been opened already, burned, or expired, or the "
 	    "link is incomplete. A secret link works only once.");
 }
 
 static void
-locked(struct app *a, struct resp *rs)
+locked(const struct web *w, struct resp *rs)
 {
-	web_error(a, rs, 429, "Too many wrong passphrases",
+	web_error(w, rs, 429, "Too many wrong passphrases",
 	    "This secret is locked for a while after too many wrong "
 	    "passphrases. Try again later, or ask the sender for a new link.");
 }
@@ -232,7 +233,7 @@ locked(struct app *a, struct resp *rs)
 static void
 to_receipt(struct resp *rs, const char *mkey)
 {
-	char loc[ROUTE_KEY_MAX + 16];
+	char loc[HTTP_PATH_MAX + 16];
 
 	snprintf(loc, sizeof(loc), "/private/%s", mkey);
 	rs->status = 303;
@@ -265,7 +266,7 @@ web_same_origin(const struct req *r)
 }
 
 static void
-index_page(struct app *a, const struct caller *c, struct resp *rs,
+index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
     int status, const char *error)
 {
 	struct vars vs = { .n = 0 };
@@ -277,23 +278,31 @@ index_page(struct app *a, const struct caller *c, struct resp *rs,
 	snprintf(size, 32, "%lld", c->size_max);
 	set(&vs, "size_max", size);
 	set(&vs, "passphrase_required",
-	    a->conf->passphrase_required ? "1" : NULL);
+	    x->conf->passphrase_required ? "1" : NULL);
 	/* offer the lifetimes allowed; preselect the longest up to default */
 	for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++)
 		if (lifetimes[i].ttl <= c->ttl_max) {
 			set(&vs, lifetimes[i].offer, "1");
-			if (lifetimes[i].ttl <= a->conf->ttl_default)
+			if (lifetimes[i].ttl <= x->conf->ttl_default)
 				pick = i;
 		}
 	set(&vs, lifetimes[pick].sel, "1");
-	page(a, rs, status, "index", &vs);
+	page(x->web, rs, status, "index", &vs);
+}
+
+void
+web_index(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	(void)r;
+	index_page(x, c, rs, 200, NULL);
 }
 
 /* The receipt page; value is a generated password to show once. */
 static void
-receipt_page(struct app *a, const struct req *r, const struct store_meta *m,
-    const char *mkey, const char *skey, const char *value, int status,
-    const char *error, struct resp *rs)
+receipt_page(const struct ctx *x, const struct req *r,
+    const struct store_meta *m, const char *mkey, const char *skey,
+    const char *value, int status, const char *error, struct resp *rs)
 {
 	struct vars vs = { .n = 0 };
 	char link[512], receipt[512];
@@ -306,11 +315,11 @@ receipt_page(struct app *a, const struct req *r, const struct store_meta *m,
 	if (value != NULL) {
 		/* this page answers a POST: name the receipt's own address */
 		snprintf(receipt, sizeof(receipt), "%s/private/%s",
-		    a->conf->base_url, mkey);
+		    x->conf->base_url, mkey);
 		set(&vs, "receipt_link", receipt);
 	}
 	if (live) {
-		snprintf(link, sizeof(link), "%s/secret/%s", a->conf->base_url,
+		snprintf(link, sizeof(link), "%s/secret/%s", x->conf->base_url,
 		    skey);
 		set(&vs, "share_link", link);
 		set(&vs, "can_burn", "1");
@@ -322,66 +331,83 @@ receipt_page(struct app *a, const struct req *r, const struct store_meta *m,
 	if (m->state == STATE_RECEIVED)
 		set_time(&vs, "received", m->received);
 	set_time(&vs, "created", m->created);
-	page(a, rs, status, "receipt", &vs);
+	page(x->web, rs, status, "receipt", &vs);
 	sodium_memzero(link, sizeof(link));
 }
 
+/* No room at the gate: the same words as a rate limit, and when to retry. */
 static void
-create(struct app *a, const struct caller *c, const struct req *r,
+busy(const struct web *w, struct resp *rs)
+{
+	char num[8];
+
+	snprintf(num, sizeof(num), "%d", GATE_RETRY);
+	http_header(rs, "Retry-After", num);
+	web_error(w, rs, 429, "Slow down",
+	    "Too many passphrases are being checked right now. Try again in "
+	    "a moment.");
+}
+
+void
+web_create(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	struct secret_new in;
 	struct secret_made out;
-	const char *action = form_get(&r->form, "action", NULL);
+	const char *action = form_get(&r->form, P_ACTION, NULL);
 	int generate = action != NULL && strcmp(action, "generate") == 0;
 
 	memset(&in, 0, sizeof(in));
 	if (!generate &&
-	    (in.value = form_get(&r->form, "secret", &in.len)) == NULL)
+	    (in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
 		in.value = "";
-	in.pass = form_get(&r->form, "passphrase", &in.plen);
-	in.ttl = form_get(&r->form, "ttl", &in.ttl_len);
-	switch (secret_create(a, c, &in, r->now, &out)) {
+	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
+	in.ttl = form_get(&r->form, P_TTL, &in.ttl_len);
+	switch (secret_create(x, c, &in, r->now, &out)) {
 	case SECRET_OK:
 		if (generate)
-			receipt_page(a, r, &out.meta, out.mkey, out.skey,
+			receipt_page(x, r, &out.meta, out.mkey, out.skey,
 			    out.value, 200, NULL, rs);
 		else
 			to_receipt(rs, out.mkey);
 		break;
 	case SECRET_INVALID:
-		index_page(a, c, rs, out.status, out.message);
+		index_page(x, c, rs, out.status, out.message);
+		break;
+	case SECRET_BUSY:
+		busy(x->web, rs);
 		break;
 	default:
-		server_error(a, rs);
+		server_error(x->web, rs);
 	}
 	secret_made_clear(&out);
 }
 
-static void
-receipt(struct app *a, const struct req *r, const struct route *rt,
+void
+web_receipt(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	struct store_meta m;
 	char skey[KEYS_LEN + 1];
 
-	switch (secret_receipt(a, rt->key, rt->keylen, r->now, 0, &m, skey)) {
+	(void)c;
+	switch (secret_receipt(x, r->key, r->keylen, r->now, 0, &m, skey)) {
 	case SECRET_OK:
-		receipt_page(a, r, &m, rt->key, skey, NULL, 200, NULL, rs);
+		receipt_page(x, r, &m, r->key, skey, NULL, 200, NULL, rs);
 		break;
 	case SECRET_UNKNOWN:
-		web_error(a, rs, 404, "Unknown receipt",
+		web_error(x->web, rs, 404, "Unknown receipt",
 		    "There is no receipt here: it has expired, or the link is "
 		    "incomplete.");
 		break;
 	default:
-		server_error(a, rs);
+		server_error(x->web, rs);
 	}
 	sodium_memzero(skey, sizeof(skey));
 }
 
-static void
-burn(struct app *a, const struct req *r, const struct route *rt,
+void
+web_burn(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	struct store_meta m;
@@ -389,62 +415,66 @@ burn(struct app *a, const struct req *r, const struct route *rt,
 	const char *pass;
 	size_t plen = 0;
 
-	pass = form_get(&r->form, "passphrase", &plen);
-	switch (secret_burn(a, rt->key, rt->keylen, pass, plen, r->now, &m,
+	pass = form_get(&r->form, P_PASSPHRASE, &plen);
+	switch (secret_burn(x, c, r->key, r->keylen, pass, plen, r->now, &m,
 	    skey)) {
 	case SECRET_OK:
-		to_receipt(rs, rt->key);
+		to_receipt(rs, r->key);
 		break;
 	case SECRET_UNKNOWN:	/* the receipt tells what became of it */
-		receipt(a, r, rt, rs);
+		web_receipt(x, c, r, rs);
 		break;
 	case SECRET_WRONG:
 		rs->failed_passphrase = plen > 0;
-		receipt_page(a, r, &m, rt->key, skey, NULL, 400,
+		receipt_page(x, r, &m, r->key, skey, NULL, 400,
 		    "That passphrase is not right.", rs);
 		break;
 	case SECRET_LOCKED:
-		locked(a, rs);
+		locked(x->web, rs);
+		break;
+	case SECRET_BUSY:
+		busy(x->web, rs);
 		break;
 	default:
-		server_error(a, rs);
+		server_error(x->web, rs);
 	}
 	sodium_memzero(skey, sizeof(skey));
 }
 
 static void
-confirm_page(struct app *a, const struct route *rt, int passphrase,
+confirm_page(const struct ctx *x, const struct req *r, int passphrase,
     int status, const char *error, struct resp *rs)
 {
 	struct vars vs = { .n = 0 };
 
 	set(&vs, "title", "Someone sent you a secret");
-	set(&vs, "secret_key", rt->key);
+	set(&vs, "secret_key", r->key);
 	set(&vs, "passphrase", passphrase ? "1" : NULL);
 	set(&vs, "error", error);
-	page(a, rs, status, "secret", &vs);
+	page(x->web, rs, status, "secret", &vs);
 }
 
-static void
-confirm(struct app *a, const struct req *r, const struct route *rt,
+void
+web_secret(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	int passphrase = 0;
 
-	switch (secret_peek(a, rt->key, rt->keylen, r->now, &passphrase)) {
+	(void)c;
+	switch (secret_peek(x, r->key, r->keylen, r->now, &passphrase)) {
 	case SECRET_OK:
-		confirm_page(a, rt, passphrase, 200, NULL, rs);
+		confirm_page(x, r, passphrase, 200, NULL, rs);
 		break;
 	case SECRET_UNKNOWN:
-		gone(a, rs);
+		gone(x->web, rs);
 		break;
 	default:
-		server_error(a, rs);
+		server_error(x->web, rs);
 	}
 }
 
-static void
-reveal(struct app *a, const struct req *r, const struct route *rt,
+void
+web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	struct vars vs = { .n = 0 };
@@ -452,80 +482,68 @@ reveal(struct app *a, const struct req *r, const struct route *rt,
 	const char *pass;
 	size_t plen = 0;
 
-	pass = form_get(&r->form, "passphrase", &plen);
-	switch (secret_reveal(a, rt->key, rt->keylen, pass, plen, r->now,
+	pass = form_get(&r->form, P_PASSPHRASE, &plen);
+	switch (secret_reveal(x, c, r->key, r->keylen, pass, plen, r->now,
 	    &value)) {
 	case SECRET_OK:
 		set(&vs, "title", "Your secret");
 		set(&vs, "value", value.data);
-		page(a, rs, 200, "reveal", &vs);
+		page(x->web, rs, 200, "reveal", &vs);
 		break;
 	case SECRET_WRONG:
 		rs->failed_passphrase = plen > 0;
-		confirm_page(a, rt, 1, 400, plen > 0 ?
+		confirm_page(x, r, 1, 400, plen > 0 ?
 		    "That passphrase is not right." :
 		    "This secret needs its passphrase.", rs);
 		break;
 	case SECRET_UNKNOWN:
-		gone(a, rs);
+		gone(x->web, rs);
 		break;
 	case SECRET_LOCKED:
-		locked(a, rs);
+		locked(x->web, rs);
+		break;
+	case SECRET_BUSY:
+		busy(x->web, rs);
 		break;
 	default:
-		server_error(a, rs);
+		server_error(x->web, rs);
 	}
 	buf_free(&value);
 }
 
-static void
-static_file(struct app *a, const struct route *rt, struct resp *rs)
+void
+web_static(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
 {
 	size_t i;
 
+	(void)c;
 	for (i = 0; i < NSTATIC; i++)
-		if (strcmp(rt->key, statics[i].name) == 0) {
+		if (strcmp(r->key, statics[i].name) == 0) {
 			rs->status = 200;
 			rs->ctype = statics[i].ctype;
-			buf_add(&rs->body, a->web->file[i].data,
-			    a->web->file[i].len);
+			buf_add(&rs->body, x->web->file[i].data,
+			    x->web->file[i].len);
 			return;
 		}
-	web_error(a, rs, 404, "Not found", "There is no page here.");
+	web_missing(x, c, r, rs);
 }
 
 void
-web_handle(struct app *a, const struct caller *c, const struct req *r,
-    const struct route *rt, struct resp *rs)
+web_missing(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
 {
-	switch (rt->id) {
-	case R_WEB_INDEX:
-		index_page(a, c, rs, 200, NULL);
-		break;
-	case R_WEB_CREATE:
-		create(a, c, r, rs);
-		break;
-	case R_WEB_SECRET:
-		confirm(a, r, rt, rs);
-		break;
-	case R_WEB_REVEAL:
-		reveal(a, r, rt, rs);
-		break;
-	case R_WEB_RECEIPT:
-		receipt(a, r, rt, rs);
-		break;
-	case R_WEB_BURN:
-		burn(a, r, rt, rs);
-		break;
-	case R_STATIC:
-		static_file(a, rt, rs);
-		break;
-	case R_BAD_METHOD:
-		http_header(rs, "Allow", rt->allow);
-		web_error(a, rs, 405, "Method not allowed",
-		    "This page cannot be used that way.");
-		break;
-	default:
-		web_error(a, rs, 404, "Not found", "There is no page here.");
-	}
+	(void)c;
+	(void)r;
+	web_error(x->web, rs, 404, "Not found", "There is no page here.");
+}
+
+void
+web_wrong_method(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	(void)c;
+	http_header(rs, "Allow", r->allow);
+	web_error(x->web, rs, 405, "Method not allowed",
+	    "This page cannot be used that way.");
 }

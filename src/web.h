@@ -19,11 +19,10 @@
 
 #include <stddef.h>
 
-struct app;
-struct caller;
+#include "ctx.h"
+
 struct req;
 struct resp;
-struct route;
 struct web;
 
 /*
@@ -33,10 +32,16 @@ struct web;
 struct web	*web_open(const char *dir, char *err, size_t errlen);
 void		 web_close(struct web *);
 
-/* Serve a page route, or the HTML "not found" page, for caller c (always
- * anonymous: the pages have no accounts). */
-void	web_handle(struct app *, const struct caller *, const struct req *,
-	    const struct route *, struct resp *);
+/* The page handlers (the pages have no accounts: the caller is anonymous). */
+handler_fn	web_index;		/* GET / */
+handler_fn	web_create;		/* POST / */
+handler_fn	web_secret;		/* GET /secret/KEY */
+handler_fn	web_reveal;		/* POST /secret/KEY */
+handler_fn	web_receipt;		/* GET /private/KEY */
+handler_fn	web_burn;		/* POST /private/KEY/burn */
+handler_fn	web_static;		/* GET /static/NAME */
+handler_fn	web_missing;		/* no such page */
+handler_fn	web_wrong_method;	/* a page, another method */
 
 /*
  * 1 if a form post comes from our own pages: Sec-Fetch-Site is same-origin
@@ -46,11 +51,11 @@ void	web_handle(struct app *, const struct caller *, const struct req *,
 int	web_same_origin(const struct req *);
 
 /* Fill resp with the page refusing a cross-site form post. */
-void	web_cross_site(struct app *, struct resp *);
+void	web_cross_site(const struct web *, struct resp *);
 
 /* Fill resp with an error page. */
-void	web_error(struct app *, struct resp *, int status, const char *heading,
-	    const char *message);
+void	web_error(const struct web *, struct resp *, int status,
+	    const char *heading, const char *message);
 
 /* Add the headers every page carries. */
 void	web_headers(struct resp *);

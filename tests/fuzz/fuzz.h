@@ -38,7 +38,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  * NUL-terminated at its length and valid UTF-8 without NUL.  Requires
  * form.h and util.h before this header.
  */
-static void
+static inline void
 fuzz_form_check(const struct form *fm)
 {
 	size_t i, j, len;

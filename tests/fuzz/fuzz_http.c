@@ -51,12 +51,12 @@ fake_getenv(void *arg, const char *name)
 }
 
 static long
-fake_read(void *arg, char *dst, size_t len)
+fake_read(void *arg, char *dst, size_t len, int ms)
 {
 	struct fake *f = arg;
 	size_t n = f->len - f->off;
 
-	FUZZ_ASSERT(len > 0);
+	FUZZ_ASSERT(len > 0 && ms > 0);
 	if (n == 0)
 		return f->fail ? -1 : 0;
 	if (n > len)
@@ -119,7 +119,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_io io;
 	struct req r;
 	struct resp rs;
-	struct route rt;
 	char user[AUTH_USER_MAX + 1], pass[AUTH_PASS_MAX + 1];
 	const char *errstr, *ua;
 	size_t i, total;
@@ -133,10 +132,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	errstr = NULL;
 	status = 0;
-	rc = http_req_read(&r, &io, BODY_MAX, &status, &errstr);
+	rc = http_req_read(&r, &io, BODY_MAX, 30000, &status, &errstr);
 	if (rc == -1) {
 		FUZZ_ASSERT(errstr != NULL);
-		FUZZ_ASSERT(status == 400 || status == 413 || status == 500);
+		FUZZ_ASSERT(status == 400 || status == 408 || status == 413 ||
+		    status == 500);
 	} else {
 		FUZZ_ASSERT(rc == 0);
 		FUZZ_ASSERT(r.method[0] != '\0' &&
@@ -146,7 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(r.body_len <= BODY_MAX);
 		FUZZ_ASSERT(r.body_len == 0 || r.body[r.body_len] == '\0');
 		fuzz_form_check(&r.form);
-		route_match(r.method, r.path, &rt);
+		FUZZ_ASSERT(route_match(&r)->handle != NULL);
 		if (r.authorization != NULL)
 			(void)auth_basic_parse(r.authorization, user, pass);
 	}

@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "http.h"
 #include "util.h"
@@ -20,7 +19,9 @@ struct fake {
 	const char		*body;
 	size_t			 len, off;
 	size_t			 chunk;	/* largest read; 0: any */
+	size_t			 stall;	/* time runs out after; 0: never */
 	int			 reads;
+	int			 ms;	/* the wait of the last read */
 };
 
 static const char *
@@ -36,12 +37,15 @@ fake_getenv(void *arg, const char *name)
 }
 
 static long
-fake_read(void *arg, char *dst, size_t len)
+fake_read(void *arg, char *dst, size_t len, int ms)
 {
 	struct fake *f = arg;
 	size_t n = f->len - f->off;
 
 	f->reads++;
+	f->ms = ms;
+	if (f->stall > 0 && f->off >= f->stall)
+		return -2;
 	if (n > len)
 		n = len;
 	if (f->chunk > 0 && n > f->chunk)
@@ -70,7 +74,25 @@ rd(const char *const *env, const char *body, size_t chunk)
 	f.chunk = chunk;
 	status = 0;
 	errstr = NULL;
-	return http_req_read(&r, &io, MAX, &status, &errstr);
+	return http_req_read(&r, &io, MAX, 30000, &status, &errstr);
+}
+
+/* As rd, with the time running out after stall body bytes. */
+static int
+rd_stall(const char *const *env, const char *body, size_t stall)
+{
+	struct http_io io = { &f, fake_getenv, fake_read };
+
+	http_req_free(&r);
+	memset(&f, 0, sizeof(f));
+	f.env = env;
+	f.body = body;
+	f.len = strlen(body);
+	f.chunk = 1;
+	f.stall = stall;
+	status = 0;
+	errstr = NULL;
+	return http_req_read(&r, &io, MAX, 30000, &status, &errstr);
 }
 
 static const char *
@@ -108,12 +130,16 @@ test_path(void)
 	static char longpath[HTTP_PATH_MAX + 2];
 	const char *const toolong[] = { "REQUEST_METHOD", "GET",
 	    "PATH_INFO", longpath, NULL };
-	long long now = (long long)time(NULL);
+	static const char *const headbad[] = { "REQUEST_METHOD", "HEAD",
+	    "PATH_INFO", "/api/v1/\xc0\xaf", NULL };
 
 	is_int(rd(pi, NULL, 0), 0, "PATH_INFO request");
 	is_str(r.path, "/api/v1/status", "PATH_INFO wins over REQUEST_URI");
 	is_str(r.method, "GET", "method");
-	ok(r.now >= now && r.now <= now + 5, "now is the current time");
+	is_int(r.now, 0, "the time is not read here (the caller reads it "
+	    "once the body is in)");
+	ok(rd(headbad, NULL, 0) == -1 && strcmp(r.method, "HEAD") == 0,
+	    "a refused path still leaves the method known (HEAD: no body)");
 	is_int(rd(root, NULL, 0), 0, "mounted at the root, empty PATH_INFO");
 	is_str(r.path, "/api/v1/private/abc",
 	    "path from REQUEST_URI less the query");
@@ -184,6 +210,10 @@ test_body(void)
 	    "QUERY_STRING", "a=%zz", NULL };
 	static const char *const emptycl[] = { "REQUEST_METHOD", "GET",
 	    "CONTENT_LENGTH", "", NULL };
+	static const char *const chunked[] = { "REQUEST_METHOD", "POST",
+	    "HTTP_TRANSFER_ENCODING", "chunked", "CONTENT_TYPE",
+	    "application/x-www-form-urlencoded", NULL };
+	static char bigbody[MAX + 2];
 	size_t i;
 
 	ok(rd(big, "secret=x", 0) == -1 && status == 413,
@@ -196,7 +226,23 @@ test_body(void)
 		    "Content-Length \"%s\": 400", bad[i][3]);
 	ok(rd(short_, "secret=x", 0) == -1 && status == 400,
 	    "body shorter than Content-Length: 400");
+	ok(rd_stall(url, "secret=body+text&ttl=3600&x", 4) == -1 &&
+	    status == 408 && errstr != NULL,
+	    "a body that stops coming in time: 408");
+	ok(f.ms > 0 && f.ms <= 30000, "each read waits at most what is left "
+	    "of the deadline (%d ms)", f.ms);
 	is_int(rd(emptycl, NULL, 0), 0, "empty Content-Length is no body");
+	is_int(rd(chunked, "secret=chunky&ttl=60", 5), 0,
+	    "a chunked body without a length (Apache CGI): read to its end");
+	is_str(param("secret"), "chunky", "its parameters are read");
+	memset(bigbody, 'a', MAX + 1);
+	ok(rd(chunked, bigbody, 0) == -1 && status == 413,
+	    "a chunked body above body_max: 413");
+	memset(bigbody, 0, sizeof(bigbody));
+	memset(bigbody, 'a', MAX);
+	memcpy(bigbody, "x=", 2);
+	ok(rd(chunked, bigbody, 0) == 0 && r.body_len == MAX,
+	    "a chunked body of exactly body_max is read");
 
 	is_int(rd(url, "secret=body+text&ttl=3600&x", 3), 0,
 	    "urlencoded body, read 3 bytes at a time");

@@ -18,7 +18,7 @@ static const char conf_text[] =
 static const char *
 client(const struct conf *cf, const char *remote, const char *xff)
 {
-	static char out[LIMITS_ADDR_MAX + 1];
+	static char out[CTX_ADDR_MAX + 1];
 	struct req r;
 
 	memset(&r, 0, sizeof(r));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "route.h"
 
 #include "tap.h"
@@ -22,6 +23,17 @@ static const char *const names[] = {
 	"R_WEB_INDEX", "R_WEB_CREATE", "R_WEB_SECRET", "R_WEB_REVEAL",
 	"R_WEB_RECEIPT", "R_WEB_BURN", "R_STATIC",
 };
+
+/* Match method and path as http_req_read would have left them in r. */
+static const struct route *
+match(const char *method, const char *path, struct req *r)
+{
+	memset(r, 0x55, sizeof(*r));
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->api = strncmp(path, "/api/", 5) == 0;
+	return route_match(r);
+}
 
 static void
 test_table(void)
@@ -93,14 +105,13 @@ test_table(void)
 		{ "POST", "/api/v1/private/" KEY "/burnt", R_NOT_FOUND, "" },
 		{ "POST", "/x/api/v1/share", R_NOT_FOUND, "" },
 	};
-	struct route r;
+	static struct req r;
 	enum route_id id;
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		memset(&r, 0x55, sizeof(r));
-		id = route_match(t[i].method, t[i].path, &r);
-		if (!ok(id == t[i].id && r.id == id, "%s %s: %s",
+		id = match(t[i].method, t[i].path, &r)->id;
+		if (!ok(id == t[i].id, "%s %s: %s",
 		    t[i].method, t[i].path, names[t[i].id]))
 			diag("got %s", (size_t)id < sizeof(names) /
 			    sizeof(names[0]) ? names[id] : "?");
@@ -116,26 +127,73 @@ test_table(void)
 
 /* A key of n characters under /api/v1/secret/. */
 static enum route_id
-long_key(size_t n, struct route *r)
+long_key(size_t n, struct req *r)
 {
-	static char path[ROUTE_KEY_MAX + 64];
+	static char path[HTTP_PATH_MAX + 64];
 
 	memcpy(path, "/api/v1/secret/", 15);
 	memset(path + 15, 'a', n);
 	path[15 + n] = '\0';
-	return route_match("POST", path, r);
+	return match("POST", path, r)->id;
 }
 
 static void
 test_limits(void)
 {
-	struct route r;
+	static struct req r;
 
-	is_int(long_key(ROUTE_KEY_MAX, &r), R_REVEAL,
-	    "key of ROUTE_KEY_MAX characters");
-	is_int((long long)r.keylen, ROUTE_KEY_MAX, "its length");
-	is_int(long_key(ROUTE_KEY_MAX + 1, &r), R_NOT_FOUND,
-	    "key of ROUTE_KEY_MAX + 1 characters");
+	is_int(long_key(HTTP_PATH_MAX - 15, &r), R_REVEAL,
+	    "a key as long as the longest path allows");
+	is_int((long long)r.keylen, HTTP_PATH_MAX - 15, "its length");
+}
+
+/* Each route's policy, as the request cycle reads it. */
+static void
+test_policy(void)
+{
+	static struct req r;
+	const struct route *rt;
+
+	rt = match("POST", "/api/v1/share", &r);
+	ok(rt->event == EV_CREATE_SECRET && (rt->flags & ROUTE_RECIPIENT) &&
+	    (rt->flags & ROUTE_API) && !(rt->flags & ROUTE_ACCOUNT),
+	    "share: API, counts create_secret and a recipient");
+	rt = match("POST", "/api/v1/secret/" KEY, &r);
+	ok(rt->event == EV_SHOW_SECRET && (rt->flags & ROUTE_PASSPHRASE),
+	    "reveal: counts show_secret, checks a passphrase");
+	rt = match("POST", "/api/v1/receipt/" KEY "/burn", &r);
+	ok(rt->event == EV_BURN_SECRET && (rt->flags & ROUTE_PASSPHRASE),
+	    "burn: counts burn_secret, checks a passphrase");
+	rt = match("GET", "/api/v1/metadata/" KEY, &r);
+	ok(rt->event == EV_SHOW_METADATA && !(rt->flags & ROUTE_PASSPHRASE),
+	    "receipt: counts show_metadata");
+	rt = match("GET", "/api/v1/private/recent", &r);
+	ok((rt->flags & ROUTE_ACCOUNT) && rt->event == EV_MAX,
+	    "recent needs an account, counts nothing");
+	rt = match("GET", "/api/v1/authcheck", &r);
+	ok(rt->flags & ROUTE_ACCOUNT, "authcheck needs an account");
+	rt = match("GET", "/api/v1/status", &r);
+	ok(!(rt->flags & (ROUTE_ACCOUNT | ROUTE_OPEN)) && rt->event == EV_MAX,
+	    "status: anonymous, needs the store, counts nothing");
+	rt = match("POST", "/", &r);
+	ok(!(rt->flags & ROUTE_API) && rt->event == EV_CREATE_SECRET &&
+	    !(rt->flags & ROUTE_RECIPIENT), "the create page: counts creates");
+	rt = match("POST", "/secret/" KEY, &r);
+	ok(!(rt->flags & ROUTE_API) && (rt->flags & ROUTE_PASSPHRASE),
+	    "the reveal page checks a passphrase");
+	rt = match("GET", "/secret/" KEY, &r);
+	ok(rt->event == EV_MAX, "the confirm page counts nothing");
+	rt = match("GET", "/static/ots.css", &r);
+	ok(rt->flags & ROUTE_OPEN, "static files need no store");
+	rt = match("GET", "/api/v1/nothing", &r);
+	ok((rt->flags & ROUTE_API) && (rt->flags & ROUTE_OPEN) &&
+	    rt->handle != NULL, "unknown API path: the API's answer");
+	rt = match("GET", "/nothing", &r);
+	ok(!(rt->flags & ROUTE_API) && (rt->flags & ROUTE_OPEN) &&
+	    rt->handle != NULL, "unknown page: a page");
+	rt = match("DELETE", "/api/v1/share", &r);
+	ok(rt->id == R_BAD_METHOD && (rt->flags & ROUTE_API),
+	    "wrong method under /api/: the API's answer");
 }
 
 /*
@@ -145,7 +203,7 @@ test_limits(void)
 static void
 test_empty_method(void)
 {
-	struct route r;
+	static struct req r;
 	pid_t pid;
 	int st;
 
@@ -153,7 +211,7 @@ test_empty_method(void)
 		bail_out("fork");
 	if (pid == 0) {
 		alarm(2);
-		_exit(route_match("", "/api/v1/status", &r) == R_BAD_METHOD ?
+		_exit(match("", "/api/v1/status", &r)->id == R_BAD_METHOD ?
 		    0 : 1);
 	}
 	waitpid(pid, &st, 0);
@@ -168,6 +226,7 @@ main(void)
 {
 	test_table();
 	test_limits();
+	test_policy();
 	test_empty_method();
 	return done();
 }

@@ -1,0 +1,54 @@
+/*
+ * ctx: the narrow context the handlers and the secret life cycle run in:
+ * the store, the crypto keys, the settings, the page templates, the gate on
+ * passphrase checks and a clock.  Nothing here knows of FastCGI, CGI or
+ * the worker: app fills a ctx for the request cycle, a unit test fills one
+ * with a temporary database and a clock it moves.  Also the caller of a
+ * request, and the one shape every handler has.
+ */
+#ifndef OTS_CTX_H
+#define OTS_CTX_H
+
+#include "auth.h"
+#include "store.h"
+
+struct conf;
+struct crypto;
+struct gate;
+struct req;
+struct resp;
+struct web;
+
+#define CTX_ADDR_MAX	64	/* a client address as text */
+#define CTX_ORIGIN_MAX	255	/* scheme://host of base_url */
+
+struct ctx {
+	const struct conf	*conf;
+	struct store		*store;
+	const struct crypto	*crypto;
+	const struct web	*web;		/* pages; NULL: none loaded */
+	struct gate		*gate;		/* NULL: passphrase checks unbounded */
+	long long		(*clock)(void);	/* unix seconds, now */
+	char			 origin[CTX_ORIGIN_MAX + 1];
+};
+
+/* The caller of one request: an account, or anonymous, and where from. */
+struct caller {
+	int			 authenticated;
+	struct store_customer	 cust;
+	char			 token[AUTH_PASS_MAX + 1];	/* wiped */
+	char			 addr[CTX_ADDR_MAX + 1];	/* client address */
+	long long		 ttl_max;
+	long long		 size_max;
+	int			 unlimited;	/* plan exempt from rate limits */
+};
+
+/*
+ * A handler: reads a validated request of a route it was matched to (the
+ * route's key is in the request) and fills the response.  Never fails:
+ * errors become responses.
+ */
+typedef void	handler_fn(const struct ctx *, const struct caller *,
+		    const struct req *, struct resp *);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * field: every name on the wire, in one place: the request parameters the
+ * handlers read (API and pages alike) and the members of the v1 JSON
+ * answers (see the shared spec api-v1.md for their order and meaning).
+ */
+#ifndef OTS_FIELD_H
+#define OTS_FIELD_H
+
+/* Request parameters. */
+#define P_SECRET		"secret"
+#define P_PASSPHRASE		"passphrase"
+#define P_TTL			"ttl"
+#define P_RECIPIENT		"recipient"
+#define P_LENGTH		"length"	/* /generate */
+#define P_ACTION		"action"	/* the create page's button */
+
+/* Members of the v1 answers. */
+#define J_CUSTID		"custid"
+#define J_METADATA_KEY		"metadata_key"
+#define J_SECRET_KEY		"secret_key"
+#define J_TTL			"ttl"
+#define J_METADATA_TTL		"metadata_ttl"
+#define J_SECRET_TTL		"secret_ttl"
+#define J_STATE			"state"
+#define J_UPDATED		"updated"
+#define J_CREATED		"created"
+#define J_RECEIVED		"received"
+#define J_RECIPIENT		"recipient"
+#define J_SHARE_DOMAIN		"share_domain"
+#define J_VALUE			"value"
+#define J_PASSPHRASE_REQUIRED	"passphrase_required"
+#define J_MESSAGE		"message"
+#define J_STATUS		"status"
+#define J_LOCALE		"locale"
+#define J_SECRET_SHORTKEY	"secret_shortkey"
+
+#endif
