@@ -5,6 +5,10 @@ most 5 are checked (Unknown secret, intended 404) per 30-minute window, the
 rest are refused as locked (intended 429) without a check; the secret is
 burned at the 20th failure (metadata state "burned") and never opens
 after; a right passphrase after 4 (or 19) wrong ones still opens it.
+The simultaneous guesses come from 200 client addresses (X-Forwarded-For
+from a trusted proxy): one client gets one passphrase hash at a time, and
+the rest of its guesses are refused at once as rate limited (busy), which
+a last burst from one address shows.
 (tests/integration/t_attempts.py holds the basic cases.)"""
 
 import collections
@@ -24,18 +28,28 @@ PAR = 200
 
 
 def kind(r):
-    """checked (Unknown secret, 404), locked (429), or what else it was."""
+    """checked (Unknown secret, 404), locked (429), busy (rate limited: no
+    room to hash now), or what else it was."""
     if isinstance(r, Exception):
         return "exception"
     j = r.json if isinstance(r.json, dict) else {}
     if r.status == 200:
         return "revealed"
+    if (r.status == 404 and r.intended == 429 and j == {"message": "Cripes! You have been rate limited."}
+            and r.headers.get("retry-after", "").isdigit()):
+        return "busy"
     if r.status == 404 and "value" not in j and j.get("message") == "Unknown secret":
         if r.intended == 404:
             return "checked"
         if r.intended == 429:
             return "locked"
     return "other %d/%s %r" % (r.status, r.intended, r.body[:80])
+
+
+def guess(s, key, i, client=None):
+    """A wrong passphrase from client i (an address of TEST-NET-2)."""
+    return s.request("POST", "secret/" + key, body={"passphrase": canary()},
+                     headers={"X-Forwarded-For": client or "198.51.100.%d" % (i % 256)})
 
 
 def state(s, mkey):
@@ -52,7 +66,8 @@ def main():
     s = Server(max_procs=4)
     # the defaults the spec names; written out so that the figures below hold
     s.settings.update({"passphrase_lock_after": str(LOCK_AFTER), "passphrase_lock_time": str(LOCK),
-                       "passphrase_burn_after": str(BURN_AFTER)})
+                       "passphrase_burn_after": str(BURN_AFTER), "trusted_proxies": "127.0.0.1",
+                       "scrypt_max": "64"})
     s.stop()
     s.start()
 
@@ -103,7 +118,7 @@ def main():
     par = []
     states = []
     for window in range(1, 5):
-        rs = parallel(PAR, lambda i: s.reveal(key, passphrase=canary()))
+        rs = parallel(PAR, lambda i: guess(s, key, i))
         par.append(dict(collections.Counter(kind(r) for r in rs)))
         states.append(state(s, m["metadata_key"]))
         s.advance(LOCK + 5)
@@ -121,6 +136,16 @@ def main():
     is_(states[3], "burned", "after 4 windows (20 failures) the metadata state is burned")
     r = s.reveal(key, passphrase=p)
     ok(kind(r) == "checked", "the right passphrase no longer opens it", r.body[:200])
+
+    # -- 200 at once from one address: one hash at a time for that client
+    v, p = canary(), passphrase()
+    m = s.create(v, passphrase=p)
+    rs = parallel(PAR, lambda i: guess(s, m["secret_key"], i, client="192.0.2.77"))
+    one = dict(collections.Counter(kind(r) for r in rs))
+    diag("one client, %d simultaneous wrong passphrases: %s" % (PAR, one))
+    ok(set(one) <= {"checked", "locked", "busy"} and one.get("busy", 0) > 0,
+       "one client's burst: refused at once as busy beside checked and locked", repr(one))
+    ok(one.get("checked", 0) <= LOCK_AFTER, "and still at most %d checked" % LOCK_AFTER, repr(one))
 
     # -- the right passphrase after 4 wrong ones, and after 19
     v, p = canary(), passphrase()
