@@ -18,13 +18,11 @@ that does not start is a failure.  Also: the cron line runs, and the
 systemd units pass systemd-analyze verify.  OTS_SERVERS="name ..." runs
 only those servers (names: see servers.py)."""
 
-import http.client
 import os
 import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +31,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otstest import (GEN_ALPHABET, OTS, SWEEP, HarnessError, Resp, _tap, basic, canary, diag,  # noqa: E402
-                     is_, is_error, is_meta, is_unknown, meta_problems, ok, parse_json, passphrase, run)
+                     is_, is_error, is_meta, is_unknown, meta_problems, ok, parse_json, passphrase, raw_request,
+                     run)
 from servers import ALL, APP_USER, CONTRIB  # noqa: E402
 
 NOMINAL = b'{"status":"nominal","locale":"en"}'
@@ -145,21 +144,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def raw(s, method, target, headers=(), body=b""):
-    """One request sent as exactly these bytes (Host and Connection: close
-    added, nothing else: no Content-Length unless headers has one), answered
-    on its own connection; the response is read by http.client."""
-    head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n" % (method, target, s.port)
-    head += "".join("%s: %s\r\n" % kv for kv in headers)
-    with socket.create_connection(("127.0.0.1", s.port), timeout=30) as sock:
-        sock.sendall(head.encode() + b"\r\n" + body)
-        resp = http.client.HTTPResponse(sock, method=method)
-        resp.begin()
-        data = resp.read()
-    hdrs = {}
-    for k, v in resp.getheaders():
-        k = k.lower()
-        hdrs[k] = hdrs[k] + ", " + v if k in hdrs else v
-    r = Resp(resp.status, hdrs, data, parse_json(data))
+    """otstest.raw_request to this server, kept for the log checks."""
+    r = raw_request(s.port, method, target, headers, body)
     s.responses.append((method, target, r))
     return r
 
