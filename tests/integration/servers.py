@@ -85,6 +85,7 @@ class Deployed(Server):
     app_user = None
     persistent = True
     own_access_log = True  # False: the log is not the template's to shape
+    post_needs_length = False  # True: the server refuses a POST without Content-Length
 
     def __init__(self):
         self._admin_user = None  # ots-admin runs as root until the chown
@@ -312,7 +313,11 @@ class Deployed(Server):
 class Lighttpd(Deployed):
     """The shipped file is what goes into conf-enabled/; the wrapper is what
     Debian's lighttpd.conf provides around it (port, error log, pid file,
-    MIME types), run as root like the rest of the suite."""
+    MIME types, its server.http-parseopts), run as root like the rest of the
+    suite.  lighttpd 1.4 answers a POST without Content-Length with its own
+    411, on purpose (request smuggling): no configuration changes that."""
+
+    post_needs_length = True
 
     def launch(self):
         path, _text = self.render()
@@ -328,6 +333,11 @@ class Lighttpd(Deployed):
             "server.errorlog = %s" % lstr(os.path.join(self.tmp, "lighttpd-error.log")),
             "server.pid-file = %s" % lstr(self.pidfile),
             "mimetype.assign = ( \".css\" => \"text/css\" )",
+            # Debian's lighttpd.conf sets these before conf-enabled/ is read,
+            # so the shipped file can only add to them (a second `=` is an error)
+            "server.http-parseopts = ( %s )" % ", ".join('"%s" => "enable"' % o for o in (
+                "header-strict", "host-strict", "host-normalize", "url-normalize-unreserved",
+                "url-normalize-required", "url-ctrls-reject", "url-path-2f-decode", "url-path-dotseg-remove")),
             "include %s" % lstr(path), ""]))
         self.proc = self.popen([find_program("LIGHTTPD", "lighttpd"), "-D", "-f", conf], "lighttpd.out")
         self.main_pid = self.proc.pid

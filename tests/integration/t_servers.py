@@ -7,10 +7,16 @@ the same API subset runs against each: status, share, generate, metadata
 new -> viewed, reveal once, burn, recent with Basic auth (Authorization must
 pass through), a wrong token, an anonymous recipient, an unknown path, the
 app's HTML routes and /static/ from disk, every security header exactly
-once; after the stop, no worker left and no key in any log.  A server that
-does not start is a failure.  Also: the cron line runs, and the systemd
-units pass systemd-analyze verify.  OTS_SERVERS="name ..." runs only those
-servers (names: see servers.py)."""
+once.  Then what real v1 clients send, each answered by ots itself and
+not by the server: a GET with a form body (status; recent with Basic
+auth), parameters only in a POST's query string with an empty body, the
+real `curl -F` (multipart), empty passphrase= and recipient=, and a POST
+with no body and no Content-Length (lighttpd refuses that one itself with
+411, on purpose: that is asserted too, and that the refusal consumed
+nothing).  After the stop, no worker left and no key in any log.  A server
+that does not start is a failure.  Also: the cron line runs, and the
+systemd units pass systemd-analyze verify.  OTS_SERVERS="name ..." runs
+only those servers (names: see servers.py)."""
 
 import os
 import pwd
@@ -21,10 +27,12 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (GEN_ALPHABET, OTS, SWEEP, _tap, canary, diag, is_, is_error,  # noqa: E402
-                     is_meta, is_unknown, ok, run)
+from otstest import (GEN_ALPHABET, OTS, SWEEP, HarnessError, Resp, _tap, basic, canary, diag,  # noqa: E402
+                     is_, is_error, is_meta, is_unknown, meta_problems, ok, parse_json, passphrase, raw_request,
+                     run)
 from servers import ALL, APP_USER, CONTRIB  # noqa: E402
 
 NOMINAL = b'{"status":"nominal","locale":"en"}'
@@ -129,6 +137,128 @@ def conformance(s, p):
     is_((r.status, r.body), (200, s.static_body), p + "/static/ served from the static directory")
     ok("x-ots-intended-status" not in r.headers and "referrer-policy" not in r.headers,
        p + "/static/ does not go through the app")
+    return secrets_
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def raw(s, method, target, headers=(), body=b""):
+    """otstest.raw_request to this server, kept for the log checks."""
+    r = raw_request(s.port, method, target, headers, body)
+    s.responses.append((method, target, r))
+    return r
+
+
+def curl(s, path, *args):
+    """The real curl (what shell clients run), with its answer as a Resp."""
+    if not shutil.which("curl"):
+        raise HarnessError("curl not found (contrib/quickstart.sh deps installs it)")
+    argv = ["curl", "-sS", "-i", "--noproxy", "*", "--max-time", "30"] + list(args)
+    p = subprocess.run(argv + ["http://127.0.0.1:%d/api/v1/%s" % (s.port, path)],
+                       capture_output=True, timeout=60)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    while re.match(rb"HTTP/\S+ 1\d\d ", head):  # an interim answer (100 Continue)
+        head, _, body = body.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/\S+ (\d{3})", lines[0])
+    hdrs = dict((k.strip().lower(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines[1:]))
+    r = Resp(int(m.group(1)) if m else 0, hdrs, body, parse_json(body))
+    s.responses.append(("POST", path, r))
+    return r
+
+
+def value_of(r):
+    return (r.status, r.json.get("value") if isinstance(r.json, dict) else r.body[:300])
+
+
+def clients(s, p):
+    """What v1 clients send, through this server to ots: every answer must be
+    ots's own v1 JSON, not the server's error page.  Returns the values that
+    must not reach any log."""
+    secrets_ = []
+
+    # a GET with a form body (lighttpd answers 400 itself unless
+    # server.http-parseopts enables method-get-body)
+    r = raw(s, "GET", "/api/v1/status", [("Content-Type", FORM), ("Content-Length", "13")], b"locale=en&x=1")
+    is_((r.status, r.body), (200, NOMINAL), p + "GET status with a form body: ots answers nominal")
+    email = "client-%s@example.com" % canary("u")
+    token = s.add_customer(email)
+    a = s.create(auth=(email, token), ttl="3600")
+    secrets_ += [token, a["secret_key"], a["metadata_key"]]
+    body = urllib.parse.urlencode({"custid": email}).encode()
+    r = raw(s, "GET", "/api/v1/private/recent", [("Authorization", basic(email, token)),
+            ("Content-Type", FORM), ("Content-Length", str(len(body)))], body)
+    got = [x.get("metadata_key") for x in r.json] if isinstance(r.json, list) else r.body[:300]
+    is_((r.status, got), (200, [a["metadata_key"]]),
+        p + "GET recent with a form body and Basic auth: the account's receipts")
+
+    # parameters only in the query string, the body empty (Content-Length: 0):
+    # with a form Content-Type (curl -d '' -X POST) and without (http.client)
+    v = canary()
+    secrets_.append(v)
+    q = urllib.parse.urlencode({"secret": v, "ttl": "3600"})
+    r = raw(s, "POST", "/api/v1/share?" + q, [("Content-Type", FORM), ("Content-Length", "0")])
+    is_meta(r, "new", p + "POST share?secret=&ttl=3600, empty form body: created", custid="anon", ttl=3600)
+    sk = (r.json or {}).get("secret_key", "x" * 31) if isinstance(r.json, dict) else "x" * 31
+    secrets_ += [sk, (r.json or {}).get("metadata_key", "") if isinstance(r.json, dict) else ""]
+    r = raw(s, "POST", "/api/v1/secret/" + sk, [("Content-Length", "0")])
+    is_(value_of(r), (200, v), p + "reveal with Content-Length: 0 and no type: the value from the query string")
+    v = canary()
+    secrets_.append(v)
+    r = raw(s, "POST", "/api/v1/share?" + urllib.parse.urlencode({"secret": v}), [("Content-Length", "0")])
+    is_meta(r, "new", p + "POST share?secret=, Content-Length: 0 and no type: created", custid="anon")
+    if isinstance(r.json, dict):
+        secrets_ += [r.json.get("secret_key", ""), r.json.get("metadata_key", "")]
+
+    # curl -F: multipart/form-data, to create and to reveal with a passphrase
+    v, pp = canary(), passphrase()
+    secrets_ += [v, pp]
+    r = curl(s, "share", "-F", "secret=" + v, "-F", "passphrase=" + pp, "-F", "ttl=3600")
+    m = r.json if isinstance(r.json, dict) else {}
+    probs = ["HTTP %d, body %r" % (r.status, r.body[:300])] if r.status != 200 else meta_problems(
+        m, "new", custid="anon", ttl=3600)
+    if m.get("passphrase_required") is not True:
+        probs.append("passphrase_required %r, expected true" % m.get("passphrase_required"))
+    ok(not probs, p + "curl -F secret= -F passphrase= -F ttl=: created, passphrase required", probs)
+    sk = m.get("secret_key", "x" * 31)
+    secrets_ += [sk, m.get("metadata_key", "")]
+    r = curl(s, "secret/" + sk, "-F", "passphrase=" + pp)
+    is_(value_of(r), (200, v), p + "curl -F passphrase= reveal: the value")
+
+    # empty passphrase= and recipient= (clients send every field): no
+    # passphrase, no recipient, and anonymous is fine
+    v = canary()
+    secrets_.append(v)
+    r = s.share(secret=v, passphrase="", recipient="", ttl="3600")
+    m = r.json if isinstance(r.json, dict) else {}
+    probs = ["HTTP %d, body %r" % (r.status, r.body[:300])] if r.status != 200 else meta_problems(
+        m, "new", custid="anon", ttl=3600)
+    if (m.get("passphrase_required"), m.get("recipient")) != (False, []):
+        probs.append("passphrase_required %r, recipient %r, expected false and []"
+                     % (m.get("passphrase_required"), m.get("recipient")))
+    ok(not probs, p + "share with passphrase= and recipient= empty: created, no passphrase, no recipient", probs)
+    sk = m.get("secret_key", "x" * 31)
+    secrets_ += [sk, m.get("metadata_key", "")]
+    is_(value_of(s.reveal(sk, passphrase="")), (200, v), p + "its reveal with passphrase= empty: the value")
+
+    # a POST with no body and no Content-Length (curl -X POST URL, or a raw
+    # client): Apache and nginx take it as an empty body; lighttpd 1.4 refuses
+    # it itself (411) against request smuggling, documented in the README
+    v = canary()
+    b = s.create(v, ttl="3600")
+    secrets_ += [v, b["secret_key"], b["metadata_key"]]
+    r = raw(s, "POST", "/api/v1/secret/" + b["secret_key"])
+    if s.post_needs_length:
+        ok(r.status == 411 and "x-ots-intended-status" not in r.headers,
+           p + "bodiless POST reveal: 411 Length Required from the server itself (documented)",
+           "HTTP %d, headers %r, body %r" % (r.status, r.headers, r.body[:200]))
+        r = raw(s, "POST", "/api/v1/secret/" + b["secret_key"], [("Content-Length", "0")])
+        is_(value_of(r), (200, v), p + "the refused reveal consumed nothing: with Content-Length: 0, the value")
+    else:
+        is_(value_of(r), (200, v), p + "bodiless POST reveal (no Content-Length): the value")
+        is_unknown(raw(s, "POST", "/api/v1/secret/" + b["secret_key"]), b["secret_key"],
+                   p + "a second bodiless POST reveal: Unknown secret")
     return secrets_
 
 
@@ -256,10 +386,11 @@ def one(cls):
             ok(False, p + "server started from the shipped template", [str(e), getattr(e, "logs", "")])
             return
         secrets_ = conformance(s, p)
+        secrets_ += clients(s, p)
+        nreq = len(s.responses) + 1  # + /static/
         if cls.name == "apache-fcgid":
             check_cron(s, p)
         check_processes(s, p)
-        nreq = len(s.responses) + 1  # + /static/
         s.stop()
         after_stop(s, p, secrets_, nreq)
     except Exception:  # noqa: BLE001 - report, then go on with the next server
