@@ -150,54 +150,111 @@ form_urlencoded(struct form *fm, const char *s, size_t len,
 	return rc;
 }
 
-/* Find parameter param (e.g. "boundary") in a header value. */
+/* An RFC 7230 tchar: a character of a token. */
 static int
-header_param(const char *h, size_t hlen, const char *param, const char **v,
+tchar(char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("\"(),/:;<=>?@[\\]{}", c) == NULL;
+}
+
+/*
+ * The parameter value at *pp (before end), a token or a quoted-string,
+ * its quoted-pairs decoded into v (room for vmax bytes) unless v is NULL.
+ * Advances *pp past it.  Returns 0, or -1 when malformed or too long.
+ */
+static int
+param_value(const char **pp, const char *end, char *v, size_t vmax,
     size_t *vlen)
 {
-	size_t plen = strlen(param), i = 0, j;
+	const char *p = *pp;
+	size_t n = 0;
+	int q = p < end && *p == '"';
+	unsigned char c;
 
-	while (i < hlen) {
-		while (i < hlen && h[i] != ';')
-			i++;
-		if (i == hlen)
-			break;
-		i++;
-		while (i < hlen && (h[i] == ' ' || h[i] == '\t'))
-			i++;
-		if (hlen - i > plen && strncasecmp(h + i, param, plen) == 0 &&
-		    h[i + plen] == '=') {
-			i += plen + 1;
-			if (i < hlen && h[i] == '"') {
-				for (j = ++i; j < hlen && h[j] != '"'; j++)
-					;
-				if (j == hlen)
-					return -1;
-			} else
-				for (j = i; j < hlen && h[j] != ';' &&
-				    h[j] != ' ' && h[j] != '\t'; j++)
-					;
-			*v = h + i;
-			*vlen = j - i;
-			return 0;
+	for (p += q; p < end && (q ? *p != '"' : tchar(*p)); p++) {
+		if (q && *p == '\\' && ++p == end)
+			return -1;
+		c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -1;
+		if (v != NULL) {
+			if (n == vmax)
+				return -1;
+			v[n] = *p;
 		}
+		n++;
 	}
-	return -1;
+	if (q && p++ == end)
+		return -1;	/* no closing quote */
+	if (!q && n == 0)
+		return -1;
+	*pp = p;
+	*vlen = n;
+	return 0;
+}
+
+/*
+ * Parameter param of a header value h[0..hlen) of type type, e.g. the
+ * boundary of "multipart/form-data; boundary=x", read as RFC 2045, RFC
+ * 7230 and RFC 9110 write parameters: ';' separates them outside
+ * quoted-strings, names are whole tokens compared without regard to
+ * case, a value is a token or a quoted-string.  The decoded value goes
+ * to v (room for vmax bytes), its length to *vlen.  Returns 0, or -1 when
+ * the type differs, the syntax is wrong anywhere, or param is absent,
+ * repeated or longer than vmax.
+ */
+static int
+header_param(const char *h, size_t hlen, const char *type,
+    const char *param, char *v, size_t vmax, size_t *vlen)
+{
+	const char *p = h, *end = h + hlen, *name;
+	size_t tlen = strlen(type), plen = strlen(param), n;
+	int found = 0, match;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < tlen || strncasecmp(p, type, tlen) != 0)
+		return -1;
+	for (p += tlen;;) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end)
+			break;
+		if (*p++ != ';')
+			return -1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end || *p == ';')
+			continue;	/* an empty parameter */
+		for (name = p; p < end && tchar(*p); p++)
+			;
+		if (p == name || p == end || *p++ != '=')
+			return -1;
+		match = (size_t)(p - 1 - name) == plen &&
+		    strncasecmp(name, param, plen) == 0;
+		if (match && found++)
+			return -1;
+		if (param_value(&p, end, match ? v : NULL, vmax,
+		    match ? vlen : &n) == -1)
+			return -1;
+	}
+	return found ? 0 : -1;
 }
 
 int
 form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
     const char **errstr)
 {
-	const char *bnd, *end = s + len, *p, *hdr, *hdr_end, *eol, *next;
-	const char *name;
-	char delim[80];
-	size_t blen, dlen, nlen = 0;
+	const char *end = s + len, *p, *hdr, *hdr_end, *eol, *next;
+	char bnd[70], delim[4 + sizeof(bnd)], name[FORM_NAME_MAX + 2];
+	size_t blen, dlen, nlen;
+	int named;
 
 	fm->src = fm->n;
 	*errstr = E_MULTI;
-	if (header_param(ctype, strlen(ctype), "boundary", &bnd, &blen) == -1
-	    || blen == 0 || blen > 70)
+	/* RFC 2046: a boundary has 1 to 70 characters */
+	if (header_param(ctype, strlen(ctype), "multipart/form-data",
+	    "boundary", bnd, sizeof(bnd), &blen) == -1 || blen == 0)
 		return -1;
 	/* a delimiter is CRLF "--" boundary; the first may lack the CRLF */
 	memcpy(delim, "\r\n--", 4);
@@ -217,17 +274,20 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 		if ((hdr_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4))
 		    == NULL)
 			return -1;
-		name = NULL;
+		/* RFC 7578: one Content-Disposition: form-data; name=... */
+		named = 0;
 		for (hdr = p + 2; hdr < hdr_end; hdr = eol + 2) {
 			eol = memmem(hdr, (size_t)(hdr_end + 2 - hdr), "\r\n", 2);
-			if ((size_t)(eol - hdr) > 20 &&
-			    strncasecmp(hdr, "Content-Disposition:", 20) == 0 &&
-			    header_param(hdr, (size_t)(eol - hdr), "name",
-			    &name, &nlen) == -1)
+			if ((size_t)(eol - hdr) < 20 ||
+			    strncasecmp(hdr, "Content-Disposition:", 20) != 0)
+				continue;
+			if (named++ || header_param(hdr + 20,
+			    (size_t)(eol - hdr - 20), "form-data", "name", name,
+			    sizeof(name), &nlen) == -1)
 				return -1;
 		}
 		p = hdr_end + 4;
-		if (name == NULL || (next = memmem(p, (size_t)(end - p), delim,
+		if (!named || (next = memmem(p, (size_t)(end - p), delim,
 		    dlen)) == NULL)
 			return -1;
 		if (add(fm, name, nlen, p, (size_t)(next - p), errstr) == -1)

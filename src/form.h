@@ -12,6 +12,8 @@
  * - every value must be valid UTF-8 without NUL; percent-escapes must be
  *   well formed;
  * - at most FORM_FIELDS_MAX fields, names up to FORM_NAME_MAX bytes.
+ * A multipart part is named by the one name parameter of its one
+ * Content-Disposition: form-data header.
  * Values are owned by the form and wiped by form_free.
  */
 #ifndef OTS_FORM_H

@@ -60,6 +60,26 @@ multipart = [
     b"multipart/form-data; boundary=" + b"x" * 71 + b"\n--" + b"x" * 71 + b"--",
     b"multipart/form-data; boundary=\"unterminated\n--unterminated--",
     mp(MP, [(CD % (b"f%d" % i), b"x") for i in range(65)]),
+    # header parameters: ';' and name= inside quotes, quoted-pairs, repeats
+    mp(MP, [(b'Content-Disposition: form-data; filename="a;name=passphrase;"; name="secret"', b"v")]),
+    mp(b'multipart/form-data; charset="x;boundary=evil"; boundary=b', [(CD % b"a", b"1")]),
+    mp(b'multipart/form-data; charset="x;boundary=evil"; boundary=b', [(CD % b"a", b"1")],
+       boundary=b"evil"),
+    mp(MP, [(b'Content-Disposition: form-data; xname="passphrase"; name="secret"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a\\"b\\\\c"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a\\"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a"; name="b"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a"\r\nContent-Disposition: form-data; name="b"', b"v")]),
+    mp(MP, [(b'Content-Disposition: attachment; name="a"', b"v")]),
+    mp(MP, [(b"Content-Disposition: form-data ;  ; name=a ;", b"v")]),
+    mp(MP, [(b"Content-Disposition: form-data; foo; name=a", b"v")]),
+    mp(MP, [(b"Content-Disposition: form-data; name=a b", b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a\x01"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="' + b"n" * 64 + b'[]"', b"v")]),
+    mp(b"multipart/form-dataX; boundary=b", [(CD % b"a", b"1")]),
+    mp(b"multipart/form-data; boundary=b; boundary=b", [(CD % b"a", b"1")]),
+    mp(b'multipart/form-data; boundary="a;b=c"', [(CD % b"a", b"1")], boundary=b"a;b=c"),
+    mp(b'multipart/form-data; boundary="' + b"b\\b" * 35 + b'"', [(CD % b"a", b"1")], boundary=b"b" * 70),
 ]
 
 json = [

@@ -50,6 +50,16 @@ refused(int rc, const char *what)
 	ok(rc == -1 && errstr != NULL && *errstr != '\0', "refused: %s", what);
 }
 
+/* Refused with exactly the message msg. */
+static void
+refused_as(int rc, const char *msg, const char *what)
+{
+	ok(rc == -1 && errstr != NULL && strcmp(errstr, msg) == 0,
+	    "refused (%s): %s", msg, what);
+	if (rc != -1 || errstr == NULL || strcmp(errstr, msg) != 0)
+		diag("got %d, %s", rc, errstr != NULL ? errstr : "no message");
+}
+
 static void
 test_urlencoded(void)
 {
@@ -286,11 +296,149 @@ test_json(void)
 	form_free(&fm);
 }
 
+#define M_MULTI	"Malformed multipart body"
+
+/* A one-part multipart body under boundary XyZ with these part headers. */
+static int
+part(const char *headers, const char *value)
+{
+	struct buf b = { 0 };
+	int rc;
+
+	buf_printf(&b, "--XyZ\r\n%s\r\n\r\n%s\r\n--XyZ--\r\n", headers, value);
+	rc = multipart("multipart/form-data; boundary=XyZ", b.data);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Header parameters as RFC 7578 and RFC 2045 write them: split at ';'
+ * outside quoted-strings, whole names compared without case, quoted-pairs
+ * decoded, every parameter once.
+ */
+static void
+test_multipart_params(void)
+{
+	struct buf b = { 0 }, body = { 0 };
+	int i;
+
+	is_int(part("Content-Disposition: form-data; "
+	    "filename=\"a;name=passphrase;\"; name=\"secret\"", "v"), 0,
+	    "';' and name= inside a quoted filename");
+	is_str(get("secret"), "v", "the part is the secret, its real name");
+	ok(get("passphrase") == NULL, "no passphrase from inside the quotes");
+	is_int(multipart("multipart/form-data; charset=\"x;boundary=evil\"; "
+	    "boundary=good",
+	    "--good\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+	    "--good--\r\n"), 0, "boundary= in a quoted charset is no boundary");
+	is_str(get("a"), "1", "the real boundary delimits the parts");
+	refused_as(multipart("multipart/form-data; "
+	    "charset=\"x;boundary=evil\"; boundary=good",
+	    "--evil\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+	    "--evil--\r\n"), M_MULTI, "a body under the quoted fake boundary");
+	is_int(multipart("multipart/form-data; boundary=\"a;b=c\"",
+	    "--a;b=c\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+	    "--a;b=c--\r\n"), 0, "';' and '=' inside a quoted boundary");
+	is_int(part("Content-Disposition: form-data; xname=\"passphrase\"; "
+	    "name=\"secret\"", "v"), 0, "xname= before name=");
+	ok(fm.n == 1 && get("secret") != NULL, "xname= is not name=");
+	is_int(part("Content-Disposition: form-data; name=\"secret\"; "
+	    "filename=\"name=x\"", "v"), 0, "name= inside a later filename");
+	ok(fm.n == 1 && get("secret") != NULL, "the name is name=");
+	is_int(part("Content-Disposition: form-data; NaMe=\"a\"", "v"), 0,
+	    "parameter names without regard to case");
+	is_str(get("a"), "v", "NaMe= is name=");
+	is_int(part("Content-Disposition: form-data; name=\"a\\\"b\\\\c\"",
+	    "v"), 0, "quoted-pairs in a name");
+	is_str(get("a\"b\\c"), "v", "\\\" is '\"' and \\\\ is '\\'");
+	is_int(part("Content-Disposition: form-data ;  ; name=\"a\" ;", "v"),
+	    0, "white space around ';' and empty parameters");
+	is_str(get("a"), "v", "value after empty parameters");
+
+	refused_as(part("Content-Disposition: form-data; name=\"a\"; "
+	    "name=\"b\"", "v"), M_MULTI, "name= twice");
+	refused_as(part("Content-Disposition: form-data; name=\"a\"; NAME=a",
+	    "v"), M_MULTI, "name= twice, another case");
+	refused_as(part("Content-Disposition: form-data; name=\"a\"\r\n"
+	    "Content-Disposition: form-data; name=\"b\"", "v"), M_MULTI,
+	    "two Content-Disposition headers");
+	refused_as(part("Content-Disposition: attachment; name=\"a\"", "v"),
+	    M_MULTI, "disposition type attachment");
+	refused_as(part("Content-Disposition: form-datax; name=\"a\"", "v"),
+	    M_MULTI, "disposition type form-datax");
+	refused_as(part("Content-Disposition: name=\"a\"", "v"), M_MULTI,
+	    "no disposition type");
+	refused_as(part("Content-Disposition: form-data; name=\"a", "v"),
+	    M_MULTI, "unterminated quoted name");
+	refused_as(part("Content-Disposition: form-data; name=\"a\\\"", "v"),
+	    M_MULTI, "quote escaped at the end: unterminated");
+	refused_as(part("Content-Disposition: form-data; filename=\"a; "
+	    "name=\"secret\"", "v"), M_MULTI, "unterminated quoted filename");
+	refused_as(part("Content-Disposition: form-data; foo; name=\"a\"", "v"),
+	    M_MULTI, "parameter without '='");
+	refused_as(part("Content-Disposition: form-data; name=", "v"),
+	    M_MULTI, "empty unquoted name");
+	refused_as(part("Content-Disposition: form-data; name=a b", "v"),
+	    M_MULTI, "unquoted name with a space");
+	refused_as(part("Content-Disposition: form-data; name=\"a\" x", "v"),
+	    M_MULTI, "junk after a quoted value");
+	refused_as(part("Content-Disposition: form-data; name=\"a\x01\"", "v"),
+	    M_MULTI, "control character in a quoted name");
+	refused_as(multipart("multipart/form-dataX; boundary=XyZ",
+	    "--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n"
+	    "--XyZ--"), M_MULTI, "media type multipart/form-dataX");
+	refused_as(multipart("multipart/mixed; boundary=XyZ",
+	    "--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n"
+	    "--XyZ--"), M_MULTI, "media type multipart/mixed");
+	refused_as(multipart("multipart/form-data; boundary=XyZ; boundary=XyZ",
+	    "--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n"
+	    "--XyZ--"), M_MULTI, "boundary= twice");
+	refused_as(multipart("multipart/form-data; boundary=\"\"",
+	    "--\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n----"),
+	    M_MULTI, "empty quoted boundary");
+
+	/* bounds, counted decoded: a boundary of 70, a name of 64 plus [] */
+	buf_puts(&body, "--");
+	for (i = 0; i < 70; i++)
+		buf_puts(&body, "b");
+	buf_puts(&body, "\r\nContent-Disposition: form-data; name=a\r\n\r\n"
+	    "1\r\n");
+	buf_add(&body, body.data, 72);
+	buf_puts(&body, "--");
+	buf_puts(&b, "multipart/form-data; boundary=\"");
+	for (i = 0; i < 70; i++)
+		buf_puts(&b, i % 2 ? "\\b" : "b");
+	buf_puts(&b, "\"");
+	is_int(multipart(b.data, body.data), 0,
+	    "quoted boundary of 70 with quoted-pairs (105 bytes)");
+	b.len--;
+	buf_puts(&b, "b\"");
+	refused_as(multipart(b.data, body.data), M_MULTI,
+	    "quoted boundary of 71");
+	buf_free(&body);
+	buf_free(&b);
+	buf_puts(&b, "Content-Disposition: form-data; name=\"");
+	for (i = 0; i < FORM_NAME_MAX; i++)
+		buf_puts(&b, "x");
+	buf_puts(&b, "[]\"");
+	is_int(part(b.data, "v"), 0, "name of FORM_NAME_MAX bytes plus []");
+	ok(fm.n == 1 && strlen(fm.f[0].name) == FORM_NAME_MAX && fm.f[0].array,
+	    "stored without its []");
+	buf_free(&b);
+	buf_puts(&b, "Content-Disposition: form-data; name=\"");
+	for (i = 0; i < FORM_NAME_MAX + 3; i++)
+		buf_puts(&b, "x");
+	buf_puts(&b, "\"");
+	refused(part(b.data, "v"), "name of FORM_NAME_MAX + 3 bytes");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_urlencoded();
 	test_multipart();
+	test_multipart_params();
 	test_json();
 	return done();
 }
