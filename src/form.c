@@ -1,11 +1,9 @@
 #include "config.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
 #include <sodium.h>
 
 #include "form.h"
@@ -150,54 +148,111 @@ form_urlencoded(struct form *fm, const char *s, size_t len,
 	return rc;
 }
 
-/* Find parameter param (e.g. "boundary") in a header value. */
+/* An RFC 7230 tchar: a character of a token. */
 static int
-header_param(const char *h, size_t hlen, const char *param, const char **v,
+tchar(char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("\"(),/:;<=>?@[\\]{}", c) == NULL;
+}
+
+/*
+ * The parameter value at *pp (before end), a token or a quoted-string,
+ * its quoted-pairs decoded into v (room for vmax bytes) unless v is NULL.
+ * Advances *pp past it.  Returns 0, or -1 when malformed or too long.
+ */
+static int
+param_value(const char **pp, const char *end, char *v, size_t vmax,
     size_t *vlen)
 {
-	size_t plen = strlen(param), i = 0, j;
+	const char *p = *pp;
+	size_t n = 0;
+	int q = p < end && *p == '"';
+	unsigned char c;
 
-	while (i < hlen) {
-		while (i < hlen && h[i] != ';')
-			i++;
-		if (i == hlen)
-			break;
-		i++;
-		while (i < hlen && (h[i] == ' ' || h[i] == '\t'))
-			i++;
-		if (hlen - i > plen && strncasecmp(h + i, param, plen) == 0 &&
-		    h[i + plen] == '=') {
-			i += plen + 1;
-			if (i < hlen && h[i] == '"') {
-				for (j = ++i; j < hlen && h[j] != '"'; j++)
-					;
-				if (j == hlen)
-					return -1;
-			} else
-				for (j = i; j < hlen && h[j] != ';' &&
-				    h[j] != ' ' && h[j] != '\t'; j++)
-					;
-			*v = h + i;
-			*vlen = j - i;
-			return 0;
+	for (p += q; p < end && (q ? *p != '"' : tchar(*p)); p++) {
+		if (q && *p == '\\' && ++p == end)
+			return -1;
+		c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -1;
+		if (v != NULL) {
+			if (n == vmax)
+				return -1;
+			v[n] = *p;
 		}
+		n++;
 	}
-	return -1;
+	if (q && p++ == end)
+		return -1;	/* no closing quote */
+	if (!q && n == 0)
+		return -1;
+	*pp = p;
+	*vlen = n;
+	return 0;
+}
+
+/*
+ * Parameter param of a header value h[0..hlen) of type type, e.g. the
+ * boundary of "multipart/form-data; boundary=x", read as RFC 2045, RFC
+ * 7230 and RFC 9110 write parameters: ';' separates them outside
+ * quoted-strings, names are whole tokens compared without regard to
+ * case, a value is a token or a quoted-string.  The decoded value goes
+ * to v (room for vmax bytes), its length to *vlen.  Returns 0, or -1 when
+ * the type differs, the syntax is wrong anywhere, or param is absent,
+ * repeated or longer than vmax.
+ */
+static int
+header_param(const char *h, size_t hlen, const char *type,
+    const char *param, char *v, size_t vmax, size_t *vlen)
+{
+	const char *p = h, *end = h + hlen, *name;
+	size_t tlen = strlen(type), plen = strlen(param), n;
+	int found = 0, match;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < tlen || strncasecmp(p, type, tlen) != 0)
+		return -1;
+	for (p += tlen;;) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end)
+			break;
+		if (*p++ != ';')
+			return -1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end || *p == ';')
+			continue;	/* an empty parameter */
+		for (name = p; p < end && tchar(*p); p++)
+			;
+		if (p == name || p == end || *p++ != '=')
+			return -1;
+		match = (size_t)(p - 1 - name) == plen &&
+		    strncasecmp(name, param, plen) == 0;
+		if (match && found++)
+			return -1;
+		if (param_value(&p, end, match ? v : NULL, vmax,
+		    match ? vlen : &n) == -1)
+			return -1;
+	}
+	return found ? 0 : -1;
 }
 
 int
 form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
     const char **errstr)
 {
-	const char *bnd, *end = s + len, *p, *hdr, *hdr_end, *eol, *next;
-	const char *name;
-	char delim[80];
-	size_t blen, dlen, nlen = 0;
+	const char *end = s + len, *p, *hdr, *hdr_end, *eol, *next;
+	char bnd[70], delim[4 + sizeof(bnd)], name[FORM_NAME_MAX + 2];
+	size_t blen, dlen, nlen;
+	int named;
 
 	fm->src = fm->n;
 	*errstr = E_MULTI;
-	if (header_param(ctype, strlen(ctype), "boundary", &bnd, &blen) == -1
-	    || blen == 0 || blen > 70)
+	/* RFC 2046: a boundary has 1 to 70 characters */
+	if (header_param(ctype, strlen(ctype), "multipart/form-data",
+	    "boundary", bnd, sizeof(bnd), &blen) == -1 || blen == 0)
 		return -1;
 	/* a delimiter is CRLF "--" boundary; the first may lack the CRLF */
 	memcpy(delim, "\r\n--", 4);
@@ -217,17 +272,20 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 		if ((hdr_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4))
 		    == NULL)
 			return -1;
-		name = NULL;
+		/* RFC 7578: one Content-Disposition: form-data; name=... */
+		named = 0;
 		for (hdr = p + 2; hdr < hdr_end; hdr = eol + 2) {
 			eol = memmem(hdr, (size_t)(hdr_end + 2 - hdr), "\r\n", 2);
-			if ((size_t)(eol - hdr) > 20 &&
-			    strncasecmp(hdr, "Content-Disposition:", 20) == 0 &&
-			    header_param(hdr, (size_t)(eol - hdr), "name",
-			    &name, &nlen) == -1)
+			if ((size_t)(eol - hdr) < 20 ||
+			    strncasecmp(hdr, "Content-Disposition:", 20) != 0)
+				continue;
+			if (named++ || header_param(hdr + 20,
+			    (size_t)(eol - hdr - 20), "form-data", "name", name,
+			    sizeof(name), &nlen) == -1)
 				return -1;
 		}
 		p = hdr_end + 4;
-		if (name == NULL || (next = memmem(p, (size_t)(end - p), delim,
+		if (!named || (next = memmem(p, (size_t)(end - p), delim,
 		    dlen)) == NULL)
 			return -1;
 		if (add(fm, name, nlen, p, (size_t)(next - p), errstr) == -1)
@@ -237,13 +295,60 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 	}
 }
 
-/* The value of the four hex digits at s, or -1. */
+/*
+ * JSON bodies are parsed here rather than by json-c, for two reasons.
+ * json-c's tokener copies every string into a printbuf that grows by
+ * realloc and into json_object strings, and frees both without wiping:
+ * each secret or passphrase sent as JSON left copies on the heap.  And
+ * json-c lets through what RFC 8259 does not (names cut at \u0000, a high
+ * surrogate paired across other text, single quotes), which had to be
+ * checked again in the text anyway.  What ots takes is small: one object
+ * whose members are scalars or arrays of scalars.
+ *
+ * Strings are decoded into one scratch buffer of the input's length
+ * (decoding never lengthens a string: an escape of 2, 6 or 12 bytes gives
+ * at most 1, 3 or 4), wiped before it is freed.  Names stay there, for
+ * the duplicate check.
+ */
+struct json {
+	const char	*p, *end;	/* the text not yet read */
+	char		*out;		/* the scratch buffer */
+	size_t		 o;		/* its bytes in use */
+	const char	*errstr;
+	struct {
+		size_t	 off, len;	/* a member name in the scratch */
+	}		 names[FORM_FIELDS_MAX];
+	size_t		 n;
+};
+
+static void
+json_ws(struct json *js)
+{
+	while (js->p < js->end && (*js->p == ' ' || *js->p == '\t' ||
+	    *js->p == '\n' || *js->p == '\r'))
+		js->p++;
+}
+
+/* Step over character c (after white space); 0, or -1 when it is not. */
+static int
+json_char(struct json *js, char c)
+{
+	json_ws(js);
+	if (js->p == js->end || *js->p != c)
+		return -1;
+	js->p++;
+	return 0;
+}
+
+/* The value of the four hex digits at s (before end), or -1. */
 static long
-hex4(const char *s)
+hex4(const char *s, const char *end)
 {
 	long v = 0;
 	int i, h;
 
+	if (end - s < 4)
+		return -1;
 	for (i = 0; i < 4; i++) {
 		if ((h = hexval(s[i])) < 0)
 			return -1;
@@ -252,140 +357,226 @@ hex4(const char *s)
 	return v;
 }
 
-/*
- * What json-c lets through and RFC 8259 does not, found in the text: raw
- * control characters and lone surrogate escapes in strings (json-c would
- * turn the latter into U+FFFD).  Also counts the members of the top-level
- * object as written: json-c keeps only the last of repeated names, so a
- * count above the parsed object's length means duplicates.  Returns the
- * count, or -1.  The text has parsed, so strings are terminated.
- */
-static long
-json_scan(const char *s, size_t len)
+/* Write code point u as UTF-8 at d; returns the end. */
+static char *
+utf8_put(char *d, long u)
 {
-	long n = 0, u, hi;
-	size_t i;
-	int depth = 0;
+	static const unsigned char lead[] = { 0, 0xc0, 0xe0, 0xf0 };
+	int n = u < 0x80 ? 0 : u < 0x800 ? 1 : u < 0x10000 ? 2 : 3;
 
-	for (i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '"':
-			for (i++, hi = 0; i < len && s[i] != '"'; i++) {
-				if ((unsigned char)s[i] < 0x20)
-					return -1;
-				if (s[i] != '\\')
-					continue;
-				if (++i + 4 < len && s[i] == 'u' &&
-				    (u = hex4(s + i + 1)) >= 0) {
-					/* a low surrogate only after a high */
-					if ((u >= 0xdc00 && u <= 0xdfff) != hi)
-						return -1;
-					hi = u >= 0xd800 && u <= 0xdbff;
-					i += 4;
-					continue;
-				}
-				if (hi)
-					return -1;
-			}
-			if (hi)
-				return -1;
-			break;
-		case '{':
-		case '[':
-			depth++;
-			break;
-		case '}':
-		case ']':
-			depth--;
-			break;
-		case ':':
-			if (depth == 1)
-				n++;
-			break;
-		}
-	}
-	return n;
+	*d++ = (char)(lead[n] | u >> 6 * n);
+	while (n-- > 0)
+		*d++ = (char)(0x80 | (u >> 6 * n & 0x3f));
+	return d;
 }
 
-/* A JSON scalar ots takes as text: a string, a finite number, a boolean. */
+/* The string at js->p, decoded into the scratch buffer: 0 or -1. */
 static int
-json_scalar(struct json_object *v)
+json_string(struct json *js, const char **v, size_t *vlen)
 {
-	switch (json_object_get_type(v)) {
-	case json_type_string:
-	case json_type_int:
-	case json_type_boolean:
-		return 1;
-	case json_type_double:
-		return isfinite(json_object_get_double(v));
-	default:
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	char *d = js->out + js->o;
+	const char *p = js->p + 1, *end = js->end, *q;
+	long u, lo;
+
+	for (; p < end && *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return -1;
+		if (*p != '\\') {
+			*d++ = *p;
+			continue;
+		}
+		if (++p == end)
+			return -1;
+		if (*p != 'u') {
+			if (*p == '\0' || (q = strchr(from, *p)) == NULL)
+				return -1;
+			*d++ = to[q - from];
+			continue;
+		}
+		if ((u = hex4(p + 1, end)) < 0 || (u >= 0xdc00 && u <= 0xdfff))
+			return -1;
+		p += 4;
+		/* a high surrogate only with a low one escaped right after */
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (end - p < 3 || p[1] != '\\' || p[2] != 'u' ||
+			    (lo = hex4(p + 3, end)) < 0xdc00 || lo > 0xdfff)
+				return -1;
+			p += 6;
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		d = utf8_put(d, u);
+	}
+	if (p == end)
+		return -1;
+	js->p = p + 1;
+	*v = js->out + js->o;
+	*vlen = (size_t)(d - *v);
+	js->o += *vlen;
+	if (!util_utf8_valid(*v, *vlen)) {
+		js->errstr = E_CHARS;
+		return -1;
+	}
+	return 0;
+}
+
+/* Past the digits at p (before end), or NULL when there are none. */
+static const char *
+digits(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	return q > p ? q : NULL;
+}
+
+/*
+ * The scalar at js->p (after white space): a string (decoded), a number
+ * or a boolean (as written).  Returns 1, 0 for null, -1 on error.
+ */
+static int
+json_scalar(struct json *js, const char **v, size_t *vlen)
+{
+	const char *p, *q, *end = js->end;
+
+	json_ws(js);
+	if ((p = js->p) == end)
+		return -1;
+	if (*p == '"')
+		return json_string(js, v, vlen) == 0 ? 1 : -1;
+	if (*p == '{' || *p == '[') {
+		js->errstr = E_FLAT;
+		return -1;
+	}
+	if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+		js->p += 4;
 		return 0;
 	}
+	if (end - p >= 4 && memcmp(p, "true", 4) == 0)
+		q = p + 4;
+	else if (end - p >= 5 && memcmp(p, "false", 5) == 0)
+		q = p + 5;
+	else {
+		/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+		q = p + (*p == '-');
+		if (q == end || *q < '0' || *q > '9')
+			return -1;
+		q = *q == '0' ? q + 1 : digits(q, end);
+		if (q < end && *q == '.' && (q = digits(q + 1, end)) == NULL)
+			return -1;
+		if (q < end && (*q == 'e' || *q == 'E')) {
+			if (++q < end && (*q == '+' || *q == '-'))
+				q++;
+			if ((q = digits(q, end)) == NULL)
+				return -1;
+		}
+	}
+	*v = p;
+	*vlen = (size_t)(q - p);
+	js->p = q;
+	return 1;
+}
+
+/*
+ * A member's value: a scalar, or an array of scalars of which the first
+ * counts.  Returns 1, 0 when absent (null, []), -1 on error.
+ */
+static int
+json_value(struct json *js, const char **v, size_t *vlen)
+{
+	const char *e;
+	size_t elen;
+	int r, n = 0;
+
+	if (json_char(js, '[') == -1)
+		return json_scalar(js, v, vlen);
+	if (json_char(js, ']') == 0)
+		return 0;
+	do {
+		if ((r = json_scalar(js, &e, &elen)) != 1) {
+			if (r == 0)
+				js->errstr = E_FLAT;	/* null in an array */
+			return -1;
+		}
+		if (n++ == 0) {
+			*v = e;
+			*vlen = elen;
+		}
+	} while (json_char(js, ',') == 0);
+	return json_char(js, ']') == 0 ? 1 : -1;
+}
+
+/* One member "name": value, added to fm: 0 or -1. */
+static int
+json_member(struct json *js, struct form *fm)
+{
+	const char *name, *v = NULL;
+	size_t i, nlen, vlen = 0;
+	int r;
+
+	json_ws(js);
+	if (js->p == js->end || *js->p != '"' ||
+	    json_string(js, &name, &nlen) == -1)
+		return -1;
+	/* a repeated name is a duplicate, whatever its values */
+	if (js->n == FORM_FIELDS_MAX) {
+		js->errstr = E_MANY;
+		return -1;
+	}
+	for (i = 0; i < js->n; i++)
+		if (js->names[i].len == nlen &&
+		    memcmp(js->out + js->names[i].off, name, nlen) == 0) {
+			js->errstr = E_DUP;
+			return -1;
+		}
+	js->names[js->n].off = (size_t)(name - js->out);
+	js->names[js->n++].len = nlen;
+	if (json_char(js, ':') == -1 || (r = json_value(js, &v, &vlen)) == -1)
+		return -1;
+	return r == 1 ? add(fm, name, nlen, v, vlen, &js->errstr) : 0;
 }
 
 int
 form_json(struct form *fm, const char *s, size_t len, const char **errstr)
 {
-	struct json_tokener *tok;
-	struct json_object *root, *v;
-	size_t off, i;
-	long members;
+	struct json js;
 	int rc = -1;
 
 	fm->src = fm->n;
-	if (len > INT32_MAX || (tok = json_tokener_new_ex(FORM_JSON_DEPTH))
-	    == NULL) {
+	memset(&js, 0, sizeof(js));
+	js.p = s;
+	js.end = s + len;
+	js.errstr = E_JSON;
+	json_ws(&js);
+	if (js.p == js.end || *js.p != '{') {
+		/* a JSON value other than an object, or no JSON at all */
+		*errstr = js.p < js.end && *js.p != '\0' &&
+		    strchr("[\"-0123456789tfn", *js.p) != NULL ?
+		    E_FLAT : E_JSON;
+		return -1;
+	}
+	if ((js.out = malloc(len)) == NULL) {
 		*errstr = E_MEM;
 		return -1;
 	}
-	/* RFC 8259 only: no comments, single quotes, NaN, trailing commas */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, s, (int)len);
-	*errstr = E_JSON;
-	if (root == NULL)
-		goto out;
-	/* only white space may follow the object */
-	for (off = json_tokener_get_parse_end(tok); off < len; off++)
-		if (s[off] != ' ' && s[off] != '\t' && s[off] != '\r' &&
-		    s[off] != '\n')
-			goto out;
-	*errstr = E_FLAT;
-	if (!json_object_is_type(root, json_type_object))
-		goto out;
-	if ((members = json_scan(s, len)) == -1) {
-		*errstr = E_JSON;
-		goto out;
-	}
-	if (members != json_object_object_length(root)) {
-		*errstr = E_DUP;
-		goto out;
-	}
-	json_object_object_foreach(root, key, val) {
-		v = val;
-		/* an array of scalars; its first element counts */
-		if (json_object_is_type(v, json_type_array)) {
-			for (i = 0; i < json_object_array_length(v); i++)
-				if (!json_scalar(json_object_array_get_idx(v,
-				    i)))
-					goto out;
-			v = json_object_array_length(v) > 0 ?
-			    json_object_array_get_idx(v, 0) : NULL;
-		}
-		if (v == NULL || json_object_is_type(v, json_type_null))
-			continue;
-		if (!json_scalar(v))
-			goto out;
-		/* numbers and booleans take their JSON spelling */
-		if (add(fm, key, strlen(key), json_object_get_string(v),
-		    json_object_is_type(v, json_type_string) ?
-		    (size_t)json_object_get_string_len(v) :
-		    strlen(json_object_get_string(v)), errstr) == -1)
+	js.p++;
+	if (json_char(&js, '}') == -1) {
+		do {
+			if (json_member(&js, fm) == -1)
+				goto out;
+		} while (json_char(&js, ',') == 0);
+		if (json_char(&js, '}') == -1)
 			goto out;
 	}
-	rc = 0;
+	json_ws(&js);
+	if (js.p == js.end)
+		rc = 0;
 out:
-	json_object_put(root);
-	json_tokener_free(tok);
+	sodium_memzero(js.out, len);
+	free(js.out);
+	if (rc == -1)
+		*errstr = js.errstr;
 	return rc;
 }
 

@@ -12,7 +12,13 @@
  * - every value must be valid UTF-8 without NUL; percent-escapes must be
  *   well formed;
  * - at most FORM_FIELDS_MAX fields, names up to FORM_NAME_MAX bytes.
- * Values are owned by the form and wiped by form_free.
+ * A JSON body is one RFC 8259 object of at most FORM_FIELDS_MAX members,
+ * each a string, number or boolean (numbers and booleans as written), or
+ * an array of those (the first counts); null and [] are absent; a name
+ * may appear once.  A multipart part is named by the one name parameter
+ * of its one Content-Disposition: form-data header.
+ * Values are owned by the form and wiped by form_free; the parsers wipe
+ * every buffer of their own that held one.
  */
 #ifndef OTS_FORM_H
 #define OTS_FORM_H
@@ -21,7 +27,6 @@
 
 #define FORM_FIELDS_MAX	64
 #define FORM_NAME_MAX	64
-#define FORM_JSON_DEPTH	4
 
 struct form_field {
 	char	 name[FORM_NAME_MAX + 1];

@@ -60,6 +60,26 @@ multipart = [
     b"multipart/form-data; boundary=" + b"x" * 71 + b"\n--" + b"x" * 71 + b"--",
     b"multipart/form-data; boundary=\"unterminated\n--unterminated--",
     mp(MP, [(CD % (b"f%d" % i), b"x") for i in range(65)]),
+    # header parameters: ';' and name= inside quotes, quoted-pairs, repeats
+    mp(MP, [(b'Content-Disposition: form-data; filename="a;name=passphrase;"; name="secret"', b"v")]),
+    mp(b'multipart/form-data; charset="x;boundary=evil"; boundary=b', [(CD % b"a", b"1")]),
+    mp(b'multipart/form-data; charset="x;boundary=evil"; boundary=b', [(CD % b"a", b"1")],
+       boundary=b"evil"),
+    mp(MP, [(b'Content-Disposition: form-data; xname="passphrase"; name="secret"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a\\"b\\\\c"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a\\"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a"; name="b"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a"\r\nContent-Disposition: form-data; name="b"', b"v")]),
+    mp(MP, [(b'Content-Disposition: attachment; name="a"', b"v")]),
+    mp(MP, [(b"Content-Disposition: form-data ;  ; name=a ;", b"v")]),
+    mp(MP, [(b"Content-Disposition: form-data; foo; name=a", b"v")]),
+    mp(MP, [(b"Content-Disposition: form-data; name=a b", b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="a\x01"', b"v")]),
+    mp(MP, [(b'Content-Disposition: form-data; name="' + b"n" * 64 + b'[]"', b"v")]),
+    mp(b"multipart/form-dataX; boundary=b", [(CD % b"a", b"1")]),
+    mp(b"multipart/form-data; boundary=b; boundary=b", [(CD % b"a", b"1")]),
+    mp(b'multipart/form-data; boundary="a;b=c"', [(CD % b"a", b"1")], boundary=b"a;b=c"),
+    mp(b'multipart/form-data; boundary="' + b"b\\b" * 35 + b'"', [(CD % b"a", b"1")], boundary=b"b" * 70),
 ]
 
 json = [
@@ -74,6 +94,16 @@ json = [
     b'{"' + b"n" * 65 + b'":"v"}', b"{" + b",".join(b'"f%d":"x"' % i for i in range(65)) + b"}",
     b'{"recipient[]":["a@b.cd"]}', b'{"x[]":"1","x":"2"}', b"{'secret':'x'}", b'{secret:"x"}',
     b'{"secret":"x",}', b'{"a":1e999999}', b'{"a":-9223372036854775809}',
+    # what json-c let through or re-spelled, and the strict grammar
+    b'{"passphrase\\u0000x":"v"}', b'{"a\\u0000":null}', b'{"secret":"\\ud800x\\udc00"}',
+    b'{"s":"\\udc00\\ud800"}', b'{"s":"\\ud800\\n\\udc00"}', b'{"s":"\\ud800\\u00"}',
+    b'{"s":"\\ud8f7\\ude00\\uDBFF\\uDFFF"}', b'{"s":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20AC"}',
+    b'{"s":"a\nb"}', b'{"s":"\\x41"}', b'{"s":"\\u12g4"}', b'{"s":"\xed\xa0\x80"}',
+    b'{"a":0,"b":-0,"c":1.50,"d":1E+3,"e":-1.25e-2}', b'{"a":01}', b'{"a":-04E2}', b'{"a":2.}',
+    b'{"a":.5}', b'{"a":1e+}', b'{"a":NaN}', b'{"a":truex}', b'{"a":[1,]}', b'{"a":[null]}',
+    b'{"a":[true,"x",-1]}', b'{"a":null,"a":1}', b'{"x[]":["1"],"x[]":["2"]}', b'{"a":1,"\\u0061":2}',
+    b'{"":1,"[]":2}', b'{"x[][]":"","[]":""}', b'{"\xff":[]}', b"{" + b",".join(b'"f%d":null' % i for i in range(65)) + b"}",
+    b"\t\r\n {\n\"a\" : [ 1 , 2 ] \n}\n", b'{"a":1}\x0c', b"\xc2\xa0{}", b"  ",
 ]
 
 route = [
