@@ -356,9 +356,21 @@ def shut_down(s, report):
         except subprocess.TimeoutExpired:
             pass
     wait_until(lambda: pids <= set(wipereport.parse_report(report)[1]), 20)
+    # the exit line comes from the shim's destructor; other libraries' may
+    # still free after it: wait until the processes are gone
+    wait_until(lambda: not any(_running(pid) for pid in pids), 20)
     missing = pids - set(wipereport.parse_report(report)[1])
     s.stop()
     return pids, missing
+
+
+def _running(pid):
+    """Whether pid is a live process (not gone, not a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def run_all(t, scs):
