@@ -11,6 +11,9 @@ Environment: OTS_BUILDDIR (where cgi-bin/ and tests/integration/fakeclock.so liv
 default the repository root), OTS_TMPDIR (parent of the temporary
 directories), LIGHTTPD (the binary), OTS_WRAPPER (command prefix for the
 ots program, e.g. "valgrind -q"), OTS_KEEP_TMP=1 (keep temporary directories).
+A test adds variables of its own for the ots program with Server(extra_env=...)
+or run_cgi/cgi(extra_env=...); an LD_PRELOAD among them is preloaded beside the
+test clock (t_wipe.py preloads tests/integration/wipeshim.so that way).
 Python 3 standard library only, except SmtpSink (Debian's python3-aiosmtpd,
 imported when a sink is made).
 """
@@ -81,6 +84,13 @@ def ok(cond, desc, why=None):
 
 def is_(got, expected, desc):
     return ok(got == expected, desc, ["got:      %r" % (got,), "expected: %r" % (expected,)])
+
+
+def skip(desc, reason):
+    """One TAP assertion that did not run (counted as a skip, not a pass)."""
+    _tap["n"] += 1
+    desc = " ".join(str(desc).split()).replace("#", "\\#")
+    print("ok %d - %s # SKIP %s" % (_tap["n"], desc, " ".join(str(reason).split())), flush=True)
 
 
 def run(main):
@@ -398,9 +408,10 @@ DEFAULT_CONF = {
 class Server:
     """One ots instance.  conf: extra/overriding ots.conf settings (a value of
     None drops the key).  start=False prepares everything but lighttpd
-    (enough for run_cgi)."""
+    (enough for run_cgi).  extra_env: variables for the ots program, the
+    FastCGI workers and every run_cgi alike (see app_env)."""
 
-    def __init__(self, conf=None, max_procs=2, start=True, fake_clock=True):
+    def __init__(self, conf=None, max_procs=2, start=True, fake_clock=True, extra_env=None):
         self.tmp = tempfile.mkdtemp(prefix="ots-test-", dir=os.environ.get("OTS_TMPDIR") or None)
         _servers.append(self)
         self.proc = None
@@ -418,6 +429,7 @@ class Server:
         self.offset = 0
         self.clock_file = os.path.join(self.tmp, "clock")
         self.fake_clock = fake_clock
+        self.extra_env = dict(extra_env or {})
         if fake_clock and not os.path.isfile(FAKECLOCK):
             raise HarnessError("%s missing: `make check` builds it" % FAKECLOCK)
         self._write_clock()
@@ -452,14 +464,25 @@ class Server:
         self.offset += int(seconds)
         self._write_clock()
 
-    def app_env(self):
-        """Environment added for the ots program (web server or CGI)."""
+    def app_env(self, extra=None):
+        """Environment added for the ots program (web server or CGI): the
+        instance's, then self.extra_env, then extra (a value of None drops a
+        variable).  LD_PRELOAD values are not replaced but added, after the
+        test clock: LD_PRELOAD is a list."""
         env = {"OTS_CONFIG": self.conf_path}
         # a sanitizer build's settings (lighttpd passes workers only these)
         env.update({k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
                     if k in os.environ})
         if self.fake_clock:
             env.update(LD_PRELOAD=FAKECLOCK, OTS_FAKECLOCK_FILE=self.clock_file)
+        for more in (self.extra_env, extra or {}):
+            for k, v in more.items():
+                if v is None:
+                    env.pop(k, None)
+                elif k == "LD_PRELOAD" and env.get(k):
+                    env[k] = env[k] + " " + v
+                else:
+                    env[k] = v
         return env
 
     def _write_lighttpd_conf(self):
@@ -694,11 +717,12 @@ fastcgi.server = ("/" => ((
 
     # -- plain CGI
 
-    def run_cgi(self, env, stdin=b"", timeout=15):
+    def run_cgi(self, env, stdin=b"", timeout=15, extra_env=None):
         """Run cgi-bin/ots once as a CGI program with exactly env (plus PATH, the
-        instance's OTS_CONFIG/clock variables) and parse its answer."""
+        instance's OTS_CONFIG/clock variables, app_env(extra_env)) and parse its
+        answer."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        e.update(self.app_env())
+        e.update(self.app_env(extra_env))
         e.update({k: v for k, v in env.items() if v is not None})
         cmd = shlex.split(os.environ.get("OTS_WRAPPER", "")) + [OTS]
         p = subprocess.run(cmd, input=stdin, env=e, capture_output=True, timeout=timeout)
@@ -719,8 +743,10 @@ fastcgi.server = ("/" => ((
         return CgiResp(status, hdrs, body, parse_json(body), p.returncode,
                        p.stderr.decode("utf-8", "replace"))
 
-    def cgi(self, method, path, query="", body=None, content_type=None, auth=None, env=None):
-        """A CGI request for path (under /api/v1/ without a leading "/")."""
+    def cgi(self, method, path, query="", body=None, content_type=None, auth=None, env=None,
+            extra_env=None):
+        """A CGI request for path (under /api/v1/ without a leading "/");
+        extra_env as in run_cgi."""
         if not path.startswith("/"):
             path = "/api/v1/" + path
         if isinstance(body, tuple):
@@ -742,7 +768,7 @@ fastcgi.server = ("/" => ((
         if auth:
             e["HTTP_AUTHORIZATION"] = basic(*auth) if isinstance(auth, tuple) else auth
         e.update(env or {})
-        return self.run_cgi(e, body)
+        return self.run_cgi(e, body, extra_env=extra_env)
 
 
 def raw_request(port, method, target, headers=(), body=b"", timeout=30):
