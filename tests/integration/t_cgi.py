@@ -55,6 +55,14 @@ def main():
     r = cgi("get", "status")
     is_error(r, "Bad request method", "CGI lower-case method on the API: the v1 error", intended=400)
     ok(not header_problems(r), "CGI bad method: the API's headers", header_problems(r))
+    # HEAD is answered without a body, also when the request is refused
+    for path, query, why in (("status", "a=%zz", "a malformed query"), ("/", "a=%zz", "a malformed query"),
+                             ("status", "a=1&a=2", "a repeated parameter"),
+                             ("/api/v1/\udcc0", "", "a path that is not UTF-8")):
+        r = cgi("HEAD", path, query=query)   # a str path's \udcXX goes out as the byte XX
+        ok(400 <= (r.intended or r.status) < 500 and r.body == b"",
+           "CGI HEAD %s with %s: refused, and no body" % (path, why),
+           "status %d intended %r body %r" % (r.status, r.intended, r.body[:80]))
     r = cgi("GET", "status", env={"OTS_CONFIG": os.path.join(s.tmp, "missing.conf")})
     is_error(r, "Service unavailable", "CGI start-up failure: the v1 error", intended=503)
     ok(not header_problems(r), "CGI start-up failure: the API's headers", header_problems(r))

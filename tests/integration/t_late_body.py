@@ -13,6 +13,7 @@ ots process is blocked reading the rest (its /proc/PID/syscall), moves the
 clock, then sends the rest."""
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -116,12 +117,12 @@ def held_cgi(s, env, then, body=BODY, stop_after=None):
     e.update(s.app_env())
     e.update(env)
     e["CONTENT_LENGTH"] = str(len(body))
-    p = subprocess.Popen([OTS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    p = subprocess.Popen(shlex.split(os.environ.get("OTS_WRAPPER", "")) + [OTS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          env=e)
     try:
         p.stdin.write(body[:1])
         p.stdin.flush()
-        seen = wait_until(lambda: blocked_reading([p.pid], True), timeout=15, interval=0.02)
+        seen = wait_until(lambda: blocked_reading([p.pid], True), timeout=60, interval=0.02)
         then()
         t0 = time.monotonic()
         p.stdin.write(body[1:stop_after])

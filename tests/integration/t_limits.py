@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import Server, canary, diag, is_, is_error, ok, passphrase, run  # noqa: E402
+from otstest import Server, canary, diag, is_, is_error, ok, parallel, passphrase, run  # noqa: E402
 
 LIMITED = "Cripes! You have been rate limited."
 WINDOW = 20 * 60
@@ -105,6 +105,42 @@ def main():
     is_(s.db_rows("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0], before,
         "page GETs are not counted")
     diag("limits checked: create, generate, reveal, failed passphrase, web create, windows, proxies")
+    s.close()
+    parallel_guesses()
+
+
+def parallel_guesses():
+    """limit.failed_passphrase holds under parallel guesses from one client:
+    a passphrase counts as failed from the moment it arrives until it checks
+    out (before, each of the 4 workers could pass the check at once)."""
+    limit, par = 5, 8
+    s = Server(max_procs=4, conf={"limit.failed_passphrase": limit, "passphrase_lock_after": 1000,
+                                  "passphrase_burn_after": 10000, "scrypt_max": 8,
+                                  "trusted_proxies": "127.0.0.1"})
+    now = int(time.time()) + s.offset
+    s.advance(WINDOW - now % WINDOW + 1)
+    p = passphrase()
+    m = s.create(passphrase=p)
+    tally = {"checked": 0, "limited": 0, "busy": 0}
+    for _ in range(6):
+        for r in parallel(par, lambda i: s.request("POST", "secret/" + m["secret_key"],
+                                                   body={"passphrase": canary()},
+                                                   headers={"X-Forwarded-For": "192.0.2.9"})):
+            j = r.json if isinstance(r.json, dict) else {}
+            if r.intended == 404 and j.get("message") == "Unknown secret":
+                tally["checked"] += 1
+            elif r.intended == 429 and j.get("message") == LIMITED:
+                tally["limited" if int(r.headers.get("retry-after", "0")) > 1 else "busy"] += 1
+    diag("6 x %d simultaneous wrong passphrases from one client: %s" % (par, tally))
+    is_(tally["checked"], limit, "exactly limit.failed_passphrase (%d) of them checked, not one more" % limit)
+    is_(sum(tally.values()), 6 * par, "the rest refused: rate limited, or busy (no room to hash)")
+    r = s.request("POST", "secret/" + m["secret_key"], body={"passphrase": p},
+                  headers={"X-Forwarded-For": "192.0.2.9"})
+    limited(r, "the right passphrase waits for the next window too")
+    s.advance(WINDOW)
+    is_(s.request("POST", "secret/" + m["secret_key"], body={"passphrase": p},
+                  headers={"X-Forwarded-For": "192.0.2.9"}).status, 200,
+        "next window: the right passphrase reveals (a success gives its count back)")
 
 
 run(main)
