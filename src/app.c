@@ -157,9 +157,9 @@ count_events(const struct ctx *x, const struct caller *c, const struct req *r,
 	if (strcmp(r->method, "HEAD") == 0)
 		return 0;
 	if (checks_passphrase(rt, r)) {
-		*reserved = 1;
-		if ((rc = limits_hit(x, c, r->now, EV_FAILED_PASSPHRASE, 1,
-		    retry)) != 0)
+		rc = limits_hit(x, c, r->now, EV_FAILED_PASSPHRASE, 1, retry);
+		*reserved = rc != -1;
+		if (rc != 0)
 			return rc;
 	}
 	if (rt->event != EV_MAX &&

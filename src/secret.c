@@ -136,7 +136,7 @@ hash_pw(const struct ctx *x, const struct caller *c, const char *pass,
 {
 	const struct conf *cf = x->conf;
 	enum secret_result res = SECRET_ERROR;
-	int rc = 1;
+	int rc;
 
 	if ((rc = gate_enter(x->gate, c->addr)) != 1)
 		return rc == 0 ? SECRET_BUSY : SECRET_ERROR;

@@ -60,9 +60,12 @@ static struct fake f;
 static int status;
 static const char *errstr;
 
-/* Read a request from env and body (NULL: none); 0 or -1. */
+/*
+ * Read a request from env and body (NULL: none), chunk bytes at a time
+ * (0: any), the time running out after stall bytes (0: never); 0 or -1.
+ */
 static int
-rd(const char *const *env, const char *body, size_t chunk)
+rd_stall(const char *const *env, const char *body, size_t chunk, size_t stall)
 {
 	struct http_io io = { &f, fake_getenv, fake_read };
 
@@ -72,27 +75,16 @@ rd(const char *const *env, const char *body, size_t chunk)
 	f.body = body;
 	f.len = body ? strlen(body) : 0;
 	f.chunk = chunk;
+	f.stall = stall;
 	status = 0;
 	errstr = NULL;
 	return http_req_read(&r, &io, MAX, 30000, &status, &errstr);
 }
 
-/* As rd, with the time running out after stall body bytes. */
 static int
-rd_stall(const char *const *env, const char *body, size_t stall)
+rd(const char *const *env, const char *body, size_t chunk)
 {
-	struct http_io io = { &f, fake_getenv, fake_read };
-
-	http_req_free(&r);
-	memset(&f, 0, sizeof(f));
-	f.env = env;
-	f.body = body;
-	f.len = strlen(body);
-	f.chunk = 1;
-	f.stall = stall;
-	status = 0;
-	errstr = NULL;
-	return http_req_read(&r, &io, MAX, 30000, &status, &errstr);
+	return rd_stall(env, body, chunk, 0);
 }
 
 static const char *
@@ -226,7 +218,7 @@ test_body(void)
 		    "Content-Length \"%s\": 400", bad[i][3]);
 	ok(rd(short_, "secret=x", 0) == -1 && status == 400,
 	    "body shorter than Content-Length: 400");
-	ok(rd_stall(url, "secret=body+text&ttl=3600&x", 4) == -1 &&
+	ok(rd_stall(url, "secret=body+text&ttl=3600&x", 1, 4) == -1 &&
 	    status == 408 && errstr != NULL,
 	    "a body that stops coming in time: 408");
 	ok(f.ms > 0 && f.ms <= 30000, "each read waits at most what is left "
