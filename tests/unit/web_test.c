@@ -26,6 +26,7 @@
 	"passphrase_min = 4\n" \
 	"passphrase_lock_after = 2\n" \
 	"passphrase_lock_time = 600\n" \
+	"passphrase_burn_after = 3\n" \
 	"scrypt_max = 1\n"
 #define GONE		"This secret is not available"
 #define NO_RECEIPT	"Unknown receipt"
@@ -456,6 +457,44 @@ test_burn_passphrase(void)
 	secret_made_clear(&out);
 }
 
+/*
+ * The failure that reaches passphrase_burn_after burns the secret: the
+ * page that answers it shows the secret as it is after the check.
+ */
+static void
+test_burned_by_failures(void)
+{
+	struct secret_made out;
+	char pass[17], form[64];
+	long long t0 = fx_time;
+
+	fx_random(pass, 8);
+	snprintf(form, sizeof(form), "passphrase=%s", pass);
+	create("v", pass, NULL, &out);
+	call(web_burn, "POST", "/private/x/burn", out.mkey, "passphrase=wrong");
+	call(web_burn, "POST", "/private/x/burn", out.mkey, "passphrase=wrong");
+	fx_time = t0 + 600;
+	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey,
+	    "passphrase=wrong"), 400, "That passphrase is not right.",
+	    "the third wrong passphrase on the burn form");
+	is_int(state(out.mkey), STATE_BURNED, "burned the secret");
+	ok(has("Burned: the secret is gone"), "the receipt says burned");
+	ok(!has(out.skey) && !has("/burn\""),
+	    "no share link or burn form for a burned secret");
+
+	create("w", pass, NULL, &out);
+	call(web_reveal, "POST", "/secret/x", out.skey, "passphrase=wrong");
+	call(web_reveal, "POST", "/secret/x", out.skey, "passphrase=wrong");
+	fx_time = t0 + 1200;
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey,
+	    "passphrase=wrong"), 404, GONE,
+	    "the third wrong passphrase on the reveal form: gone");
+	is_int(rs.failed_passphrase, 1, "still a failed passphrase");
+	ok(!has("name=\"passphrase\""), "no field asking for it again");
+	is_int(state(out.mkey), STATE_BURNED, "burned the secret");
+	secret_made_clear(&out);
+}
+
 static void
 test_static(void)
 {
@@ -549,6 +588,7 @@ main(void)
 	test_receipt();
 	test_burn();
 	test_burn_passphrase();
+	test_burned_by_failures();
 	test_static();
 	test_missing();
 	test_wrong_method();
