@@ -494,6 +494,29 @@ test_reveal_escaping(void)
 	    "control characters as \\u00XX, '/' plain");
 }
 
+/* The largest value, every byte escaped six-fold, reveals whole. */
+static void
+test_reveal_largest(void)
+{
+	struct caller acct;
+	struct buf form = { 0 };
+	char mkey[KEYS_LEN + 1], skey[KEYS_LEN + 1], want[10001];
+	const char *v;
+	int i;
+
+	fx_account(&f, "large@example.com", "basic", &acct);
+	buf_puts(&form, "secret=");
+	for (i = 0; i < 10000; i++)
+		buf_puts(&form, "%01");
+	memset(want, 1, 10000);
+	want[10000] = '\0';
+	share_as(&acct, form.data, mkey, skey);
+	is_int(reveal(skey, NULL), 200, "reveal 10000 bytes that need escaping");
+	v = str_of(doc, "value");
+	ok(v != NULL && strcmp(v, want) == 0, "the whole value parses back");
+	buf_free(&form);
+}
+
 static void
 test_reveal_passphrase(void)
 {
@@ -739,6 +762,7 @@ test_handlers(void)
 	test_generate();
 	test_reveal();
 	test_reveal_escaping();
+	test_reveal_largest();
 	test_reveal_passphrase();
 	test_metadata();
 	test_metadata_expired();
