@@ -244,7 +244,7 @@ secret_made_clear(struct secret_made *out)
 static enum secret_result
 unlock(const struct ctx *x, const struct caller *c,
     const struct store_secret *sec, const char *skey, size_t sklen,
-    const char *pass, size_t plen, long long now, struct buf *plain)
+    const char *pass, size_t plen, struct buf *plain)
 {
 	const struct conf *cf = x->conf;
 	unsigned char pw[CRYPTO_PW_LEN];
@@ -269,8 +269,8 @@ unlock(const struct ctx *x, const struct caller *c,
 		log_warnx("secret row does not open: database altered?");
 		goto out;
 	}
-	fails = store_attempt_failed(x->store, sec->id, now, cf->lock_after,
-	    cf->lock_time);
+	fails = store_attempt_failed(x->store, sec->id, x->clock(),
+	    cf->lock_after, cf->lock_time);
 	if (fails == -1 || (fails >= cf->burn_after &&
 	    store_secret_claim(x->store, sec->id, STATE_BURNED, &at) == -1))
 		goto out;
@@ -330,7 +330,7 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
 	if ((rc = get_secret(x, sec.id, now, &sec)) != SECRET_OK)
 		goto out;
-	if ((rc = unlock(x, c, &sec, skey, sklen, pass, plen, now, value)) !=
+	if ((rc = unlock(x, c, &sec, skey, sklen, pass, plen, value)) !=
 	    SECRET_OK)
 		goto out;
 	/* Committed before a byte of the value is written out. */
@@ -397,7 +397,7 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 	if ((rc = get_secret(x, m->secret_id, now, &sec)) != SECRET_OK)
 		goto out;
 	if (sec.has_salt && (rc = unlock(x, c, &sec, skey, KEYS_LEN, pass,
-	    plen, now, &plain)) != SECRET_OK)
+	    plen, &plain)) != SECRET_OK)
 		goto out;
 	rc = claimed(store_secret_claim(x->store, sec.id, STATE_BURNED, &at));
 	if (rc == SECRET_OK) {

@@ -426,6 +426,12 @@ web_burn(const struct ctx *x, const struct caller *c, const struct req *r,
 		break;
 	case SECRET_WRONG:
 		rs->failed_passphrase = plen > 0;
+		/* read again: the failure that reaches burn_after burned it */
+		if (secret_receipt(x, r->key, r->keylen, r->now, 0, &m, skey) !=
+		    SECRET_OK) {
+			server_error(x->web, rs);
+			break;
+		}
 		receipt_page(x, r, &m, r->key, skey, NULL, 400,
 		    "That passphrase is not right.", rs);
 		break;
@@ -481,6 +487,7 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 	struct buf value = { 0 };
 	const char *pass;
 	size_t plen = 0;
+	int passphrase;
 
 	pass = form_get(&r->form, P_PASSPHRASE, &plen);
 	switch (secret_reveal(x, c, r->key, r->keylen, pass, plen, r->now,
@@ -492,6 +499,12 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 		break;
 	case SECRET_WRONG:
 		rs->failed_passphrase = plen > 0;
+		/* the failure that reaches burn_after burned it: do not ask again */
+		if (secret_peek(x, r->key, r->keylen, r->now, &passphrase) ==
+		    SECRET_UNKNOWN) {
+			gone(x->web, rs);
+			break;
+		}
 		confirm_page(x, r, 1, 400, plen > 0 ?
 		    "That passphrase is not right." :
 		    "This secret needs its passphrase.", rs);

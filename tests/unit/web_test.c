@@ -1,0 +1,599 @@
+/*
+ * web: every page handler driven directly with a request filled by hand,
+ * against a real SQLite file in a private directory and the templates of
+ * the source tree: statuses, what each page shows (and what it must not),
+ * values HTML-escaped, the 303s after a create and a burn, Retry-After on a
+ * busy gate, the failed-passphrase flag, and that GET changes nothing.
+ * Also the same-origin rule for form posts.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "secret.h"
+#include "web.h"
+
+#include "fixture.h"
+
+#ifndef OTS_SRCDIR
+#error "OTS_SRCDIR: the source tree, for its web/ directory"
+#endif
+
+#define SETTINGS \
+	"ttl_default = 3600\n" \
+	"anon_size_max = 100\n" \
+	"passphrase_min = 4\n" \
+	"passphrase_lock_after = 2\n" \
+	"passphrase_lock_time = 600\n" \
+	"passphrase_burn_after = 3\n" \
+	"scrypt_max = 1\n"
+#define GONE		"This secret is not available"
+#define NO_RECEIPT	"Unknown receipt"
+
+static struct fx f;
+static struct caller anon;
+static struct resp rs;
+
+/* Run page handler h on a request; the status it set. */
+static int
+call(handler_fn *h, const char *method, const char *path, const char *key,
+    const char *form)
+{
+	struct req r;
+
+	http_resp_free(&rs);
+	fx_req(&r, method, path, key, form, fx_time);
+	h(&f.x, &anon, &r, &rs);
+	http_req_free(&r);
+	return rs.status;
+}
+
+static const char *
+body(void)
+{
+	return rs.body.data ? rs.body.data : "";
+}
+
+static int
+has(const char *s)
+{
+	return strstr(body(), s) != NULL;
+}
+
+/* A page: the status, HTML, and the text it must contain. */
+static void
+is_page(int status, int want, const char *text, const char *what)
+{
+	ok(status == want && rs.ctype != NULL &&
+	    strcmp(rs.ctype, "text/html; charset=utf-8") == 0,
+	    "%s: %d page", what, want);
+	if (!ok(has(text), "%s: says \"%s\"", what, text))
+		diag("page: %.600s", body());
+}
+
+/*
+ * A 303 to a receipt, without a body; the receipt's key goes into mkey
+ * ("" when the Location is not /private/KEY).
+ */
+static void
+is_see_receipt(int status, char mkey[KEYS_LEN + 1], const char *what)
+{
+	char loc[128];
+	const char *p = fx_header(&rs, "Location", loc, sizeof(loc));
+
+	mkey[0] = '\0';
+	if (p != NULL && strncmp(p, "/private/", 9) == 0 &&
+	    strlen(p + 9) == KEYS_LEN && keys_valid(p + 9, KEYS_LEN))
+		snprintf(mkey, KEYS_LEN + 1, "%s", p + 9);
+	is_int(status, 303, "%s: 303", what);
+	ok(mkey[0] != '\0', "%s: Location /private/KEY (%s)", what,
+	    p ? p : "none");
+	is_int((long long)rs.body.len, 0, "%s: no body", what);
+}
+
+/* The key after prefix in the page (31 characters), or "". */
+static const char *
+key_after(const char *prefix, char out[KEYS_LEN + 1])
+{
+	const char *p = strstr(body(), prefix);
+
+	out[0] = '\0';
+	if (p != NULL && strlen(p + strlen(prefix)) >= KEYS_LEN)
+		snprintf(out, KEYS_LEN + 1, "%.*s", KEYS_LEN, p + strlen(prefix));
+	return out;
+}
+
+/* Create value with pass (NULL: none) and ttl (NULL: default). */
+static void
+create(const char *value, const char *pass, const char *ttl,
+    struct secret_made *out)
+{
+	struct secret_new in;
+
+	memset(&in, 0, sizeof(in));
+	in.value = value;
+	in.len = strlen(value);
+	in.pass = pass;
+	in.plen = pass ? strlen(pass) : 0;
+	in.ttl = ttl;
+	in.ttl_len = ttl ? strlen(ttl) : 0;
+	if (secret_create(&f.x, &anon, &in, fx_time, out) != SECRET_OK)
+		bail_out("secret_create");
+}
+
+/* The stored state of receipt mkey now, or -1. */
+static int
+state(const char *mkey)
+{
+	struct store_meta m;
+	char skey[KEYS_LEN + 1];
+
+	return secret_receipt(&f.x, mkey, strlen(mkey), fx_time, 0, &m, skey) ==
+	    SECRET_OK ? (int)m.state : -1;
+}
+
+static struct gate *
+hold_gate(void)
+{
+	struct gate *g;
+	char err[256];
+
+	if ((g = gate_open(f.cf, err, sizeof(err))) == NULL ||
+	    gate_enter(g, "198.51.100.9") != 1)
+		bail_out("hold the gate: %s", err);
+	return g;
+}
+
+static void
+release_gate(struct gate *g)
+{
+	gate_leave(g);
+	gate_close(g);
+}
+
+static void
+is_busy(int status, const char *what)
+{
+	char num[8];
+
+	is_page(status, 429, "Slow down", what);
+	is_str(fx_header(&rs, "Retry-After", num, sizeof(num)), "1",
+	    "%s: Retry-After: 1", what);
+	is_int(rs.failed_passphrase, 0, "%s: no failed passphrase", what);
+}
+
+static void
+test_index(void)
+{
+	is_page(call(web_index, "GET", "/", NULL, NULL), 200,
+	    "<form method=\"post\" action=\"/\"", "the index");
+	ok(has("maxlength=\"100\""), "the secret's size limit");
+	ok(has("<option value=\"3600\" selected>"),
+	    "the default lifetime preselected");
+	ok(has("<option value=\"604800\"") &&
+	    !has("<option value=\"1209600\""),
+	    "lifetimes offered up to the anonymous maximum");
+	ok(has("autocomplete=\"new-password\">"), "passphrase optional");
+	f.cf->passphrase_required = 1;
+	call(web_index, "GET", "/", NULL, NULL);
+	ok(has("autocomplete=\"new-password\" required>"),
+	    "passphrase_required: the field is required");
+	f.cf->passphrase_required = 0;
+}
+
+static void
+test_create(void)
+{
+	struct store_meta m;
+	struct buf value = { 0 };
+	char canary[33], form[128], mkey[KEYS_LEN + 1], skey[KEYS_LEN + 1];
+
+	fx_random(canary, 16);
+	snprintf(form, sizeof(form), "secret=%s&ttl=3600&action=create",
+	    canary);
+	is_see_receipt(call(web_create, "POST", "/", NULL, form), mkey,
+	    "create");
+	ok(memmem(rs.headers, rs.headers_len, canary, strlen(canary)) == NULL,
+	    "the value is not in the headers");
+	is_int(secret_receipt(&f.x, mkey, strlen(mkey), fx_time, 0, &m, skey),
+	    SECRET_OK, "the Location names a new receipt");
+	is_int(m.ttl, 3600, "with the lifetime asked");
+	is_int(secret_reveal(&f.x, &anon, skey, KEYS_LEN, NULL, 0, fx_time,
+	    &value), SECRET_OK, "its secret reveals");
+	is_str(value.data, canary, "the value posted");
+	buf_free(&value);
+
+	is_see_receipt(call(web_create, "POST", "/", NULL,
+	    "secret=x&recipient=bob%40example.org"), mkey,
+	    "a recipient on the page is ignored (no account)");
+	ok(secret_receipt(&f.x, mkey, strlen(mkey), fx_time, 0, &m, skey) ==
+	    SECRET_OK && m.recipient[0] == '\0' && m.customer_id == 0,
+	    "an anonymous receipt without a recipient");
+}
+
+static void
+test_create_generate(void)
+{
+	struct store_meta m;
+	struct buf value = { 0 };
+	char mkey[KEYS_LEN + 1], skey[KEYS_LEN + 1], want[128],
+	    held[KEYS_LEN + 1];
+
+	is_page(call(web_create, "POST", "/", NULL,
+	    "action=generate&secret=ignored"), 200, "Generated password",
+	    "generate");
+	key_after("value=\"" FX_BASE "/secret/", skey);
+	key_after("<a href=\"" FX_BASE "/private/", mkey);
+	ok(keys_valid(skey, strlen(skey)) && strlen(skey) == KEYS_LEN,
+	    "the page shows the share link");
+	ok(keys_valid(mkey, strlen(mkey)) && strlen(mkey) == KEYS_LEN,
+	    "and links the receipt by its full address");
+	ok(secret_receipt(&f.x, mkey, strlen(mkey), fx_time, 0, &m, held) ==
+	    SECRET_OK && strcmp(held, skey) == 0,
+	    "the receipt is the share link's");
+	is_int(secret_reveal(&f.x, &anon, skey, strlen(skey), NULL, 0, fx_time,
+	    &value), SECRET_OK, "the share link reveals");
+	snprintf(want, sizeof(want), "value=\"%s\" readonly",
+	    value.data ? value.data : "(none)");
+	ok(value.len == 12 && has(want) && !has("ignored"),
+	    "the generated value was shown, the posted secret ignored");
+	buf_free(&value);
+}
+
+static void
+test_create_errors(void)
+{
+	struct gate *g;
+	char big[160];
+
+	is_page(call(web_create, "POST", "/", NULL, "secret=&action=create"),
+	    400, "<p class=\"error\" role=\"alert\">You did not provide "
+	    "anything to share</p>", "an empty secret");
+	ok(has("<form method=\"post\" action=\"/\""), "the form again");
+	snprintf(big, sizeof(big), "secret=%0101d", 0);
+	is_page(call(web_create, "POST", "/", NULL, big), 413,
+	    "Secret value exceeds the maximum size of 100 bytes", "101 bytes");
+	is_page(call(web_create, "POST", "/", NULL, "secret=x&passphrase=abc"),
+	    400, "Passphrase must be at least 4 characters long",
+	    "a short passphrase");
+	g = hold_gate();
+	is_busy(call(web_create, "POST", "/", NULL, "secret=x&passphrase=abcd"),
+	    "create with a passphrase, the gate full");
+	release_gate(g);
+}
+
+static void
+test_secret(void)
+{
+	struct secret_made plain, guarded;
+	char other[KEYS_LEN + 1], action[80], canary[33];
+	long long t0 = fx_time;
+
+	keys_new(other);
+	is_page(call(web_secret, "GET", "/secret/x", other, NULL), 404, GONE,
+	    "an unknown secret");
+	fx_random(canary, 16);
+	create(canary, NULL, "60", &plain);
+	create("w", "abcd", NULL, &guarded);
+	snprintf(action, sizeof(action), "action=\"/secret/%s\"", plain.skey);
+	is_page(call(web_secret, "GET", "/secret/x", plain.skey, NULL), 200,
+	    action, "the confirmation page");
+	ok(!has("name=\"passphrase\""), "no passphrase field when none is set");
+	ok(!has(canary), "not the value");
+	call(web_secret, "HEAD", "/secret/x", plain.skey, NULL);
+	is_int(rs.status, 200, "HEAD: 200");
+	is_page(call(web_secret, "GET", "/secret/x", guarded.skey, NULL), 200,
+	    "name=\"passphrase\"", "with a passphrase: the field");
+	is_int(state(plain.mkey), STATE_NEW, "GET and HEAD changed nothing");
+	fx_time = t0 + 60;
+	is_page(call(web_secret, "GET", "/secret/x", plain.skey, NULL), 404,
+	    GONE, "expired");
+	fx_time = t0;
+	secret_made_clear(&plain);
+	secret_made_clear(&guarded);
+}
+
+static void
+test_reveal(void)
+{
+	struct store_meta m;
+	char mkey[KEYS_LEN + 1], skey[KEYS_LEN + 1];
+
+	is_see_receipt(call(web_create, "POST", "/", NULL,
+	    "secret=%3Cb%3E%22it%27s%22+%26+more%3C%2Fb%3E"), mkey,
+	    "create a secret holding markup");
+	if (secret_receipt(&f.x, mkey, strlen(mkey), fx_time, 0, &m, skey) !=
+	    SECRET_OK)
+		bail_out("the receipt of a page's secret");
+	is_page(call(web_reveal, "POST", "/secret/x", skey, NULL), 200,
+	    "&lt;b&gt;&quot;it&#39;s&quot; &amp; more&lt;/b&gt;",
+	    "the reveal page, the value escaped");
+	ok(!has("<b>"), "no markup of the value's");
+	is_page(call(web_reveal, "POST", "/secret/x", skey, NULL), 404, GONE,
+	    "a second reveal");
+	is_int(state(mkey), STATE_RECEIVED, "the receipt says received");
+}
+
+static void
+test_reveal_passphrase(void)
+{
+	struct secret_made out;
+	struct gate *g;
+	char pass[17], form[64];
+
+	fx_random(pass, 8);
+	snprintf(form, sizeof(form), "passphrase=%s", pass);
+	create("guarded value", pass, NULL, &out);
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey, NULL), 400,
+	    "This secret needs its passphrase.", "no passphrase");
+	is_int(rs.failed_passphrase, 0, "a missing passphrase is no failure");
+	ok(has("name=\"passphrase\""), "the field to type it");
+	g = hold_gate();
+	is_busy(call(web_reveal, "POST", "/secret/x", out.skey, form),
+	    "reveal, the gate full");
+	release_gate(g);
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey,
+	    "passphrase=wrong"), 400, "That passphrase is not right.",
+	    "a wrong passphrase");
+	is_int(rs.failed_passphrase, 1, "flagged as a failed passphrase");
+	ok(!has("guarded value"), "no value");
+	call(web_reveal, "POST", "/secret/x", out.skey, "passphrase=wrong");
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey, form), 429,
+	    "Too many wrong passphrases", "locked after two");
+	is_int(rs.failed_passphrase, 0, "locked is no failure");
+	fx_time += 600;
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey, form), 200,
+	    "guarded value", "the right one after the lock");
+	secret_made_clear(&out);
+}
+
+static void
+test_receipt(void)
+{
+	struct secret_made out, guarded, short_lived;
+	struct buf value = { 0 };
+	char link[128], burn_form[96], other[KEYS_LEN + 1];
+	long long t0 = fx_time;
+
+	create("v", NULL, NULL, &out);
+	snprintf(link, sizeof(link), "value=\"" FX_BASE "/secret/%s\"",
+	    out.skey);
+	snprintf(burn_form, sizeof(burn_form), "action=\"/private/%s/burn\"",
+	    out.mkey);
+	is_page(call(web_receipt, "GET", "/private/x", out.mkey, NULL), 200,
+	    link, "the receipt shows the share link");
+	ok(has("Not yet opened"), "not yet opened");
+	ok(has(burn_form), "the burn form");
+	ok(!has("Its address is"), "its own address only after a create");
+	ok(!has("<dt>Passphrase</dt>"), "no passphrase");
+	is_int(state(out.mkey), STATE_NEW, "GET did not mark it viewed");
+
+	create("w", "abcd", NULL, &guarded);
+	is_page(call(web_receipt, "GET", "/private/x", guarded.mkey, NULL), 200,
+	    "<dt>Passphrase</dt><dd>required</dd>", "with a passphrase");
+	ok(has("id=\"burn-passphrase\""), "burning asks for it");
+
+	secret_reveal(&f.x, &anon, out.skey, KEYS_LEN, NULL, 0, fx_time,
+	    &value);
+	buf_free(&value);
+	is_page(call(web_receipt, "GET", "/private/x", out.mkey, NULL), 200,
+	    "Opened: the secret is gone", "once revealed");
+	ok(has("<dt>Opened</dt>"), "when it was opened");
+	ok(!has(out.skey), "no share link any more");
+	ok(!has("/burn\""), "no burn form");
+
+	create("x", NULL, "60", &short_lived);
+	fx_time = t0 + 60;
+	is_page(call(web_receipt, "GET", "/private/x", short_lived.mkey, NULL),
+	    200, "Expired: the secret is gone", "expired");
+	ok(!has(short_lived.skey), "no share link");
+	fx_time = t0;
+
+	keys_new(other);
+	is_page(call(web_receipt, "GET", "/private/x", other, NULL), 404,
+	    NO_RECEIPT, "an unknown receipt");
+	secret_made_clear(&out);
+	secret_made_clear(&guarded);
+	secret_made_clear(&short_lived);
+}
+
+static void
+test_burn(void)
+{
+	struct secret_made out;
+	struct store_meta m;
+	char mkey[KEYS_LEN + 1], skey[KEYS_LEN + 1], other[KEYS_LEN + 1];
+
+	create("v", NULL, NULL, &out);
+	fx_time += 2;
+	is_see_receipt(call(web_burn, "POST", "/private/x/burn", out.mkey,
+	    NULL), mkey, "burn");
+	is_str(mkey, out.mkey, "to its own receipt");
+	ok(secret_receipt(&f.x, out.mkey, KEYS_LEN, fx_time, 0, &m, skey) ==
+	    SECRET_OK && m.state == STATE_BURNED && m.updated == fx_time,
+	    "the receipt is burned, now");
+	is_page(call(web_receipt, "GET", "/private/x", out.mkey, NULL), 200,
+	    "Burned: the secret is gone", "the receipt page");
+	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey, NULL), 200,
+	    "Burned: the secret is gone", "burning again shows the receipt");
+	keys_new(other);
+	is_page(call(web_burn, "POST", "/private/x/burn", other, NULL), 404,
+	    NO_RECEIPT, "burn an unknown receipt");
+	secret_made_clear(&out);
+}
+
+static void
+test_burn_passphrase(void)
+{
+	struct secret_made out;
+	struct gate *g;
+	char pass[17], form[64], mkey[KEYS_LEN + 1];
+
+	fx_random(pass, 8);
+	snprintf(form, sizeof(form), "passphrase=%s", pass);
+	create("v", pass, NULL, &out);
+	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey,
+	    "passphrase=wrong"), 400, "That passphrase is not right.",
+	    "burn with a wrong passphrase");
+	is_int(rs.failed_passphrase, 1, "flagged as a failed passphrase");
+	ok(has("Not yet opened") && has("id=\"burn-passphrase\""),
+	    "the receipt again, to try once more");
+	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey, NULL), 400,
+	    "That passphrase is not right.", "burn without one");
+	is_int(rs.failed_passphrase, 0, "a missing one is no failure");
+	g = hold_gate();
+	is_busy(call(web_burn, "POST", "/private/x/burn", out.mkey, form),
+	    "burn, the gate full");
+	release_gate(g);
+	call(web_burn, "POST", "/private/x/burn", out.mkey, "passphrase=wrong");
+	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey, form), 429,
+	    "Too many wrong passphrases", "locked after two");
+	is_int(state(out.mkey), STATE_NEW, "nothing burned yet");
+	fx_time += 600;
+	is_see_receipt(call(web_burn, "POST", "/private/x/burn", out.mkey,
+	    form), mkey, "the right one after the lock");
+	is_int(state(out.mkey), STATE_BURNED, "burned");
+	secret_made_clear(&out);
+}
+
+/*
+ * The failure that reaches passphrase_burn_after burns the secret: the
+ * page that answers it shows the secret as it is after the check.
+ */
+static void
+test_burned_by_failures(void)
+{
+	struct secret_made out;
+	char pass[17], form[64];
+	long long t0 = fx_time;
+
+	fx_random(pass, 8);
+	snprintf(form, sizeof(form), "passphrase=%s", pass);
+	create("v", pass, NULL, &out);
+	call(web_burn, "POST", "/private/x/burn", out.mkey, "passphrase=wrong");
+	call(web_burn, "POST", "/private/x/burn", out.mkey, "passphrase=wrong");
+	fx_time = t0 + 600;
+	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey,
+	    "passphrase=wrong"), 400, "That passphrase is not right.",
+	    "the third wrong passphrase on the burn form");
+	is_int(state(out.mkey), STATE_BURNED, "burned the secret");
+	ok(has("Burned: the secret is gone"), "the receipt says burned");
+	ok(!has(out.skey) && !has("/burn\""),
+	    "no share link or burn form for a burned secret");
+
+	create("w", pass, NULL, &out);
+	call(web_reveal, "POST", "/secret/x", out.skey, "passphrase=wrong");
+	call(web_reveal, "POST", "/secret/x", out.skey, "passphrase=wrong");
+	fx_time = t0 + 1200;
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey,
+	    "passphrase=wrong"), 404, GONE,
+	    "the third wrong passphrase on the reveal form: gone");
+	is_int(rs.failed_passphrase, 1, "still a failed passphrase");
+	ok(!has("name=\"passphrase\""), "no field asking for it again");
+	is_int(state(out.mkey), STATE_BURNED, "burned the secret");
+	secret_made_clear(&out);
+}
+
+static void
+test_static(void)
+{
+	struct buf css = { 0 };
+	char chunk[4096];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(OTS_SRCDIR "/web/static/ots.css", "r")) == NULL)
+		bail_out("ots.css");
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_add(&css, chunk, n);
+	fclose(fp);
+	is_int(call(web_static, "GET", "/static/ots.css", "ots.css", NULL), 200,
+	    "the stylesheet");
+	is_str(rs.ctype, "text/css; charset=utf-8", "as CSS");
+	ok(css.len > 0 && rs.body.len == css.len &&
+	    memcmp(rs.body.data, css.data, css.len) == 0, "the file itself");
+	is_page(call(web_static, "GET", "/static/x.css", "x.css", NULL), 404,
+	    "There is no page here.", "another name");
+	buf_free(&css);
+}
+
+static void
+test_missing(void)
+{
+	is_page(call(web_missing, "GET", "/nothing", NULL, NULL), 404,
+	    "There is no page here.", "no such page");
+}
+
+static void
+test_wrong_method(void)
+{
+	struct req r;
+
+	http_resp_free(&rs);
+	fx_req(&r, "PUT", "/private/x", "x", NULL, fx_time);
+	snprintf(r.allow, sizeof(r.allow), "GET HEAD");
+	web_wrong_method(&f.x, &anon, &r, &rs);
+	http_req_free(&r);
+	is_page(rs.status, 405, "Method not allowed", "a wrong method");
+	ok(fx_has_header(&rs, "Allow", "GET HEAD"), "Allow: the methods");
+}
+
+static void
+test_same_origin(void)
+{
+	static const struct {
+		const char	*site, *origin, *host;
+		int		 https, want;
+	} t[] = {
+		{ NULL, NULL, NULL, 0, 1 },	/* curl */
+		{ "same-origin", NULL, "ots.example", 1, 1 },
+		{ "none", NULL, "ots.example", 1, 1 },
+		{ "same-origin", "null", "ots.example", 1, 1 },
+		{ "cross-site", NULL, "ots.example", 1, 0 },
+		{ "same-site", NULL, "ots.example", 1, 0 },
+		{ NULL, "null", "ots.example", 1, 0 },
+		{ NULL, "https://ots.example", "ots.example", 1, 1 },
+		{ NULL, "http://ots.example", "ots.example", 1, 0 },
+		{ NULL, "https://evil.example", "ots.example", 1, 0 },
+		{ NULL, "https://ots.example", NULL, 1, 0 },
+	};
+	struct req r;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.fetch_site = t[i].site;
+		r.origin = t[i].origin;
+		r.host = t[i].host;
+		r.https = t[i].https;
+		is_int(web_same_origin(&r), t[i].want,
+		    "same origin? Sec-Fetch-Site %s, Origin %s",
+		    t[i].site ? t[i].site : "-", t[i].origin ? t[i].origin : "-");
+	}
+}
+
+int
+main(void)
+{
+	fx_open(&f, SETTINGS, OTS_SRCDIR "/web");
+	fx_anon(&f, &anon);
+	test_index();
+	test_create();
+	test_create_generate();
+	test_create_errors();
+	test_secret();
+	test_reveal();
+	test_reveal_passphrase();
+	test_receipt();
+	test_burn();
+	test_burn_passphrase();
+	test_burned_by_failures();
+	test_static();
+	test_missing();
+	test_wrong_method();
+	test_same_origin();
+	http_resp_free(&rs);
+	fx_close(&f);
+	return done();
+}
