@@ -94,6 +94,13 @@ def ok(cond, desc, why=None):
     return bool(cond)
 
 
+def skip(desc, why):
+    """An assertion that cannot be made here (why says so): counted, never failed."""
+    _tap["n"] += 1
+    desc = " ".join(str(desc).split()).replace("#", "\\#")
+    print("ok %d - %s # SKIP %s" % (_tap["n"], desc, why), flush=True)
+
+
 def is_(got, expected, desc):
     return ok(got == expected, desc, ["got:      %r" % (got,), "expected: %r" % (expected,)])
 
@@ -868,12 +875,15 @@ Mail = namedtuple("Mail", "mail_from rcpt_tos content")
 class SmtpSink:
     """An SMTP server on 127.0.0.1:port in this process (aiosmtpd), keeping
     every message (Mail: envelope and raw bytes) and counting connections.
-    start() and stop() may be repeated; the port stays the same."""
+    start() and stop() may be repeated; the port stays the same.  options go
+    to aiosmtpd's SMTP (tls_context, require_starttls, authenticator...)."""
 
-    def __init__(self, port=None, refuse=()):
+    def __init__(self, port=None, refuse=(), **options):
         self.port = port or free_port()
         self.refuse = set(refuse)  # recipients refused at RCPT (550 5.1.1, naming them)
+        self.options = options
         self.messages = []
+        self.sessions = []  # per message: (over TLS, what the authenticator returned)
         self.connections = 0
         self._lock = threading.Lock()
         self._ctl = None
@@ -893,6 +903,7 @@ class SmtpSink:
             async def handle_DATA(self, server, session, envelope):
                 with sink._lock:
                     sink.messages.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+                    sink.sessions.append((session.ssl is not None, session.auth_data))
                 return "250 2.0.0 OK"
 
         class Counting(Controller):
@@ -901,7 +912,7 @@ class SmtpSink:
                     sink.connections += 1
                 return super().factory()
 
-        ctl = Counting(Handler(), hostname="127.0.0.1", port=self.port)
+        ctl = Counting(Handler(), hostname="127.0.0.1", port=self.port, **self.options)
         ctl.start()
         with self._lock:
             self.connections -= 1  # the probe Controller.start() makes itself
