@@ -413,9 +413,10 @@ static const char *const allowed[] = {
 	"flock",		/* locks on files opened at start-up */
 	/* opening files: Landlock says which */
 	"openat",
-	"unlink",		/* SQLite's -journal, -wal outside WAL mode */
+	"unlink",		/* SQLite: a -journal; the -wal at the last close */
 	"access", "faccessat", "faccessat2",	/* SQLite's checks */
 	"readlink", "getcwd",	/* SQLite's full path of a linked or relative db */
+	"unlinkat", "readlinkat",	/* the same where glibc uses the *at calls */
 	"getdents64",		/* OpenSSL lists its CA directory */
 	/* memory: malloc, SQLite's -shm, libsodium's guarded pages, dlopen */
 	"brk", "mmap", "munmap", "mprotect", "madvise", "mlock", "munlock",

@@ -13,8 +13,9 @@
  *   Landlock            files are read and written only in the database's
  *                       directory, executed nowhere; no TCP port is bound,
  *                       and one is connected only to reach the SMTP relay;
- *   seccomp             an allowlist of system calls: exec, ptrace and a
- *                       few more kill the process, the rest fail (EPERM).
+ *   seccomp             an allowlist of system calls: exec, ptrace and
+ *                       process_vm_* kill the process, the rest fail
+ *                       (EPERM).
  *
  * Until recipient mail leaves the worker, the worker still delivers it
  * right after a response, so the sandbox lets it read what that needs and
