@@ -428,10 +428,11 @@ static void
 test_files(const struct conf *cf)
 {
 	const char *why = "the kernel has no Landlock";
-	char outside[1100], fresh[1100], sub[1100], link[1100];
+	char outside[1100], fresh[1100], sub[1100], link[1100], tmp[64];
 
 	snprintf(outside, sizeof(outside), "%s/outside", other);
 	snprintf(fresh, sizeof(fresh), "%s/fresh", other);
+	snprintf(tmp, sizeof(tmp), "/tmp/ots-sandbox-test.%d", (int)getpid());
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	write_file(outside, "not the worker's\n");
@@ -455,17 +456,17 @@ test_files(const struct conf *cf)
 		    "write a file in another directory");
 		refused(cf, create_file, fresh, EACCES, EACCES,
 		    "create a file in another directory");
-		refused(cf, create_file, "/tmp/ots-sandbox-test-fresh", EACCES,
-		    EACCES, "create a file in /tmp");
+		refused(cf, create_file, tmp, EACCES, EACCES,
+		    "create a file in /tmp");
 		refused(cf, make_dir, sub, EACCES, EPERM,
 		    "make a directory in the state directory");
 		refused(cf, make_symlink, link, EACCES, EPERM,
 		    "make a symbolic link in the state directory");
 	}
 	ok(access(fresh, F_OK) == -1 && access(sub, F_OK) == -1 &&
-	    access(link, F_OK) == -1 &&
-	    access("/tmp/ots-sandbox-test-fresh", F_OK) == -1,
+	    access(link, F_OK) == -1 && access(tmp, F_OK) == -1,
 	    "nothing refused was made");
+	unlink(tmp);
 	allowed(cf, read_file, "/dev/urandom",
 	    "read /dev/urandom (SQLite seeds its PRNG at first use)");
 	allowed(cf, file_cycle, at(dir, "scratch"),
