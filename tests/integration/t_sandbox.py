@@ -72,19 +72,24 @@ def status_of(pid):
 
 
 def ots_pids(s):
-    """The running ots programs of instance s (a wrapper such as strace
-    between lighttpd and a worker is not one)."""
-    found = []
+    """The running ots programs of instance s: the processes that carry its
+    OTS_CONFIG and name the program last on their command line, less those
+    whose child does too (a wrapper such as strace; valgrind runs the
+    program in its own process)."""
+    found = {}
     for d in glob.glob("/proc/[0-9]*"):
         try:
             with open(d + "/environ", "rb") as f:
                 env = b"\0" + f.read()
-            exe = os.readlink(d + "/exe")
-        except OSError:
+            with open(d + "/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")[:-1]
+            with open(d + "/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        if b"\0OTS_CONFIG=" + s.conf_path.encode() + b"\0" in env and exe == os.path.realpath(OTS):
-            found.append(int(d[6:]))
-    return sorted(found)
+        if b"\0OTS_CONFIG=" + s.conf_path.encode() + b"\0" in env and argv and argv[-1] == OTS.encode():
+            found[int(d[6:])] = ppid
+    return sorted(pid for pid in found if pid not in found.values())
 
 
 # accept and accept4 by machine (a worker waits in one of them on fd 0)
