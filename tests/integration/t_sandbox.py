@@ -12,6 +12,7 @@ import glob
 import os
 import platform
 import re
+import shutil
 import ssl
 import subprocess
 import sys
@@ -201,8 +202,14 @@ def mail():
     """Relay "localhost" (resolved through /etc/hosts), STARTTLS required,
     AUTH (libesmtp picks LOGIN or PLAIN from its plugins) with the password
     from smtp_password_file."""
-    TlsServer.cert = None
     tls_dir = tempfile.mkdtemp(prefix="ots-relay-", dir=os.environ.get("OTS_TMPDIR") or None)
+    try:
+        relay(tls_dir)
+    finally:
+        shutil.rmtree(tls_dir, ignore_errors=True)
+
+
+def relay(tls_dir):
     key, cert = make_cert(tls_dir)
     TlsServer.cert = cert
     password = canary("pw")
@@ -241,9 +248,6 @@ def mail():
     ok(not lines, "no mail or sandbox line in the logs", lines)
     s.close()
     sink.stop()
-    for p in (key, cert, pwfile):
-        os.unlink(p)
-    os.rmdir(tls_dir)
 
 
 def main():
