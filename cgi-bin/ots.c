@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
+#include "sandbox.h"
 
 static const char *
 fcgi_getenv(void *arg, const char *name)
@@ -227,6 +228,16 @@ main(void)
 		log_warnx("%s", err);
 		conf_free(cf);
 		return unavailable();
+	}
+	/* what serving needs is open: give up the rest (sandbox.h) */
+	if (cf->sandbox && (rc = sandbox_enter(cf, err, sizeof(err))) != 0) {
+		log_warnx("%s", err);
+		if (rc == -1) {
+			app_close(a);
+			conf_free(cf);
+			return unavailable();
+		}
+		rc = 0;
 	}
 	if (FCGX_IsCGI())
 		rc = serve_cgi(a) == 0 ? 0 : 1;

@@ -17,8 +17,9 @@ top=$(pwd)
 # the build, and the servers and tools the tests run for real
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libsqlite3-dev libscrypt-dev libjson-c-dev libesmtp-dev
-	libsodium-dev lighttpd apache2 libapache2-mod-fcgid nginx-light
-	spawn-fcgi sqlite3 python3 python3-aiosmtpd curl chromium"
+	libsodium-dev libseccomp-dev lighttpd apache2 libapache2-mod-fcgid
+	nginx-light spawn-fcgi sqlite3 python3 python3-aiosmtpd openssl curl
+	chromium"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

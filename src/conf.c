@@ -221,6 +221,9 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 	if (strcmp(key, "passphrase_required") == 0)
 		return parse_bool(val, &c->passphrase_required) ?
 		    "value must be yes or no" : NULL;
+	if (strcmp(key, "sandbox") == 0)
+		return parse_bool(val, &c->sandbox) ?
+		    "value must be yes or no" : NULL;
 	if (strncmp(key, "plan.", 5) == 0 &&
 	    (dot = strchr(key + 5, '.')) != NULL) {
 		if (!valid_plan_name(key + 5, (size_t)(dot - key - 5)))
@@ -276,6 +279,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->mail_max_age = DAY;
 	c->mail_keep = 7 * DAY;
 	c->vacuum_max = 64LL << 20;
+	c->sandbox = 1;
 	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
 
 	while (len > 0) {

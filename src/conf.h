@@ -70,6 +70,7 @@ struct conf {
 	long long	 mail_max_age;	/* retry until; then failed */
 	long long	 mail_keep;	/* finished records kept this long */
 	long long	 vacuum_max;	/* ots-sweep vacuums up to this size */
+	int		 sandbox;	/* the worker sandboxes itself (yes) */
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;
 };

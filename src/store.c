@@ -386,8 +386,10 @@ connect(const char *path, const char *sync, sqlite3 **db, char *err,
 	}
 	sqlite3_busy_handler(*db, busy, NULL);
 	sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* temp_store: a sandboxed worker writes nowhere but the db's directory */
 	snprintf(q, sizeof(q), "PRAGMA secure_delete = ON; PRAGMA synchronous = "
-	    "%s; PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON", sync);
+	    "%s; PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON; "
+	    "PRAGMA temp_store = MEMORY", sync);
 	if (sqlite3_exec(*db, q, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		    msg ? msg : sqlite3_errmsg(*db));

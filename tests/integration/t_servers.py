@@ -13,7 +13,8 @@ auth), parameters only in a POST's query string with an empty body, the
 real `curl -F` (multipart), empty passphrase= and recipient=, and a POST
 with no body and no Content-Length (lighttpd refuses that one itself with
 411, on purpose: that is asserted too, and that the refusal consumed
-nothing).  After the stop, no worker left and no key in any log.  A server
+nothing).  The FastCGI workers sandboxed (NoNewPrivs, seccomp).  After
+the stop, no worker left and no key in any log.  A server
 that does not start is a failure.  Also: the cron line runs, and the
 systemd units pass systemd-analyze verify.  OTS_SERVERS="name ..." runs
 only those servers (names: see servers.py)."""
@@ -32,7 +33,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otstest import (GEN_ALPHABET, OTS, SWEEP, HarnessError, Resp, _tap, basic, canary, diag,  # noqa: E402
                      is_, is_error, is_meta, is_unknown, meta_problems, ok, parse_json, passphrase, raw_request,
-                     run)
+                     run, wait_until)
 from servers import ALL, APP_USER, CONTRIB  # noqa: E402
 
 NOMINAL = b'{"status":"nominal","locale":"en"}'
@@ -289,8 +290,25 @@ def after_stop(s, p, secrets_, nreq):
        % (len(files), ", ".join(os.path.basename(f) for f in files)), repr(hits))
 
 
+def sandbox_state(pid):
+    """(NoNewPrivs, Seccomp) of /proc/PID/status, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            got = dict(re.findall(r"^(NoNewPrivs|Seccomp):\t(\d+)$", f.read(), re.M))
+    except OSError:
+        return None
+    return (int(got.get("NoNewPrivs", -1)), int(got.get("Seccomp", -1)))
+
+
 def check_processes(s, p):
     procs = s.app_processes()
+    if s.persistent:
+        # the worker's sandbox (src/sandbox.h), whoever started the worker
+        want = (0, 0) if s.settings.get("sandbox") == "no" else (1, 2)
+        ok(procs and wait_until(lambda: all(sandbox_state(pid) == want for pid in s.app_processes()), 10),
+           p + "every worker has NoNewPrivs %d, Seccomp %d (sandbox = %s)"
+           % (want[0], want[1], s.settings.get("sandbox", "yes")),
+           repr({pid: sandbox_state(pid) for pid in s.app_processes()}))
     if s.app_user:
         uid = pwd.getpwnam(APP_USER).pw_uid
         if s.persistent:

@@ -112,6 +112,7 @@ test_defaults(void)
 	ok(c->lock_after == 5 && c->lock_time == 1800 && c->burn_after == 20,
 	    "passphrase attempts: lock after 5 for 30 min, burn after 20");
 	is_int(c->smtp_starttls, CONF_TLS_OPTIONAL, "STARTTLS optional");
+	is_int(c->sandbox, 1, "sandbox on by default");
 	p = conf_plan(c, CONF_DEFAULT_PLAN);
 	ok(p != NULL && p->ttl_max == 30 * DAY && p->size_max == 10000,
 	    "default plan: 30 days, 10000 bytes");
@@ -130,6 +131,10 @@ test_defaults(void)
 	ok(c != NULL && c->passphrase_required == 0 &&
 	    conf_plan(c, "x") != NULL && conf_plan(c, "x")->unlimited == 0,
 	    "booleans no and 0");
+	conf_free(c);
+
+	c = parse(REQUIRED "sandbox = no\n");
+	ok(c != NULL && c->sandbox == 0, "sandbox = no turns it off");
 	conf_free(c);
 
 	c = parse(REQUIRED "\r\n  \r\n# x = y\n");
@@ -155,6 +160,8 @@ test_errors(void)
 	    "body_max too large");
 	refused(REQUIRED "passphrase_required = maybe\n", "t.conf:3:",
 	    "bad boolean");
+	refused(REQUIRED "sandbox = off\n", "t.conf:3: sandbox: value must "
+	    "be yes or no", "sandbox takes yes or no only");
 	refused(REQUIRED "plan.pro.colour = red\n", "t.conf:3:",
 	    "unknown plan setting");
 	refused(REQUIRED "plan.Pro.ttl_max = 600\n", "t.conf:3:",

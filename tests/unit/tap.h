@@ -107,6 +107,21 @@ is_str(const char *got, const char *want, const char *fmt, ...)
 	return cond;
 }
 
+/* A check that cannot run here (why says so): counted, never failed. */
+static inline void TAP_PRINTF(2, 3)
+skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_run++;
+	printf("ok %d - ", tap_run);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
+}
+
 /* The exit status of the program: 0 when every planned check passed. */
 static inline int
 done(void)

@@ -1,0 +1,53 @@
+/*
+ * sandbox: what a web worker gives up once it has started.
+ *
+ * After start-up (configuration, master key and templates read) a worker
+ * needs little: the descriptors it holds, the directory of its database
+ * (SQLite makes -wal, -shm and -journal files there, and the store opens
+ * on the first request), and a short list of system calls.  On Linux,
+ * sandbox_enter takes the rest away for the life of the process, in three
+ * layers, each a kernel feature of its own:
+ *
+ *   no new privileges   PR_SET_NO_NEW_PRIVS: no set-uid, no file
+ *                       capabilities, for this process and any child;
+ *   Landlock            files are read and written only in the database's
+ *                       directory, executed nowhere; no TCP port is bound,
+ *                       and one is connected only to reach the SMTP relay;
+ *   seccomp             an allowlist of system calls: exec, ptrace and
+ *                       process_vm_* kill the process, the rest fail
+ *                       (EPERM).
+ *
+ * Until recipient mail leaves the worker, the worker still delivers it
+ * right after a response, so the sandbox lets it read what that needs and
+ * nothing else: name resolution (when smtp_host is a name), the TLS
+ * configuration and CA certificates (unless smtp_starttls is off), the
+ * SASL plugins and smtp_password_file (when smtp_user is set).
+ *
+ * The sandbox is entered once, by the process that serves; it cannot be
+ * left, and a child would inherit it.  The worker's `sandbox = no` setting
+ * skips the call (for debugging, or a tool such as valgrind that does not
+ * run under seccomp).
+ */
+#ifndef OTS_SANDBOX_H
+#define OTS_SANDBOX_H
+
+#include <stddef.h>
+
+struct conf;
+
+/* What the kernel lacked (sandbox_enter's positive results, or'ed). */
+#define SANDBOX_NO_LANDLOCK	0x1	/* no files or ports restricted */
+#define SANDBOX_NO_SECCOMP	0x2	/* no system call filter */
+
+/*
+ * Enter the sandbox for the worker that cf configures.  Returns 0 when
+ * every layer is in place; a SANDBOX_NO_* mask when the running kernel
+ * lacks a layer (err says which; every other layer is in place and the
+ * worker may serve: log err and go on); -1 on any other failure, err says
+ * why (most often the database's directory is missing: `ots-admin init`
+ * makes it).  After -1 the process may be partly restricted and should not
+ * serve: the caller refuses rather than run with less than was asked for.
+ */
+int	sandbox_enter(const struct conf *cf, char *err, size_t errlen);
+
+#endif

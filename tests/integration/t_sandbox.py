@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""The worker's sandbox (src/sandbox.h), seen from outside: FastCGI workers
+and a plain CGI run show no-new-privileges and a seccomp filter in
+/proc/PID/status and still serve; with sandbox = no they show neither; a
+worker that cannot enter the sandbox refuses to serve; recipient mail still
+leaves a sandboxed worker (FastCGI and CGI) for a relay named by a host
+name, over STARTTLS with AUTH, the password read from a file outside the
+state directory.  tests/unit/sandbox_test.c proves what the sandbox
+refuses."""
+
+import glob
+import os
+import platform
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from otstest import (OTS, SANITIZED, Server, SmtpSink, canary, diag, form_body, is_, is_error,  # noqa: E402
+                     ok, run, skip, wait_until)
+
+FROM = "noreply@ots.example.org"
+CUST = "alice@example.com"
+UNDER_VALGRIND = "valgrind" in os.environ.get("OTS_WRAPPER", "")
+
+
+class Sandboxed(Server):
+    """An instance whose programs run sandboxed even in a sanitizer build
+    (where the harness turns the sandbox off): then without the exit-time
+    leak check (it needs ptrace, which the filter kills) and with the
+    sanitizers' reports in the state directory, where a sandboxed program
+    can write them; close() fails the test for any report there."""
+
+    def __init__(self, conf=None, **kw):
+        conf = dict(conf or {})
+        conf.setdefault("sandbox", "yes")
+        super().__init__(conf=conf, **kw)
+
+    def app_env(self):
+        env = super().app_env()
+        if SANITIZED:
+            state = os.path.dirname(self.database)
+            for k, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan"), ("LSAN_OPTIONS", "lsan")):
+                opts = [o for o in env.get(k, "").split(":")
+                        if o and not o.startswith(("log_path=", "detect_leaks="))]
+                opts.append("log_path=" + os.path.join(state, name))
+                if k != "UBSAN_OPTIONS":
+                    opts.append("detect_leaks=0")
+                env[k] = ":".join(opts)
+        return env
+
+    def close(self):
+        self.stop()
+        if SANITIZED:
+            reports = glob.glob(os.path.join(os.path.dirname(self.database), "[aul]*san.*"))
+            ok(not reports, "sanitizer build: no report from a sandboxed program (%d)" % len(reports),
+               [open(r, errors="replace").read()[-2000:] for r in reports])
+        super().close()
+
+
+def status_of(pid):
+    """NoNewPrivs and Seccomp of /proc/PID/status as ints, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            text = f.read()
+    except OSError:
+        return None
+    got = dict(re.findall(r"^(NoNewPrivs|Seccomp):\t(\d+)$", text, re.M))
+    return tuple(int(got[k]) if k in got else None for k in ("NoNewPrivs", "Seccomp"))
+
+
+def ots_pids(s):
+    """The running ots programs of instance s: the processes that carry its
+    OTS_CONFIG and name the program last on their command line, less those
+    whose child does too (a wrapper such as strace; valgrind runs the
+    program in its own process)."""
+    found = {}
+    for d in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(d + "/environ", "rb") as f:
+                env = b"\0" + f.read()
+            with open(d + "/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")[:-1]
+            with open(d + "/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if b"\0OTS_CONFIG=" + s.conf_path.encode() + b"\0" in env and argv and argv[-1] == OTS.encode():
+            found[int(d[6:])] = ppid
+    return sorted(pid for pid in found if pid not in found.values())
+
+
+# accept and accept4 by machine (a worker waits in one of them on fd 0)
+ACCEPT = {"x86_64": ("43", "288"), "aarch64": ("202", "242")}.get(platform.machine())
+
+
+def in_accept(pid):
+    """Whether pid waits in accept() on descriptor 0 (where a FastCGI
+    program finds its socket); on another machine, whether it sleeps."""
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            call = f.read().split()
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    if ACCEPT is None:
+        return state == "S"
+    return len(call) > 1 and call[0] in ACCEPT and call[1] == "0x0"
+
+
+def fastcgi(sandbox):
+    s = Sandboxed(conf={"sandbox": sandbox}, max_procs=2)
+    v = canary()
+    r = s.share(secret=v)
+    sk = (r.json or {}).get("secret_key", "x")
+    is_((s.reveal(sk).json or {}).get("value"), v, "sandbox = %s: FastCGI share and reveal" % sandbox)
+    want = (1, 2) if sandbox == "yes" else (0, 0)
+    # every worker past start-up: waiting in accept() on the FastCGI socket
+    wait_until(lambda: len(ots_pids(s)) >= 2 and all(in_accept(p) for p in ots_pids(s)), 30)
+    pids = ots_pids(s)
+    seen = {pid: status_of(pid) for pid in pids}
+    ok(len(pids) >= 2 and all(x == want for x in seen.values()),
+       "sandbox = %s: every FastCGI worker (%d) has NoNewPrivs %d, Seccomp %d"
+       % (sandbox, len(pids), want[0], want[1]), repr(seen))
+    lines = [ln for ln in s.logs().splitlines() if "sandbox" in ln]
+    ok(not lines, "sandbox = %s: no sandbox line in the logs (nothing lacking, nothing failed)" % sandbox, lines)
+    s.close()
+
+
+def cgi_status():
+    """A CGI run waiting for its body is past start-up: its status then."""
+    s = Sandboxed(start=False)
+    body, ctype = form_body({"secret": canary()})
+    env = {"PATH": "/usr/bin:/bin", "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST",
+           "PATH_INFO": "/api/v1/share", "SCRIPT_NAME": "", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+           "CONTENT_TYPE": ctype, "CONTENT_LENGTH": str(len(body))}
+    env.update(s.app_env())
+    p = subprocess.Popen([OTS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        seen = wait_until(lambda: status_of(p.pid) == (1, 2) or p.poll() is not None, 10)
+        st = status_of(p.pid)
+        out, err = p.communicate(body, timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    is_(st, (1, 2), "plain CGI, waiting for its body: NoNewPrivs 1, Seccomp 2")
+    ok(seen and p.returncode == 0 and b'"secret_key"' in out, "and it answers the share (rc %r)" % p.returncode,
+       [out[:300], err[-300:]])
+    s.close()
+
+
+def refusal():
+    """No database directory: no Landlock rule can name it.  The worker
+    refuses (the v1 503) and says why; with sandbox = no it fails later,
+    at the store, without that line."""
+    s = Sandboxed(start=False)
+    missing = os.path.join(s.tmp, "nowhere", "ots.db")
+    for sandbox in ("yes", "no"):
+        s.settings.update(database=missing, sandbox=sandbox)
+        s._write_conf()
+        r = s.cgi("GET", "status")
+        is_error(r, "Service unavailable", "database directory missing, sandbox = %s: 503" % sandbox, intended=503)
+        said = "sandbox: database directory %s:" % os.path.dirname(missing) in r.stderr
+        is_(said, sandbox == "yes", "sandbox = %s: %s the sandbox's reason on stderr"
+            % (sandbox, "with" if sandbox == "yes" else "without"))
+        if sandbox == "yes":
+            diag(r.stderr.strip())
+    s.close()
+
+
+class TlsServer(Sandboxed):
+    """Workers that trust the test relay's certificate (OpenSSL reads
+    SSL_CERT_FILE; the sandbox lets them read it)."""
+
+    cert = None
+
+    def app_env(self):
+        env = super().app_env()
+        env["SSL_CERT_FILE"] = self.cert
+        return env
+
+
+def make_cert(d):
+    """A self-signed certificate for localhost and its key, in d."""
+    key, cert = os.path.join(d, "relay.key"), os.path.join(d, "relay.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("openssl req: " + r.stderr)
+    return key, cert
+
+
+def mail():
+    """Relay "localhost" (resolved through /etc/hosts), STARTTLS required,
+    AUTH (libesmtp picks LOGIN or PLAIN from its plugins) with the password
+    from smtp_password_file."""
+    tls_dir = tempfile.mkdtemp(prefix="ots-relay-", dir=os.environ.get("OTS_TMPDIR") or None)
+    try:
+        relay(tls_dir)
+    finally:
+        shutil.rmtree(tls_dir, ignore_errors=True)
+
+
+def relay(tls_dir):
+    key, cert = make_cert(tls_dir)
+    TlsServer.cert = cert
+    password = canary("pw")
+    pwfile = os.path.join(tls_dir, "smtp-password")
+    with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(password + "\n")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    # no TLS 1.3 session tickets: libesmtp does not read them after the
+    # handshake and waits for the relay until smtp_timeout, then gives up
+    # (with or without the sandbox)
+    ctx.num_tickets = 0
+    from aiosmtpd.smtp import AuthResult  # Debian: python3-aiosmtpd
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        good = auth_data.login == b"ots" and auth_data.password == password.encode()
+        return AuthResult(success=good, auth_data="ots" if good else None)
+
+    sink = SmtpSink(tls_context=ctx, require_starttls=True, authenticator=authenticator, auth_require_tls=True)
+    sink.start()
+    s = TlsServer(conf={"smtp_host": "localhost", "smtp_port": sink.port, "smtp_starttls": "required",
+                        "smtp_user": "ots", "smtp_password_file": pwfile, "mail_from": FROM})
+    auth = (CUST, s.add_customer(CUST, "basic"))
+    r = s.share(auth=auth, secret=canary(), recipient="bob@example.net")
+    ok(r.status == 200, "FastCGI share with a recipient: 200", r.body[:300])
+    got = sink.wait(1, 30)
+    is_((got, sink.sessions[:1]), (1, [(True, "ots")]),
+        "FastCGI: delivered to relay localhost over STARTTLS, AUTH with the file's password")
+    r = s.cgi("POST", "share", body={"secret": canary(), "recipient": "carol@example.net"}, auth=auth)
+    ok(r.status == 200 and r.rc == 0, "CGI share with a recipient: 200", [r.body[:300], r.stderr[-300:]])
+    got = sink.wait(2, 30)
+    is_((got, sink.sessions[1:2]), (2, [(True, "ots")]), "CGI: delivered the same way, after its answer")
+    states = [x["state"] for x in s.mail_list()]
+    is_(states, ["sent", "sent"], "mail list: both sent")
+    lines = [ln for ln in s.logs().splitlines() if "mail" in ln or "sandbox" in ln]
+    ok(not lines, "no mail or sandbox line in the logs", lines)
+    s.close()
+    sink.stop()
+
+
+def main():
+    if UNDER_VALGRIND:
+        # valgrind's core cannot run under the worker's seccomp filter
+        for what in ("FastCGI workers sandboxed", "plain CGI sandboxed", "refusal", "mail from the sandbox"):
+            skip(what, "under valgrind the instances run with sandbox = no")
+        fastcgi("no")
+        return
+    fastcgi("yes")
+    fastcgi("no")
+    cgi_status()
+    refusal()
+    mail()
+
+
+if __name__ == "__main__":
+    run(main)
