@@ -16,10 +16,11 @@ struct http_io;
 struct resp;
 
 /*
- * Set up a worker: load the master key, the templates and the gate now;
- * the store opens on the first request (and again after failures), so a
- * worker started before `init` answers 503 instead of dying.  NULL with a
- * message on error.
+ * Set up a worker: load the master key, the templates and the gate (a file
+ * in the database's directory, which must exist) now; the store opens on
+ * the first request (and again after failures), so a worker whose
+ * database is missing or unreadable answers 503 instead of dying.  NULL
+ * with a message on error.
  */
 struct app	*app_open(const struct conf *, char *err, size_t errlen);
 void		 app_close(struct app *);

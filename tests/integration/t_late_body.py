@@ -221,7 +221,7 @@ def apache(kind):
             self.fake_clock = True
             self.clock_lib = shutil.copy(FAKECLOCK, os.path.join(self.tmp, "app", "fakeclock.so"))
             os.chmod(self.clock_lib, 0o644)
-            os.chmod(self.clock_file, 0o644)
+            self._write_clock()
 
         @property
         def server_lines(self):

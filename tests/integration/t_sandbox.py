@@ -39,8 +39,8 @@ class Sandboxed(Server):
         conf.setdefault("sandbox", "yes")
         super().__init__(conf=conf, **kw)
 
-    def app_env(self):
-        env = super().app_env()
+    def app_env(self, extra=None):
+        env = super().app_env(extra)
         if SANITIZED:
             state = os.path.dirname(self.database)
             for k, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan"), ("LSAN_OPTIONS", "lsan")):
@@ -156,9 +156,9 @@ def cgi_status():
 
 
 def refusal():
-    """No database directory: no Landlock rule can name it.  The worker
-    refuses (the v1 503) and says why; with sandbox = no it fails later,
-    at the store, without that line."""
+    """No database directory: the worker refuses at start-up (the v1 503)
+    and says which path is missing, sandbox or not (the passphrase gate's
+    file lives there, and no Landlock rule could name it)."""
     s = Sandboxed(start=False)
     missing = os.path.join(s.tmp, "nowhere", "ots.db")
     for sandbox in ("yes", "no"):
@@ -166,11 +166,8 @@ def refusal():
         s._write_conf()
         r = s.cgi("GET", "status")
         is_error(r, "Service unavailable", "database directory missing, sandbox = %s: 503" % sandbox, intended=503)
-        said = "sandbox: database directory %s:" % os.path.dirname(missing) in r.stderr
-        is_(said, sandbox == "yes", "sandbox = %s: %s the sandbox's reason on stderr"
-            % (sandbox, "with" if sandbox == "yes" else "without"))
-        if sandbox == "yes":
-            diag(r.stderr.strip())
+        ok(os.path.dirname(missing) in r.stderr, "sandbox = %s: stderr names the missing directory" % sandbox,
+           r.stderr.strip())
     s.close()
 
 
@@ -180,8 +177,8 @@ class TlsServer(Sandboxed):
 
     cert = None
 
-    def app_env(self):
-        env = super().app_env()
+    def app_env(self, extra=None):
+        env = super().app_env(extra)
         env["SSL_CERT_FILE"] = self.cert
         return env
 

@@ -308,7 +308,7 @@ store_work(const char *db)
 		goto out;
 	if (store_check_key(st, check) != 1 ||
 	    store_customer_add(st, &c) == -1 ||
-	    store_limit_hit(st, check, 1, &count) != 0 || count < 1 ||
+	    store_limit_add(st, check, 1, 1, &count) != 0 || count < 1 ||
 	    store_vacuum(st) != 0 || store_checkpoint(st) != 0)
 		goto out;
 	store_close(st);
