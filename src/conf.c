@@ -33,20 +33,6 @@ conf_path(void)
 	return (p != NULL && *p != '\0') ? p : SYSCONFDIR "/ots/ots.conf";
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *
 trim(char *s, size_t *len)
 {
@@ -261,7 +247,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	int body_set = 0;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		seterr(err, errlen, "%s: out of memory", name);
+		util_seterr(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	c->ttl_default = 7 * DAY;
@@ -287,7 +273,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		nl = memchr(text, '\n', len);
 		n = nl ? (size_t)(nl - text) : len;
 		if (n > CONF_LINE_MAX) {
-			seterr(err, errlen, "%s:%zu: line too long", name,
+			util_seterr(err, errlen, "%s:%zu: line too long", name,
 			    lineno);
 			goto fail;
 		}
@@ -296,7 +282,8 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		text += nl ? n + 1 : n;
 		len -= nl ? n + 1 : n;
 		if (memchr(line, '\0', n) != NULL) {
-			seterr(err, errlen, "%s:%zu: NUL byte", name, lineno);
+			util_seterr(err, errlen,
+			    "%s:%zu: NUL byte", name, lineno);
 			goto fail;
 		}
 		for (i = 0; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
@@ -304,7 +291,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		if (i == n || line[i] == '#' || line[i] == '\r')
 			continue;
 		if ((eq = strchr(line, '=')) == NULL) {
-			seterr(err, errlen, "%s:%zu: expected key = value",
+			util_seterr(err, errlen, "%s:%zu: expected key = value",
 			    name, lineno);
 			goto fail;
 		}
@@ -317,7 +304,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 			vlen = (size_t)(val - (eq + 1));
 		val = trim(eq + 1, &vlen);
 		if ((reason = apply(c, key, val, vlen)) != NULL) {
-			seterr(err, errlen, "%s:%zu: %s: %s", name, lineno,
+			util_seterr(err, errlen, "%s:%zu: %s: %s", name, lineno,
 			    key, reason);
 			goto fail;
 		}
@@ -325,7 +312,8 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 			body_set = 1;
 	}
 	if (c->database == NULL || c->master_key == NULL) {
-		seterr(err, errlen, "%s: database and master_key must be set",
+		util_seterr(err, errlen,
+		    "%s: database and master_key must be set",
 		    name);
 		goto fail;
 	}
@@ -335,7 +323,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	    strdup("ots@localhost")) == NULL) ||
 	    (c->smtp_host == NULL && (c->smtp_host =
 	    strdup("127.0.0.1")) == NULL)) {
-		seterr(err, errlen, "%s: out of memory", name);
+		util_seterr(err, errlen, "%s: out of memory", name);
 		goto fail;
 	}
 	/* printable ASCII without space, quotes or brackets; LOCAL@DOMAIN */
@@ -344,14 +332,16 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		;
 	at = strchr(c->mail_from, '@');
 	if (*p != '\0' || at == NULL || at == c->mail_from || at[1] == '\0') {
-		seterr(err, errlen, "%s: mail_from must be a plain address",
+		util_seterr(err, errlen,
+		    "%s: mail_from must be a plain address",
 		    name);
 		goto fail;
 	}
 	/* the password goes out only inside TLS */
 	if (c->smtp_user != NULL && (c->smtp_password_file == NULL ||
 	    c->smtp_starttls != CONF_TLS_REQUIRED)) {
-		seterr(err, errlen, "%s: smtp_user needs smtp_password_file "
+		util_seterr(err, errlen,
+		    "%s: smtp_user needs smtp_password_file "
 		    "and smtp_starttls = required", name);
 		goto fail;
 	}
@@ -359,7 +349,8 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';
 	if (c->passphrase_min > c->passphrase_max) {
-		seterr(err, errlen, "%s: passphrase_min exceeds passphrase_max",
+		util_seterr(err, errlen,
+		    "%s: passphrase_min exceeds passphrase_max",
 		    name);
 		goto fail;
 	}
@@ -387,16 +378,16 @@ conf_load(const char *path, char *err, size_t errlen)
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (b.len > (1 << 20) || buf_add(&b, chunk, n) == -1) {
-			seterr(err, errlen, "%s: too large", path);
+			util_seterr(err, errlen, "%s: too large", path);
 			goto out;
 		}
 	if (ferror(f)) {
-		seterr(err, errlen, "%s: read error", path);
+		util_seterr(err, errlen, "%s: read error", path);
 		goto out;
 	}
 	c = conf_parse(b.data ? b.data : "", b.len, path, err, errlen);

@@ -39,20 +39,7 @@
 
 #include "conf.h"
 #include "sandbox.h"
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "util.h"
 
 #ifndef __linux__
 
@@ -60,7 +47,7 @@ int
 sandbox_enter(const struct conf *cf, char *err, size_t errlen)
 {
 	(void)cf;
-	seterr(err, errlen, "sandbox: not on this system (Linux only): "
+	util_seterr(err, errlen, "sandbox: not on this system (Linux only): "
 	    "running unsandboxed");
 	return SANDBOX_NO_LANDLOCK | SANDBOX_NO_SECCOMP;
 }
@@ -340,7 +327,8 @@ restrict_files(const struct conf *cf, char *err, size_t errlen)
 	if (abi < 1) {
 		if (errno == ENOSYS || errno == EOPNOTSUPP)
 			return 1;
-		seterr(err, errlen, "sandbox: landlock: %s", strerror(errno));
+		util_seterr(err, errlen,
+		    "sandbox: landlock: %s", strerror(errno));
 		return -1;
 	}
 	memset(&attr, 0, sizeof(attr));
@@ -359,16 +347,19 @@ restrict_files(const struct conf *cf, char *err, size_t errlen)
 	rs.net = attr.handled_access_net;
 	if ((rs.fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
 	    sizeof(attr), 0)) == -1) {
-		seterr(err, errlen, "sandbox: landlock ruleset (ABI %ld): %s",
+		util_seterr(err, errlen,
+		    "sandbox: landlock ruleset (ABI %ld): %s",
 		    abi, strerror(errno));
 		return -1;
 	}
 	if (dir_of(cf->database, dir, sizeof(dir)) == -1) {
-		seterr(err, errlen, "sandbox: %s: path too long", cf->database);
+		util_seterr(err, errlen,
+		    "sandbox: %s: path too long", cf->database);
 		goto out;
 	}
 	if (allow_path(&rs, dir, FS_STATE, 0) == -1) {
-		seterr(err, errlen, "sandbox: database directory %s: %s%s", dir,
+		util_seterr(err, errlen,
+		    "sandbox: database directory %s: %s%s", dir,
 		    strerror(errno), errno == ENOENT ?
 		    " (ots-admin init makes it)" : "");
 		goto out;
@@ -376,12 +367,13 @@ restrict_files(const struct conf *cf, char *err, size_t errlen)
 	/* SQLite seeds its PRNG (WAL salts) here at first use, after start-up */
 	if (allow_path(&rs, "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE, 1)
 	    == -1 || allow_mail(&rs, cf) == -1) {
-		seterr(err, errlen, "sandbox: landlock rule: %s",
+		util_seterr(err, errlen, "sandbox: landlock rule: %s",
 		    strerror(errno));
 		goto out;
 	}
 	if (syscall(SYS_landlock_restrict_self, rs.fd, 0) == -1) {
-		seterr(err, errlen, "sandbox: landlock: %s", strerror(errno));
+		util_seterr(err, errlen,
+		    "sandbox: landlock: %s", strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -502,7 +494,7 @@ filter_syscalls(char *err, size_t errlen)
 	rc = 0;
 fail:
 	if (rc == -1)
-		seterr(err, errlen, "sandbox: seccomp %s: %s", what,
+		util_seterr(err, errlen, "sandbox: seccomp %s: %s", what,
 		    e < 0 ? strerror(-e) : "out of memory");
 	if (ctx != NULL)
 		seccomp_release(ctx);
@@ -516,7 +508,7 @@ sandbox_enter(const struct conf *cf, char *err, size_t errlen)
 
 	err[0] = '\0';
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		seterr(err, errlen, "sandbox: no_new_privs: %s",
+		util_seterr(err, errlen, "sandbox: no_new_privs: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -529,7 +521,8 @@ sandbox_enter(const struct conf *cf, char *err, size_t errlen)
 	if (rc == 1)
 		missing |= SANDBOX_NO_SECCOMP;
 	if (missing)
-		seterr(err, errlen, "sandbox: the kernel has no %s%s%s: the "
+		util_seterr(err, errlen,
+		    "sandbox: the kernel has no %s%s%s: the "
 		    "worker runs without it", missing & SANDBOX_NO_LANDLOCK ?
 		    "Landlock (files are not restricted)" : "",
 		    missing == (SANDBOX_NO_LANDLOCK | SANDBOX_NO_SECCOMP) ?

@@ -85,6 +85,16 @@ util_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+void
+util_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 /* Grow to hold at least need more bytes plus a NUL; old memory is wiped. */
 static int
 buf_reserve(struct buf *b, size_t need)

@@ -15,6 +15,11 @@
 int	util_strtoll(const char *s, size_t len, long long min, long long max,
 	    long long *out);
 
+/* Format a message into err (of errlen bytes), as the _open functions
+ * report why they failed. */
+void	util_seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* 1 if s[0..len) is valid UTF-8 without NUL bytes, else 0. */
 int	util_utf8_valid(const char *s, size_t len);
 

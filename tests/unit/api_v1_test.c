@@ -294,26 +294,6 @@ is_error(int status, int want, const char *want_body, const char *what)
 	is_str(body(), want_body, "%s: body", what);
 }
 
-/* Another worker holds the gate's one slot; NULL-safe release. */
-static struct gate *
-hold_gate(void)
-{
-	struct gate *g;
-	char err[256];
-
-	if ((g = gate_open(f.cf, err, sizeof(err))) == NULL ||
-	    gate_enter(g, "198.51.100.9") != 1)
-		bail_out("hold the gate: %s", err);
-	return g;
-}
-
-static void
-release_gate(struct gate *g)
-{
-	gate_leave(g);
-	gate_close(g);
-}
-
 static void
 test_status(void)
 {
@@ -419,7 +399,7 @@ test_share_recipient(void)
 static void
 test_share_busy(void)
 {
-	struct gate *g = hold_gate();
+	struct gate *g = fx_hold_gate(&f);
 	char num[8];
 
 	is_error(call(api_v1_share, "POST", "/api/v1/share", NULL,
@@ -428,7 +408,7 @@ test_share_busy(void)
 	    "share with a passphrase, the gate full");
 	is_str(fx_header(&rs, "Retry-After", num, sizeof(num)), "1",
 	    "Retry-After: 1");
-	release_gate(g);
+	fx_release_gate(g);
 }
 
 static void
@@ -534,7 +514,7 @@ test_reveal_passphrase(void)
 	is_error(reveal(skey, "passphrase="), 404, unknown, "an empty one");
 	is_int(rs.failed_passphrase, 0, "nor is an empty one");
 
-	g = hold_gate();
+	g = fx_hold_gate(&f);
 	snprintf(form, sizeof(form), "passphrase=%s", pass);
 	is_error(reveal(skey, form), 429,
 	    "{\"message\":\"Cripes! You have been rate limited.\"}",
@@ -542,7 +522,7 @@ test_reveal_passphrase(void)
 	is_str(fx_header(&rs, "Retry-After", num, sizeof(num)), "1",
 	    "Retry-After: 1");
 	is_int(rs.failed_passphrase, 0, "busy is no failure");
-	release_gate(g);
+	fx_release_gate(g);
 
 	is_error(reveal(skey, "passphrase=wrong"), 404, unknown,
 	    "a wrong passphrase: unknown secret to a v1 client");
@@ -672,13 +652,13 @@ test_burn_passphrase(void)
 	    "burn without one");
 	is_int(rs.failed_passphrase, 0, "a missing one is no failure");
 	snprintf(form, sizeof(form), "passphrase=%s", pass);
-	g = hold_gate();
+	g = fx_hold_gate(&f);
 	is_error(burn(mkey, form), 429,
 	    "{\"message\":\"Cripes! You have been rate limited.\"}",
 	    "burn with the gate full");
 	is_str(fx_header(&rs, "Retry-After", num, sizeof(num)), "1",
 	    "Retry-After: 1");
-	release_gate(g);
+	fx_release_gate(g);
 	is_int(burn(mkey, form), 200, "burn with the right one");
 	is_str(str_of(member(doc, "state"), "state"), "burned", "burned");
 }

@@ -222,4 +222,25 @@ fx_header(const struct resp *rs, const char *name, char *out, size_t len)
 	return NULL;
 }
 
+/* Another worker holding the gate of f (one slot): give it back with
+ * fx_release_gate. */
+static inline struct gate *
+fx_hold_gate(const struct fx *f)
+{
+	struct gate *g;
+	char err[256];
+
+	if ((g = gate_open(f->cf, err, sizeof(err))) == NULL ||
+	    gate_enter(g, "198.51.100.9") != 1)
+		bail_out("hold the gate: %s", err);
+	return g;
+}
+
+static inline void
+fx_release_gate(struct gate *g)
+{
+	gate_leave(g);
+	gate_close(g);
+}
+
 #endif

@@ -133,25 +133,6 @@ state(const char *mkey)
 	    SECRET_OK ? (int)m.state : -1;
 }
 
-static struct gate *
-hold_gate(void)
-{
-	struct gate *g;
-	char err[256];
-
-	if ((g = gate_open(f.cf, err, sizeof(err))) == NULL ||
-	    gate_enter(g, "198.51.100.9") != 1)
-		bail_out("hold the gate: %s", err);
-	return g;
-}
-
-static void
-release_gate(struct gate *g)
-{
-	gate_leave(g);
-	gate_close(g);
-}
-
 static void
 is_busy(int status, const char *what)
 {
@@ -257,10 +238,10 @@ test_create_errors(void)
 	is_page(call(web_create, "POST", "/", NULL, "secret=x&passphrase=abc"),
 	    400, "Passphrase must be at least 4 characters long",
 	    "a short passphrase");
-	g = hold_gate();
+	g = fx_hold_gate(&f);
 	is_busy(call(web_create, "POST", "/", NULL, "secret=x&passphrase=abcd"),
 	    "create with a passphrase, the gate full");
-	release_gate(g);
+	fx_release_gate(g);
 }
 
 static void
@@ -329,10 +310,10 @@ test_reveal_passphrase(void)
 	    "This secret needs its passphrase.", "no passphrase");
 	is_int(rs.failed_passphrase, 0, "a missing passphrase is no failure");
 	ok(has("name=\"passphrase\""), "the field to type it");
-	g = hold_gate();
+	g = fx_hold_gate(&f);
 	is_busy(call(web_reveal, "POST", "/secret/x", out.skey, form),
 	    "reveal, the gate full");
-	release_gate(g);
+	fx_release_gate(g);
 	is_page(call(web_reveal, "POST", "/secret/x", out.skey,
 	    "passphrase=wrong"), 400, "That passphrase is not right.",
 	    "a wrong passphrase");
@@ -442,10 +423,10 @@ test_burn_passphrase(void)
 	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey, NULL), 400,
 	    "That passphrase is not right.", "burn without one");
 	is_int(rs.failed_passphrase, 0, "a missing one is no failure");
-	g = hold_gate();
+	g = fx_hold_gate(&f);
 	is_busy(call(web_burn, "POST", "/private/x/burn", out.mkey, form),
 	    "burn, the gate full");
-	release_gate(g);
+	fx_release_gate(g);
 	call(web_burn, "POST", "/private/x/burn", out.mkey, "passphrase=wrong");
 	is_page(call(web_burn, "POST", "/private/x/burn", out.mkey, form), 429,
 	    "Too many wrong passphrases", "locked after two");
