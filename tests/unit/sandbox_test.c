@@ -247,38 +247,22 @@ get_no_new_privs(const char *p)
 }
 
 /* Connect to 127.0.0.1:port (a decimal string). */
+/* Connect a TCP socket to port p of 127.0.0.1 (p NULL: bind one to any
+ * port of it instead); 0, or the errno. */
 static int
-connect_port(const char *p)
+tcp(const char *p)
 {
 	struct sockaddr_in sa;
 	int fd, rc = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)atoi(p));
+	sa.sin_port = htons(p ? (unsigned short)atoi(p) : 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
-		rc = errno;
-	close(fd);
-	return rc;
-}
-
-/* Bind a TCP socket to 127.0.0.1, any port. */
-static int
-bind_port(const char *p)
-{
-	struct sockaddr_in sa;
-	int fd, rc = 0;
-
-	(void)p;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+	if ((p ? connect(fd, (struct sockaddr *)&sa, sizeof(sa)) :
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) == -1)
 		rc = errno;
 	close(fd);
 	return rc;
@@ -523,19 +507,19 @@ test_ports(void)
 	b = listener(another, sizeof(another));
 	snprintf(extra, sizeof(extra), "smtp_port = %s\n", smtp);
 	cf = config(at(dir, "ots.db"), extra);
-	allowed(NULL, connect_port, another, "connect to another port");
-	allowed(cf, connect_port, smtp, "connect to smtp_port");
+	allowed(NULL, tcp, another, "connect to another port");
+	allowed(cf, tcp, smtp, "connect to smtp_port");
 	if (landlock_abi < 4)
 		skip(why, "connect to another port");
 	else
-		refused(cf, connect_port, another, EACCES, EACCES,
+		refused(cf, tcp, another, EACCES, EACCES,
 		    "connect to another TCP port than smtp_port");
-	allowed(NULL, bind_port, NULL, "bind a TCP port");
+	allowed(NULL, tcp, NULL, "bind a TCP port");
 	/* seccomp refuses bind (EPERM); Landlock refuses TCP binds (EACCES) */
 	if (landlock_abi < 4 && !has_seccomp)
 		skip("neither seccomp nor Landlock TCP rules", "bind");
 	else
-		refused(cf, bind_port, NULL, EACCES, EPERM, "bind a TCP port");
+		refused(cf, tcp, NULL, EACCES, EPERM, "bind a TCP port");
 	conf_free(cf);
 	close(a);
 	close(b);
