@@ -2,6 +2,7 @@
  * ots-admin: set up a state directory and manage accounts.
  *
  *   ots-admin [-c config] init
+ *   ots-admin [-c config] migrate
  *   ots-admin [-c config] customer add EMAIL [--plan NAME]
  *   ots-admin [-c config] customer token EMAIL
  *   ots-admin [-c config] customer list
@@ -35,6 +36,7 @@ static const char usage_text[] =
     "usage: ots-admin [-c config] command\n"
     "commands:\n"
     "  init                              create the database and master key\n"
+    "  migrate                           bring the schema up to date\n"
     "  customer add EMAIL [--plan NAME]  add an account, print its API token\n"
     "  customer token EMAIL              replace the account's API token\n"
     "  customer list                     list accounts\n"
@@ -93,17 +95,26 @@ parent_dir(const char *file)
 	return mkdirs(dirname(tmp));
 }
 
-/* Open key and store; with create, make them first as needed. */
+enum how { ROWS, INIT, MIGRATE };
+
+/*
+ * Open key and store.  INIT makes the state directory, the key and the
+ * schema as needed; MIGRATE applies pending migrations.  Both connect with
+ * migrate_database when it is set (a role that may alter the schema).
+ */
 static void
-open_all(int create)
+open_all(enum how how)
 {
 	unsigned char check[CRYPTO_ID_LEN];
+	const char *db = cf->database, *pw = cf->database_password;
 	char err[512];
-	int rc;
+	int rc, from, to;
 
-	if (create) {
+	if (how == INIT) {
 		if (parent_dir(cf->master_key) == -1 ||
-		    parent_dir(cf->database) == -1) {
+		    (!conf_is_postgresql(cf->database) &&
+		    parent_dir(cf->database) == -1) ||
+		    mkdirs(cf->state_dir) == -1) {
 			snprintf(err, sizeof(err), "cannot create state "
 			    "directory: %s", strerror(errno));
 			fail(err);
@@ -115,8 +126,20 @@ open_all(int create)
 	}
 	if ((cr = crypto_open(cf->master_key, err, sizeof(err))) == NULL)
 		fail(err);
-	if ((st = store_open(cf->database, create, err, sizeof(err))) == NULL)
+	if (how != ROWS && cf->migrate_database != NULL) {
+		db = cf->migrate_database;
+		pw = NULL;
+	}
+	if ((st = store_open(db, pw, how == ROWS ? STORE_ADMIN :
+	    STORE_MIGRATOR, err, sizeof(err))) == NULL)
 		fail(err);
+	if (how != ROWS) {
+		if (store_migrate(st, &from, &to, err, sizeof(err)) == -1)
+			fail(err);
+		if (from != to)
+			printf("ots: schema migrated from version %d to %d\n",
+			    from, to);
+	}
 	crypto_check_value(cr, check);
 	if ((rc = store_check_key(st, check)) != 1)
 		fail(rc == 0 ? "the master key does not match this database" :
@@ -186,7 +209,7 @@ cmd_customer(int argc, char **argv)
 
 	if (argc < 1)
 		usage();
-	open_all(0);
+	open_all(ROWS);
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
 		return store_customer_list(st, list_one, NULL) == 0 ? 0 : 1;
 	if (argc < 2)
@@ -253,14 +276,18 @@ main(int argc, char **argv)
 	if ((cf = conf_load(path, err, sizeof(err))) == NULL)
 		fail(err);
 	if (strcmp(argv[0], "init") == 0 && argc == 1) {
-		open_all(1);
-		printf("ots: database %s and master key %s are ready\n",
-		    cf->database, cf->master_key);
+		open_all(INIT);
+		printf("ots: %s database (schema version %d) and master key "
+		    "%s are ready\n", store_engine(st),
+		    store_schema_version(), cf->master_key);
+	} else if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
+		open_all(MIGRATE);
+		printf("ots: schema at version %d\n", store_schema_version());
 	} else if (strcmp(argv[0], "customer") == 0)
 		rc = cmd_customer(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "mail") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0) {
-		open_all(0);
+		open_all(ROWS);
 		rc = store_mail_list(st, mail_one, NULL) == 0 ? 0 : 1;
 	}
 	else

@@ -1,19 +1,19 @@
 /*
  * ots-sweep: run from cron.  Deletes expired secrets and receipts past
  * their lifetime, marks unrevealed expired secrets 'expired' on their
- * receipts, retries queued mail, and checkpoints and truncates the WAL so
- * deleted ciphertext leaves the disk.  Safe beside a serving app; a
- * second sweep started meanwhile exits at once.  Prints one summary line;
+ * receipts, retries queued mail, and scrubs the store so deleted
+ * ciphertext leaves the disk as far as the engine allows (store_scrub).
+ * Safe beside a serving app; a second sweep started meanwhile, on this
+ * host or another, exits at once.  Prints one summary line;
  * exits non-zero on failure.
  *
- *   ots-sweep [-c config] [-q]
+ *   ots-sweep [-c config] [-q] [-V]   (-V: rebuild the store whatever its size)
  */
 #include "config.h"
 
-#include <sys/file.h>
 #include <sys/stat.h>
 
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +46,11 @@ main(int argc, char **argv)
 	struct crypto *cr = NULL;
 	struct store *st = NULL;
 	const char *path = conf_path();
-	char err[512], lock[4096];
+	struct store_scrub sc = { 0 };
+	char err[512];
 	long long now;
 	double t0 = seconds();
-	long long size;
-	int ch, fd = -1, quiet = 0, vacuum = 0, rc = 1;
+	int ch, locked, quiet = 0, vacuum = 0, rc = 1;
 
 	log_init("ots-sweep");
 	umask(077);
@@ -79,22 +79,18 @@ main(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
-	/* one sweep at a time: a second one leaves the work to the first */
-	snprintf(lock, sizeof(lock), "%s.sweep-lock", cf->database);
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_warn("%s", lock);
+	if ((cr = crypto_open(cf->master_key, err, sizeof(err))) == NULL ||
+	    (st = store_open(cf->database, cf->database_password,
+	    STORE_SWEEPER, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
 		goto out;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (!quiet)
+	/* one sweep at a time, on every host: a second leaves the work */
+	if ((locked = store_sweep_lock(st)) != 1) {
+		if (locked == 0 && !quiet)
 			printf("ots-sweep: another sweep is running; "
 			    "nothing done\n");
-		rc = 0;
-		goto out;
-	}
-	if ((cr = crypto_open(cf->master_key, err, sizeof(err))) == NULL ||
-	    (st = store_open(cf->database, 0, err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
+		rc = locked == 0 ? 0 : 1;
 		goto out;
 	}
 	crypto_check_value(cr, check);
@@ -102,22 +98,18 @@ main(int argc, char **argv)
 		log_warnx("the master key does not match the database");
 		goto out;
 	}
-	now = (long long)time(NULL);
-	if (store_sweep(st, now, now - cf->mail_keep, now / LIMITS_WINDOW,
+	if (store_ready(st, &now) == -1 ||
+	    store_sweep(st, now, now - cf->mail_keep, now / LIMITS_WINDOW,
 	    &sw) == -1 ||
 	    outbox_run(st, cr, cf, now, &ob) == -1 ||
-	    (size = store_size(st)) == -1)
-		goto out;
-	if (size <= cf->vacuum_max)
-		vacuum = 1;
-	if ((vacuum && store_vacuum(st) == -1) || store_checkpoint(st) == -1)
+	    store_scrub(st, vacuum ? INT64_MAX : cf->vacuum_max, &sc) == -1)
 		goto out;
 	if (!quiet)
 		printf("ots-sweep: %lld secrets and %lld receipts removed, "
 		    "%lld receipts expired, %lld mail records removed; "
 		    "mail %lld sent, %lld to retry, %lld failed; %s; %.3f s\n",
 		    sw.secrets, sw.metadata, sw.expired, sw.mail, ob.sent,
-		    ob.retry, ob.failed, vacuum ? "vacuumed" : "not vacuumed",
+		    ob.retry, ob.failed, sc.rebuilt ? "rebuilt" : "not rebuilt",
 		    seconds() - t0);
 	rc = 0;
 out:
@@ -126,7 +118,5 @@ out:
 	store_close(st);
 	crypto_close(cr);
 	conf_free(cf);
-	if (fd != -1)
-		close(fd);
 	return rc;
 }

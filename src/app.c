@@ -93,7 +93,8 @@ ready(struct app *a)
 
 	if (a->ctx.store != NULL)
 		return 0;
-	if ((a->ctx.store = store_open(a->ctx.conf->database, 0, err,
+	if ((a->ctx.store = store_open(a->ctx.conf->database,
+	    a->ctx.conf->database_password, STORE_WORKER, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -1;
@@ -102,8 +103,8 @@ ready(struct app *a)
 	crypto_check_value(a->crypto, check);
 	if ((rc = store_check_key(a->ctx.store, check)) != 1) {
 		if (rc == 0)
-			log_warnx("%s: master key %s does not match this "
-			    "database; refusing to serve", a->ctx.conf->database,
+			log_warnx("master key %s does not match the "
+			    "database; refusing to serve",
 			    a->ctx.conf->master_key);
 		store_close(a->ctx.store);
 		a->ctx.store = NULL;
@@ -201,7 +202,8 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	rs->status = 200;
 	rc = http_req_read(&r, io, cf->body_max, cf->body_timeout * 1000,
 	    &status, &errstr);
-	/* after the body: a request held back cannot take an earlier time */
+	/* after the body: a request held back cannot take an earlier time
+	 * (routes that use the store read its clock below) */
 	r.now = a->ctx.clock();
 	api = r.api;
 	if (api)
@@ -216,7 +218,8 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	rt = route_match(&r);
 	if (rt->flags & ROUTE_OPEN)
 		goto handle;
-	if (ready(a) == -1) {
+	/* the store's clock decides expiry (several hosts: the database's) */
+	if (ready(a) == -1 || store_ready(a->ctx.store, &r.now) == -1) {
 		error(a, api, rs, 503, "Service unavailable");
 		goto out;
 	}

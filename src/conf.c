@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "conf.h"
 #include "util.h"
 
@@ -125,6 +127,10 @@ static const struct {
 	size_t		 off;
 } strings[] = {
 	{ "database", offsetof(struct conf, database) },
+	{ "database_password_file", offsetof(struct conf,
+	    database_password_file) },
+	{ "migrate_database", offsetof(struct conf, migrate_database) },
+	{ "state_dir", offsetof(struct conf, state_dir) },
 	{ "master_key", offsetof(struct conf, master_key) },
 	{ "base_url", offsetof(struct conf, base_url) },
 	{ "mail_from", offsetof(struct conf, mail_from) },
@@ -152,6 +158,53 @@ set_proxies(struct conf *c, const char *val)
 		p += n;
 	}
 	return NULL;
+}
+
+int
+conf_is_postgresql(const char *database)
+{
+	size_t n;
+
+	if (strncmp(database, "postgresql://", 13) == 0 ||
+	    strncmp(database, "postgres://", 11) == 0)
+		return 1;
+	n = strspn(database, "abcdefghijklmnopqrstuvwxyz_");
+	return n > 0 && database[n + strspn(database + n, " \t")] == '=';
+}
+
+/* The directory part of path ("." when it has none), or NULL. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/* The first line of the file at path, without its newline.  0 or -1. */
+static int
+read_line(const char *path, char **out, char *err, size_t errlen)
+{
+	char line[1024];
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	*out = strdup(line);
+	sodium_memzero(line, sizeof(line));
+	if (*out == NULL) {
+		util_seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* Apply one "key = value" line; returns NULL or a reason. */
@@ -326,6 +379,14 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		util_seterr(err, errlen, "%s: out of memory", name);
 		goto fail;
 	}
+	/* the lock files' directory: the SQLite file's, or the key's */
+	if (c->state_dir == NULL && (c->state_dir = dir_of(
+	    conf_is_postgresql(c->database) ? c->master_key :
+	    strncmp(c->database, "sqlite:", 7) == 0 ? c->database + 7 :
+	    c->database)) == NULL) {
+		util_seterr(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
 	/* printable ASCII without space, quotes or brackets; LOCAL@DOMAIN */
 	for (p = c->mail_from; *p > ' ' && *p < 0x7f &&
 	    strchr("<>\",", *p) == NULL; p++)
@@ -391,6 +452,12 @@ conf_load(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	c = conf_parse(b.data ? b.data : "", b.len, path, err, errlen);
+	if (c != NULL && c->database_password_file != NULL &&
+	    read_line(c->database_password_file, &c->database_password, err,
+	    errlen) == -1) {
+		conf_free(c);
+		c = NULL;
+	}
 out:
 	fclose(f);
 	buf_free(&b);
@@ -403,6 +470,14 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->database);
+	free(c->database_password_file);
+	if (c->database_password != NULL) {
+		sodium_memzero(c->database_password,
+		    strlen(c->database_password));
+		free(c->database_password);
+	}
+	free(c->migrate_database);
+	free(c->state_dir);
 	free(c->master_key);
 	free(c->base_url);
 	free(c->mail_from);

@@ -40,7 +40,11 @@ struct conf_plan {
 };
 
 struct conf {
-	char		*database;	/* SQLite file */
+	char		*database;	/* SQLite file, or PostgreSQL conninfo */
+	char		*database_password_file;
+	char		*database_password;	/* read from the file at load */
+	char		*migrate_database;	/* init/migrate's; NULL: database */
+	char		*state_dir;	/* this host's lock files */
 	char		*master_key;	/* key file */
 	char		*base_url;	/* links: BASE/secret/KEY */
 	char		*web_dir;	/* templates/, static/; NULL: PKGDATADIR */
@@ -74,6 +78,12 @@ struct conf {
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;
 };
+
+/*
+ * 1 if database names a PostgreSQL database (a postgresql:// or
+ * postgres:// URI, or libpq's "keyword=value" form), 0 for a SQLite file.
+ */
+int		 conf_is_postgresql(const char *database);
 
 /* The configuration path: $OTS_CONFIG or the compiled-in default. */
 const char	*conf_path(void);

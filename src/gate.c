@@ -50,7 +50,7 @@ gate_open(const struct conf *cf, char *err, size_t errlen)
 	}
 	g->slots = gate_slots(cf);
 	g->slot = g->bucket = -1;
-	if ((size_t)snprintf(path, sizeof(path), "%s-gate", cf->database) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/ots.gate", cf->state_dir) >=
 	    sizeof(path) || (g->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
 	    0600)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

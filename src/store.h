@@ -1,13 +1,24 @@
 /*
- * store: the storage interface.  Every SQL statement of the project lives
- * in store.c (SQLite); a networked backend would implement this header.
+ * store: the storage interface, and the only storage header the rest of
+ * the program sees.  Two engines implement it: store_sqlite.c (an embedded
+ * file, the default) and store_pg.c (PostgreSQL, for several hosts); the
+ * database setting chooses one at open (store_engine.h is the table they
+ * fill).  Every SQL statement of the project lives in those two files.
  *
  * Rows are named by CRYPTO_ID_LEN-byte ids (keyed hashes of their keys);
- * the store never sees a key, a passphrase or a plaintext.  Times are unix
- * seconds passed in by the caller, but for the claim, which reads the
- * store's clock under its lock.
+ * the store never sees a key, a passphrase or a plaintext.  Other ids
+ * (accounts, mail) are opaque numbers the engine hands out.
+ *
+ * One clock decides expiry: the store's.  store_ready reads it once per
+ * request, after the body is in; the callers pass that time (now) back,
+ * and the claim and the attempt reservation read the clock again at the
+ * moment they decide.  SQLite's clock is the host's (store_set_clock);
+ * PostgreSQL's is the database server's, shared by every host.
+ *
  * Every function that changes state does so in one transaction committed
- * before it returns.
+ * (on disk) before it returns.  A function that fails returns -1 (logged):
+ * the caller answers 503; a lost connection is made again by the next
+ * store_ready, never by retrying a write whose outcome is unknown.
  */
 #ifndef OTS_STORE_H
 #define OTS_STORE_H
@@ -67,17 +78,51 @@ struct store_customer {
 	long long	 created;
 };
 
+/* Who opens the store: what it may do and what it checks. */
+enum store_role {
+	STORE_WORKER,	/* the web worker: rows only */
+	STORE_SWEEPER,	/* ots-sweep: rows, the sweep lock, scrubbing */
+	STORE_ADMIN,	/* ots-admin's account commands */
+	STORE_MIGRATOR,	/* ots-admin init/migrate: may create and alter */
+};
+
 /*
- * Open the database at path.  With create, make the file (mode 0600), switch
- * to WAL and apply migrations; without it the file must exist, and pending
- * migrations are applied.  A database file or directory that group or
+ * Open the database named by database: "postgresql://...",
+ * "postgres://..." or a libpq keyword string ("host=... dbname=...") is
+ * PostgreSQL, anything else ("sqlite:PATH" or a path) a SQLite file.
+ * password (NULL: none) is PostgreSQL's, when libpq's own passfile is not
+ * used.  Every role but STORE_MIGRATOR refuses a schema older or newer than
+ * this program's, saying how to fix it; STORE_MIGRATOR makes a missing
+ * SQLite file (mode 0600).  A SQLite file or directory that group or
  * others can read is refused.  NULL with a message on error.
  */
-struct store	*store_open(const char *path, int create, char *err,
-		    size_t errlen);
+struct store	*store_open(const char *database, const char *password,
+		    enum store_role, char *err, size_t errlen);
 void		 store_close(struct store *);
 
-/* The clock of the decisions the store takes itself (default: time()). */
+/* The engine's name: "sqlite" or "postgresql". */
+const char	*store_engine(const struct store *);
+
+/*
+ * Bring the schema to this program's version with the engine's
+ * forward-only migrations (STORE_MIGRATOR only).  *from and *to receive the
+ * versions before and after.  A newer schema is refused.  0 or -1 with a
+ * message.
+ */
+int	store_migrate(struct store *, int *from, int *to, char *err,
+	    size_t errlen);
+
+/* The schema version this program knows (the same for both engines). */
+int	store_schema_version(void);
+
+/*
+ * At the start of a request: make the connection again if it was lost (or
+ * the SQLite file was replaced), and read the store's clock into *now.
+ * 0, or -1 when the store is unavailable (the caller answers 503).
+ */
+int	store_ready(struct store *, long long *now);
+
+/* SQLite's clock (default: time()); PostgreSQL keeps the server's. */
 void		 store_set_clock(struct store *, long long (*)(void));
 
 /*
@@ -213,20 +258,31 @@ int	store_sweep(struct store *, long long now, long long mail_before,
 int	store_limit_add(struct store *, const unsigned char key[CRYPTO_ID_LEN],
 	    long long window, int n, long long *count);
 
-/* The size of the database file in bytes (pages in use), or -1. */
-long long store_size(struct store *);
+struct store_scrub {
+	long long	 size;		/* bytes in use, after */
+	int		 rebuilt;	/* the whole store was rewritten */
+};
 
 /*
- * Rebuild the database (VACUUM, its temporary copy in memory), which
- * leaves no byte of deleted rows anywhere in the file: SQLite's
- * secure_delete zeroes freed cells, but moving cells between pages can
- * leave stale copies in the unused middle of a page.  Holds the write lock
- * for as long as copying the whole database takes.  0 or -1.
+ * Leave no byte of deleted rows where the engine can reach it, and report
+ * the store's size.  SQLite: the WAL is checkpointed into the file and
+ * truncated (secure_delete already zeroes freed cells), and when the file
+ * is at most rebuild_max bytes it is rebuilt (VACUUM), which also removes
+ * the stale copies cell moves leave inside pages; the rebuild holds the
+ * write lock while it copies.  PostgreSQL: deleted rows stay in table
+ * files and WAL until VACUUM reuses their space (autovacuum's job) and the
+ * WAL is recycled; nothing stored opens a secret without its link, so this
+ * reports the size and rebuilds nothing.  0 or -1.
  */
-int	store_vacuum(struct store *);
+int	store_scrub(struct store *, long long rebuild_max,
+	    struct store_scrub *out);
 
-/* Checkpoint the WAL into the database and truncate it.  0 or -1. */
-int	store_checkpoint(struct store *);
+/*
+ * Take the sweep's lock, held until the store is closed, so that sweeps
+ * started on every host at once run one at a time.  1 taken, 0 another
+ * sweep holds it, -1 error.
+ */
+int	store_sweep_lock(struct store *);
 
 /* Customers.  _add returns 0, 1 when custid exists, -1 on error. */
 int	store_customer_add(struct store *, const struct store_customer *);

@@ -41,6 +41,21 @@ parse(const char *cred)
 	return auth_basic_parse(basic(cred, strlen(cred)), user, pass);
 }
 
+/* A new database with the current schema (as ots-admin init makes it). */
+static struct store *
+new_store(const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+	int from, to;
+
+	if ((st = store_open(path, NULL, STORE_MIGRATOR, err, errlen)) != NULL &&
+	    store_migrate(st, &from, &to, err, errlen) == -1) {
+		store_close(st);
+		st = NULL;
+	}
+	return st;
+}
+
 static void
 test_parse(void)
 {
@@ -117,7 +132,7 @@ test_check(void)
 	    (c = crypto_open(path, err, sizeof(err))) == NULL)
 		bail_out("crypto: %s", err);
 	snprintf(path, sizeof(path), "%s/ots.db", dir);
-	if ((st = store_open(path, 1, err, sizeof(err))) == NULL)
+	if ((st = new_store(path, err, sizeof(err))) == NULL)
 		bail_out("store_open: %s", err);
 	memset(&cu, 0, sizeof(cu));
 	snprintf(cu.custid, sizeof(cu.custid), "alice@example.com");

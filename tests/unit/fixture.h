@@ -53,6 +53,21 @@ struct fx {
 	struct ctx	 x;
 };
 
+/* A new database with the current schema (as ots-admin init makes it). */
+static struct store *
+new_store(const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+	int from, to;
+
+	if ((st = store_open(path, NULL, STORE_MIGRATOR, err, errlen)) != NULL &&
+	    store_migrate(st, &from, &to, err, errlen) == -1) {
+		store_close(st);
+		st = NULL;
+	}
+	return st;
+}
+
 /*
  * Open a fixture whose configuration is the database and master key in a
  * new private directory, base_url FX_BASE, and the lines of settings;
@@ -79,7 +94,7 @@ fx_open(struct fx *f, const char *settings, const char *web)
 	if (crypto_keyfile_create(f->key, err, sizeof(err)) == -1 ||
 	    (f->crypto = crypto_open(f->key, err, sizeof(err))) == NULL)
 		bail_out("master key: %s", err);
-	if ((f->st = store_open(f->db, 1, err, sizeof(err))) == NULL)
+	if ((f->st = new_store(f->db, err, sizeof(err))) == NULL)
 		bail_out("store_open: %s", err);
 	store_set_clock(f->st, fx_clock);
 	crypto_check_value(f->crypto, check);

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,21 @@ tcp(const char *p)
 	return rc;
 }
 
+/* A new database with the current schema (as ots-admin init makes it). */
+static struct store *
+new_store(const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+	int from, to;
+
+	if ((st = store_open(path, NULL, STORE_MIGRATOR, err, errlen)) != NULL &&
+	    store_migrate(st, &from, &to, err, errlen) == -1) {
+		store_close(st);
+		st = NULL;
+	}
+	return st;
+}
+
 /*
  * What a worker does with its database, made first when it is not there
  * (WAL, the schema): check the key check value (recording it), write,
@@ -279,6 +295,7 @@ store_work(const char *db)
 {
 	unsigned char check[CRYPTO_ID_LEN];
 	struct store_customer c;
+	struct store_scrub sc;
 	struct store *st;
 	long long count;
 	int rc = EIO;
@@ -287,16 +304,16 @@ store_work(const char *db)
 	memset(&c, 0, sizeof(c));
 	snprintf(c.custid, sizeof(c.custid), "a@example.com");
 	snprintf(c.plan, sizeof(c.plan), "basic");
-	if ((st = store_open(db, access(db, F_OK) == -1, err,
-	    sizeof(err))) == NULL)
+	if ((st = (access(db, F_OK) == -1 ? new_store(db, err, sizeof(err)) :
+	    store_open(db, NULL, STORE_WORKER, err, sizeof(err)))) == NULL)
 		goto out;
 	if (store_check_key(st, check) != 1 ||
 	    store_customer_add(st, &c) == -1 ||
 	    store_limit_add(st, check, 1, 1, &count) != 0 || count < 1 ||
-	    store_vacuum(st) != 0 || store_checkpoint(st) != 0)
+	    store_scrub(st, INT64_MAX, &sc) != 0 || !sc.rebuilt)
 		goto out;
 	store_close(st);
-	if ((st = store_open(db, 0, err, sizeof(err))) == NULL ||
+	if ((st = store_open(db, NULL, STORE_WORKER, err, sizeof(err))) == NULL ||
 	    store_check_key(st, check) != 1)
 		goto out;
 	rc = 0;

@@ -1,0 +1,1 @@
+-- ots PostgreSQL schema, version 1 (being written)

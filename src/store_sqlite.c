@@ -1,0 +1,1257 @@
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store_engine.h"
+
+#define BUSY_MS	10000
+
+/* Migrations, one string per sql/sqlite/NNN_*.sql file (generated schema.c). */
+extern const char *const store_sqlite_migrations[];
+
+/* Every statement of the program, prepared once at open. */
+enum stmt {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_SETTING_GET, S_SETTING_PUT,
+	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL,
+	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
+	S_CUST_PUT, S_CUST_GET, S_CUST_TOKEN, S_CUST_DEL, S_CUST_LIST,
+	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
+	S_MAIL_DUE, S_MAIL_LIST,
+	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
+	S_LIMIT_ADD,
+	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
+	S_SWEEP_LIMITS,
+	S_MAX
+};
+
+#define META_COLS "id, secret_id, customer_id, custid, wrapped_key, " \
+	"sealed_skey, ttl, state, passphrase, recipient, created, updated, " \
+	"received, secret_expires, expires"
+#define CUST_COLS "id, custid, token_hash, plan, created"
+#define MAIL_COLS "id, rid, sealed, recipient, state, attempts, last_error, " \
+	"created, updated, next_try, expires"
+#define SWEEP_BATCH "1000"
+#define SWEEP_BATCH_N 1000
+
+static const char *const sql[S_MAX] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+	[S_SETTING_PUT] = "INSERT INTO settings (name, value) VALUES (?1, ?2)",
+	[S_SECRET_PUT] = "INSERT INTO secret (id, sealed, salt, expires) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_SECRET_GET] = "SELECT sealed, salt, expires FROM secret "
+	    "WHERE id = ?1 AND expires > ?2",
+	[S_SECRET_DEL] = "DELETE FROM secret WHERE id = ?1 AND expires > ?2",
+	[S_META_PUT] = "INSERT INTO metadata (" META_COLS ") VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[S_META_GET] = "SELECT " META_COLS " FROM metadata "
+	    "WHERE id = ?1 AND expires > ?2",
+	[S_META_CLAIM] = "UPDATE metadata SET state = ?2, updated = ?3, "
+	    "received = CASE WHEN ?2 = 'received' THEN ?3 END "
+	    "WHERE secret_id = ?1 AND state IN ('new', 'viewed')",
+	[S_META_VIEWED] = "UPDATE metadata SET state = 'viewed', updated = ?2 "
+	    "WHERE id = ?1 AND state = 'new' AND secret_expires > ?2",
+	[S_META_RECENT] = "SELECT " META_COLS " FROM metadata "
+	    "WHERE customer_id = ?1 AND created >= ?2 AND expires > ?3 "
+	    "ORDER BY created DESC, seq DESC",
+	[S_CUST_PUT] = "INSERT INTO customer (custid, token_hash, plan, created)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_CUST_GET] = "SELECT " CUST_COLS " FROM customer WHERE custid = ?1",
+	[S_CUST_TOKEN] = "UPDATE customer SET token_hash = ?2 WHERE custid = ?1",
+	[S_CUST_DEL] = "DELETE FROM customer WHERE custid = ?1",
+	[S_CUST_LIST] = "SELECT " CUST_COLS " FROM customer ORDER BY custid",
+	[S_MAIL_PUT] = "INSERT INTO mail (rid, sealed, recipient, state, "
+	    "created, updated, next_try, expires) "
+	    "VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?4, ?5)",
+	[S_MAIL_TAKE] = "UPDATE mail SET next_try = ?3, attempts = attempts + 1,"
+	    " updated = ?2 WHERE id = ?1 AND state = 'queued' AND next_try <= ?2",
+	[S_MAIL_GET] = "SELECT " MAIL_COLS " FROM mail WHERE id = ?1",
+	[S_MAIL_DONE] = "UPDATE mail SET state = ?3, sealed = NULL, "
+	    "last_error = ?4, updated = ?2 WHERE id = ?1",
+	[S_MAIL_RETRY] = "UPDATE mail SET next_try = ?3, last_error = ?4, "
+	    "updated = ?2 WHERE id = ?1 AND state = 'queued'",
+	[S_MAIL_DUE] = "SELECT id FROM mail WHERE state = 'queued' AND "
+	    "next_try <= ?1 ORDER BY next_try, id LIMIT ?2",
+	[S_MAIL_LIST] = "SELECT " MAIL_COLS " FROM mail ORDER BY id DESC",
+	/* a lock that has run out opens a new window of attempts */
+	[S_TRY_RESERVE] = "UPDATE secret SET "
+	    "tries = CASE WHEN tries < ?3 THEN tries + 1 ELSE 1 END, "
+	    "locked_until = CASE WHEN tries < ?3 THEN locked_until ELSE 0 END "
+	    "WHERE id = ?1 AND expires > ?2 AND "
+	    "(tries < ?3 OR (locked_until > 0 AND locked_until <= ?2))",
+	[S_TRY_LOCKED] = "UPDATE secret SET locked_until = ?2 + ?3 "
+	    "WHERE id = ?1 AND expires > ?2 AND locked_until = 0",
+	[S_TRY_LIVE] = "SELECT 1 FROM secret WHERE id = ?1 AND expires > ?2",
+	[S_TRY_FAILED] = "UPDATE secret SET fails = fails + 1, "
+	    "locked_until = CASE WHEN tries >= ?3 THEN ?2 + ?4 "
+	    "ELSE locked_until END WHERE id = ?1 RETURNING fails",
+	/* a count given back (?3 < 0) only ever lowers its own window's */
+	[S_LIMIT_ADD] = "INSERT INTO ratelimit (key, window, count) "
+	    "VALUES (?1, ?2, max(?3, 0)) ON CONFLICT (key) DO UPDATE SET "
+	    "count = CASE WHEN window = ?2 THEN max(count + ?3, 0) "
+	    "WHEN ?3 > 0 THEN ?3 ELSE count END, "
+	    "window = CASE WHEN ?3 > 0 THEN ?2 ELSE window END "
+	    "RETURNING count",
+	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
+	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
+	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_SECRET] = "DELETE FROM secret WHERE id IN (SELECT id FROM "
+	    "secret WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_META] = "DELETE FROM metadata WHERE seq IN (SELECT seq FROM "
+	    "metadata WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_MAIL] = "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
+	    "WHERE state <> 'queued' AND updated <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_LIMITS] = "DELETE FROM ratelimit WHERE key IN (SELECT key "
+	    "FROM ratelimit WHERE window < ?1 LIMIT " SWEEP_BATCH ")",
+};
+
+/*
+ * Two connections to one file: db for everything, with synchronous=FULL so
+ * that every acknowledged create and every claim is on disk before the
+ * answer; and counters, opened on first use for the rate-limit counters,
+ * with synchronous=NORMAL (a count lost to a power cut is harmless, and
+ * an fsync per request is not).
+ */
+struct lite {
+	struct store	 base;
+	char		*path;
+	dev_t		 dev;		/* the file opened, to see it replaced */
+	ino_t		 ino;
+	int		 broken;	/* a call failed: check before the next */
+	int		 lockfd;	/* the sweep lock, -1 */
+	long long	(*clock)(void);
+	sqlite3		*db;
+	sqlite3		*counters;
+	sqlite3_stmt	*st[S_MAX];	/* prepared on first use */
+};
+
+static int
+on_counters(enum stmt i)
+{
+	return i == S_LIMIT_ADD;
+}
+
+static int conn_open(const char *, const char *, sqlite3 **, char *, size_t);
+
+static long long
+clock_time(void)
+{
+	return (long long)time(NULL);
+}
+
+static void
+lite_set_clock(struct store *base, long long (*clock)(void))
+{
+	struct lite *s = (struct lite *)base;
+	s->clock = clock;
+}
+
+/*
+ * Take a statement, prepared on first use (a plain CGI process prepares
+ * only what its one request needs), reset and cleared for binding.  NULL
+ * when it cannot be prepared (logged): SQLite's calls refuse a NULL
+ * statement with SQLITE_MISUSE, so callers see an ordinary failure.
+ */
+static sqlite3_stmt *
+get(struct lite *s, enum stmt i)
+{
+	char err[256];
+
+	if (s->st[i] == NULL) {
+		if (on_counters(i) && s->counters == NULL &&
+		    conn_open(s->path, "NORMAL", &s->counters, err,
+		    sizeof(err)) == -1) {
+			/* tried again on the next use, not left half open */
+			log_warnx("store: %s", err);
+			sqlite3_close(s->counters);
+			s->counters = NULL;
+			s->broken = 1;
+			return NULL;
+		}
+		if (sqlite3_prepare_v3(on_counters(i) ? s->counters : s->db,
+		    sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL)
+		    != SQLITE_OK) {
+			log_warnx("store: prepare: %s", sqlite3_errmsg(
+			    on_counters(i) ? s->counters : s->db));
+			s->broken = 1;
+			return NULL;
+		}
+	}
+	sqlite3_reset(s->st[i]);
+	sqlite3_clear_bindings(s->st[i]);
+	return s->st[i];
+}
+
+static void
+dberr(struct lite *s, const char *what)
+{
+	s->broken = 1;
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Run a statement that returns no rows.  0 or -1. */
+static int
+run(struct lite *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+begin(struct lite *s)
+{
+	return run(s, get(s, S_BEGIN), "begin");
+}
+
+static int
+commit(struct lite *s)
+{
+	if (run(s, get(s, S_COMMIT), "commit") == 0)
+		return 0;
+	/* a failed COMMIT may leave the transaction open */
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_step(get(s, S_ROLLBACK));
+	sqlite3_reset(s->st[S_ROLLBACK]);
+	return -1;
+}
+
+static void
+rollback(struct lite *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, get(s, S_ROLLBACK), "rollback");
+}
+
+static int
+exec(struct lite *s, const char *q, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, q, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* PRAGMA user_version, or -1 with a message. */
+static int
+user_version(struct lite *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)
+	    == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Apply every migration past PRAGMA user_version, in one transaction. */
+static int
+lite_migrate(struct store *base, int *from, int *to, char *err, size_t errlen)
+{
+	struct lite *s = (struct lite *)base;
+	char q[64];
+	int have, want;
+
+	for (want = 0; store_sqlite_migrations[want] != NULL; want++)
+		;
+	if (exec(s, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if ((have = user_version(s, err, errlen)) == -1)
+		goto fail;
+	*from = *to = have;
+	if (have > want) {
+		store_schema_check(have, err, errlen);
+		goto fail;
+	}
+	for (; have < want; have++) {
+		if (exec(s, store_sqlite_migrations[have], err, errlen) == -1)
+			goto fail;
+		snprintf(q, sizeof(q), "PRAGMA user_version = %d", have + 1);
+		if (exec(s, q, err, errlen) == -1)
+			goto fail;
+	}
+	if (exec(s, "COMMIT", err, errlen) == -1)
+		goto fail;
+	*to = have;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * 1 (with a message saying how to fix it) if the database file or its
+ * directory can be read or entered by group or others, else 0.
+ */
+static int
+unsafe(const char *path, char *err, size_t errlen)
+{
+	char dir[4096], *slash;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: readable by others; fix with: "
+		    "chmod 600 %s", path, path);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: state directory open to others; fix "
+		    "with: chmod 700 %s", dir, dir);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Writers wait for each other in short sleeps: a write transaction here
+ * lasts well under a millisecond, and SQLite's default handler would
+ * sleep up to 100 ms at a time.  Gives up after about BUSY_MS.
+ */
+static int
+busy(void *arg, int n)
+{
+	long us = n < 7 ? 25L << n : 2000;
+	struct timespec ts = { 0, us * 1000 };
+
+	(void)arg;
+	if (n > BUSY_MS / 2 + 7)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/*
+ * Open one connection with the settings every one needs: secure_delete,
+ * so that freed content (a revealed secret's ciphertext) is overwritten;
+ * sync, FULL or NORMAL; no trusted schema; foreign keys; the busy
+ * handler; and no checkpoint on close (a plain CGI process would
+ * otherwise checkpoint the WAL on every request: ots-sweep does it).
+ */
+static int
+conn_open(const char *path, const char *sync, sqlite3 **db, char *err,
+    size_t errlen)
+{
+	char q[160], *msg = NULL;
+
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    *db ? sqlite3_errmsg(*db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_handler(*db, busy, NULL);
+	sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* temp_store: a sandboxed worker writes nowhere but the db's directory */
+	snprintf(q, sizeof(q), "PRAGMA secure_delete = ON; PRAGMA synchronous = "
+	    "%s; PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON; "
+	    "PRAGMA temp_store = MEMORY", sync);
+	if (sqlite3_exec(*db, q, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    msg ? msg : sqlite3_errmsg(*db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the connection and check the schema (but for the migrator). */
+static int
+lite_connect(struct lite *s, char *err, size_t errlen)
+{
+	struct stat st;
+	int have;
+
+	if (conn_open(s->path, "FULL", &s->db, err, errlen) == -1)
+		return -1;
+	if (stat(s->path, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
+		return -1;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	if (s->base.role == STORE_MIGRATOR)
+		return 0;
+	if ((have = user_version(s, err, errlen)) == -1)
+		return -1;
+	return store_schema_check(have, err, errlen);
+}
+
+/* Close the connections (the statements first); keep the rest. */
+static void
+lite_disconnect(struct lite *s)
+{
+	int i;
+
+	for (i = 0; i < S_MAX; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	sqlite3_close(s->counters);
+	sqlite3_close(s->db);
+	s->counters = s->db = NULL;
+}
+
+static void
+lite_close(struct store *base)
+{
+	struct lite *s = (struct lite *)base;
+
+	lite_disconnect(s);
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	free(s->path);
+	free(s);
+}
+
+/*
+ * Open again after a failure, or when the file at path is no longer the
+ * one open (replaced by a restore, say): an open connection would go on
+ * reading the old one.
+ */
+static int
+lite_ready(struct store *base, long long *now)
+{
+	struct lite *s = (struct lite *)base;
+	struct stat st;
+	char err[512];
+
+	if (s->broken || stat(s->path, &st) == -1 || st.st_dev != s->dev ||
+	    st.st_ino != s->ino) {
+		lite_disconnect(s);
+		if (lite_connect(s, err, sizeof(err)) == -1) {
+			log_warnx("store: %s", err);
+			lite_disconnect(s);
+			return -1;
+		}
+		s->broken = 0;
+	}
+	*now = s->clock();
+	return 0;
+}
+
+static const struct store_ops lite_ops;
+
+struct store *
+store_sqlite_open(const char *path, enum store_role role, char *err,
+    size_t errlen)
+{
+	struct lite *s;
+	int fd, create = 0;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->base.ops = &lite_ops;
+	s->base.role = role;
+	s->clock = clock_time;
+	s->lockfd = -1;
+	if (role == STORE_MIGRATOR && access(path, F_OK) == -1) {
+		/* the file must exist before SQLite opens it, with mode 0600 */
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600)) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		create = 1;
+	}
+	if (unsafe(path, err, errlen))
+		goto fail;
+	if ((s->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (lite_connect(s, err, errlen) == -1)
+		goto fail;
+	/* WAL is a property of the file, set once when it is made */
+	if (create && exec(s, "PRAGMA journal_mode = WAL", err, errlen) == -1)
+		goto fail;
+	return &s->base;
+fail:
+	lite_close(&s->base);
+	return NULL;
+}
+
+static int
+lite_check_key(struct store *base, const unsigned char check[CRYPTO_ID_LEN])
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = get(s, S_SETTING_GET);
+	sqlite3_bind_text(st, 1, "key_check", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = sqlite3_column_bytes(st, 0) == CRYPTO_ID_LEN &&
+		    crypto_equal(sqlite3_column_blob(st, 0), check);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "key check");
+		return -1;
+	}
+	st = get(s, S_SETTING_PUT);
+	sqlite3_bind_text(st, 1, "key_check", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, check, CRYPTO_ID_LEN, SQLITE_STATIC);
+	return run(s, st, "key check") == 0 ? 1 : -1;
+}
+
+static void
+bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	if (p == NULL || len == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC);
+}
+
+static int
+lite_create(struct store *base, const struct store_secret *sec,
+    const struct store_meta *m, const struct store_mail *mail,
+    long long *mail_id)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+
+	if (begin(s) == -1)
+		return -1;
+	st = get(s, S_SECRET_PUT);
+	bind_blob(st, 1, sec->id, CRYPTO_ID_LEN);
+	bind_blob(st, 2, sec->sealed.data, sec->sealed.len);
+	bind_blob(st, 3, sec->has_salt ? sec->salt : NULL, CRYPTO_SALT_LEN);
+	sqlite3_bind_int64(st, 4, sec->expires);
+	if (run(s, st, "create secret") == -1)
+		goto fail;
+	st = get(s, S_META_PUT);
+	bind_blob(st, 1, m->id, CRYPTO_ID_LEN);
+	bind_blob(st, 2, m->secret_id, CRYPTO_ID_LEN);
+	if (m->customer_id > 0)
+		sqlite3_bind_int64(st, 3, m->customer_id);
+	sqlite3_bind_text(st, 4, m->custid, -1, SQLITE_STATIC);
+	bind_blob(st, 5, m->wrapped_key, m->wrapped_key_len);
+	bind_blob(st, 6, m->sealed_skey, m->sealed_skey_len);
+	sqlite3_bind_int64(st, 7, m->ttl);
+	sqlite3_bind_text(st, 8, store_state_name(m->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, m->passphrase);
+	sqlite3_bind_text(st, 10, m->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, m->created);
+	sqlite3_bind_int64(st, 12, m->updated);
+	if (m->state == STATE_RECEIVED)
+		sqlite3_bind_int64(st, 13, m->received);
+	sqlite3_bind_int64(st, 14, m->secret_expires);
+	sqlite3_bind_int64(st, 15, m->expires);
+	if (run(s, st, "create metadata") == -1)
+		goto fail;
+	if (mail != NULL) {
+		st = get(s, S_MAIL_PUT);
+		bind_blob(st, 1, mail->rid, CRYPTO_ID_LEN);
+		bind_blob(st, 2, mail->sealed.data, mail->sealed.len);
+		sqlite3_bind_text(st, 3, mail->recipient, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, mail->created);
+		sqlite3_bind_int64(st, 5, mail->expires);
+		if (run(s, st, "queue mail") == -1)
+			goto fail;
+		*mail_id = sqlite3_last_insert_rowid(s->db);
+	}
+	return commit(s);
+fail:
+	rollback(s);
+	return -1;
+}
+
+static int
+lite_secret_get(struct store *base, const unsigned char *id, long long now,
+    struct store_secret *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_SECRET_GET);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		dberr(s, "get secret");
+		return -1;
+	}
+	memcpy(out->id, id, CRYPTO_ID_LEN);
+	out->has_salt = sqlite3_column_bytes(st, 1) == CRYPTO_SALT_LEN;
+	if (out->has_salt)
+		memcpy(out->salt, sqlite3_column_blob(st, 1), CRYPTO_SALT_LEN);
+	out->expires = sqlite3_column_int64(st, 2);
+	rc = buf_add(&out->sealed, sqlite3_column_blob(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	return rc == 0 ? 1 : -1;
+}
+
+static int
+lite_secret_claim(struct store *base, const unsigned char *id,
+    enum store_state state, long long *at)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+
+	if (begin(s) == -1)
+		return -1;
+	/* read now, not before: waiting for the lock must not cheat expiry */
+	*at = s->clock();
+	st = get(s, S_SECRET_DEL);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, *at);
+	if (run(s, st, "claim secret") == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) != 1) {
+		rollback(s);
+		return 0;
+	}
+	st = get(s, S_META_CLAIM);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, *at);
+	if (run(s, st, "claim metadata") == -1)
+		goto fail;
+	return commit(s) == 0 ? 1 : -1;
+fail:
+	rollback(s);
+	return -1;
+}
+
+static int
+lite_attempt_reserve(struct store *base, const unsigned char *id, long long now,
+    long long lock_after, long long lock_time)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_TRY_RESERVE);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lock_after);
+	if (run(s, st, "reserve attempt") == -1)
+		return -1;
+	if (sqlite3_changes(s->db) == 1)
+		return 1;
+	/* not reserved: a window without a lock time gets one now */
+	st = get(s, S_TRY_LOCKED);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lock_time);
+	if (run(s, st, "attempt lock") == -1)
+		return -1;
+	/* locked if the secret still lives, else unknown */
+	st = get(s, S_TRY_LIVE);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 2;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(s, "attempt lock");
+	return -1;
+}
+
+static long long
+lite_attempt_failed(struct store *base, const unsigned char *id, long long now,
+    long long lock_after, long long lock_time)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_TRY_FAILED);
+	long long fails = 0;
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lock_after);
+	sqlite3_bind_int64(st, 4, lock_time);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fails = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "attempt failed");
+		return -1;
+	}
+	return fails;
+}
+
+static void
+col_blob(sqlite3_stmt *st, int i, unsigned char *dst, size_t cap,
+    size_t *len)
+{
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	*len = n <= cap ? n : 0;
+	if (*len > 0)
+		memcpy(dst, sqlite3_column_blob(st, i), n);
+}
+
+static void
+col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Fill m from a row of META_COLS, deriving 'expired'. */
+static void
+meta_row(sqlite3_stmt *st, long long now, struct store_meta *m)
+{
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	col_blob(st, 0, m->id, sizeof(m->id), &n);
+	col_blob(st, 1, m->secret_id, sizeof(m->secret_id), &n);
+	m->customer_id = sqlite3_column_int64(st, 2);
+	col_text(st, 3, m->custid, sizeof(m->custid));
+	col_blob(st, 4, m->wrapped_key, sizeof(m->wrapped_key),
+	    &m->wrapped_key_len);
+	col_blob(st, 5, m->sealed_skey, sizeof(m->sealed_skey),
+	    &m->sealed_skey_len);
+	m->ttl = sqlite3_column_int64(st, 6);
+	m->state = store_state_parse((const char *)sqlite3_column_text(st, 7));
+	m->passphrase = sqlite3_column_int(st, 8);
+	col_text(st, 9, m->recipient, sizeof(m->recipient));
+	m->created = sqlite3_column_int64(st, 10);
+	m->updated = sqlite3_column_int64(st, 11);
+	m->received = sqlite3_column_int64(st, 12);
+	m->secret_expires = sqlite3_column_int64(st, 13);
+	m->expires = sqlite3_column_int64(st, 14);
+	if ((m->state == STATE_NEW || m->state == STATE_VIEWED) &&
+	    m->secret_expires <= now)
+		m->state = STATE_EXPIRED;
+}
+
+static int
+lite_meta_get(struct store *base, const unsigned char *id, long long now,
+    struct store_meta *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_META_GET);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		meta_row(st, now, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(s, "get metadata");
+	return -1;
+}
+
+static int
+lite_meta_viewed(struct store *base, const unsigned char *id, long long now)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_META_VIEWED);
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	if (run(s, st, "metadata viewed") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+static int
+lite_meta_recent(struct store *base, long long customer_id, long long since,
+    long long now, int (*fn)(void *, const struct store_meta *), void *arg)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_META_RECENT);
+	struct store_meta m;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, customer_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		meta_row(st, now, &m);
+		if (fn(arg, &m) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "recent metadata");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lite_customer_add(struct store *base, const struct store_customer *c)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_PUT);
+	int rc;
+
+	sqlite3_bind_text(st, 1, c->custid, -1, SQLITE_STATIC);
+	bind_blob(st, 2, c->token_hash, CRYPTO_ID_LEN);
+	sqlite3_bind_text(st, 3, c->plan, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->created);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT)
+		return 1;
+	dberr(s, "add customer");
+	return -1;
+}
+
+static void
+customer_row(sqlite3_stmt *st, struct store_customer *c)
+{
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, c->custid, sizeof(c->custid));
+	col_blob(st, 2, c->token_hash, sizeof(c->token_hash), &n);
+	col_text(st, 3, c->plan, sizeof(c->plan));
+	c->created = sqlite3_column_int64(st, 4);
+}
+
+static int
+lite_customer_get(struct store *base, const char *custid,
+    struct store_customer *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		customer_row(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(s, "get customer");
+	return -1;
+}
+
+static int
+lite_customer_set_token(struct store *base, const char *custid,
+    const unsigned char hash[CRYPTO_ID_LEN])
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_TOKEN);
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	bind_blob(st, 2, hash, CRYPTO_ID_LEN);
+	if (run(s, st, "customer token") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+static int
+lite_customer_del(struct store *base, const char *custid)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_DEL);
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	if (run(s, st, "delete customer") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+static int
+lite_customer_list(struct store *base,
+    int (*fn)(void *, const struct store_customer *), void *arg)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_LIST);
+	struct store_customer c;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		customer_row(st, &c);
+		if (fn(arg, &c) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "list customers");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+mail_row(sqlite3_stmt *st, struct store_mail *m)
+{
+	size_t n;
+
+	m->id = sqlite3_column_int64(st, 0);
+	col_blob(st, 1, m->rid, sizeof(m->rid), &n);
+	col_text(st, 3, m->recipient, sizeof(m->recipient));
+	col_text(st, 4, m->state, sizeof(m->state));
+	m->attempts = sqlite3_column_int(st, 5);
+	col_text(st, 6, m->last_error, sizeof(m->last_error));
+	m->created = sqlite3_column_int64(st, 7);
+	m->updated = sqlite3_column_int64(st, 8);
+	m->next_try = sqlite3_column_int64(st, 9);
+	m->expires = sqlite3_column_int64(st, 10);
+}
+
+static int
+lite_mail_take(struct store *base, long long id, long long now, long long lease,
+    struct store_mail *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = get(s, S_MAIL_TAKE);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, now + lease);
+	if (run(s, st, "take mail") == -1)
+		return -1;
+	if (sqlite3_changes(s->db) != 1)
+		return 0;
+	st = get(s, S_MAIL_GET);
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mail_row(st, out);
+		rc = buf_add(&out->sealed, sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2)) == 0 ? SQLITE_ROW : -1;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	dberr(s, "get mail");
+	return -1;
+}
+
+static int
+mail_done(struct lite *s, long long id, long long now, const char *state,
+    const char *error)
+{
+	sqlite3_stmt *st = get(s, S_MAIL_DONE);
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	return run(s, st, "finish mail");
+}
+
+static int
+lite_mail_sent(struct store *base, long long id, long long now)
+{
+	struct lite *s = (struct lite *)base;
+	return mail_done(s, id, now, "sent", "");
+}
+
+static int
+lite_mail_failed(struct store *base, long long id, long long now,
+    const char *error)
+{
+	struct lite *s = (struct lite *)base;
+	return mail_done(s, id, now, "failed", error);
+}
+
+static int
+lite_mail_retry(struct store *base, long long id, long long now,
+    long long next_try, const char *error)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_MAIL_RETRY);
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, next_try);
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	return run(s, st, "retry mail");
+}
+
+static long
+lite_mail_due(struct store *base, long long now, long long *ids, size_t max)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_MAIL_DUE);
+	long n = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (long long)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "due mail");
+		return -1;
+	}
+	return n;
+}
+
+static int
+lite_mail_list(struct store *base, int (*fn)(void *, const struct store_mail *),
+    void *arg)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_MAIL_LIST);
+	struct store_mail m;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		mail_row(st, &m);
+		if (fn(arg, &m) == -1) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "list mail");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run one batched statement until it changes less than a batch. */
+static int
+sweep_step(struct lite *s, enum stmt i, long long when, long long *count)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	do {
+		if (begin(s) == -1)
+			return -1;
+		st = get(s, i);
+		sqlite3_bind_int64(st, 1, when);
+		if (run(s, st, "sweep") == -1) {
+			rollback(s);
+			return -1;
+		}
+		n = sqlite3_changes(s->db);
+		if (commit(s) == -1)
+			return -1;
+		*count += n;
+	} while (n >= SWEEP_BATCH_N);
+	return 0;
+}
+
+static int
+lite_sweep(struct store *base, long long now, long long mail_before,
+    long long window, struct store_sweep *out)
+{
+	struct lite *s = (struct lite *)base;
+	if (sweep_step(s, S_SWEEP_EXPIRE, now, &out->expired) == -1 ||
+	    sweep_step(s, S_SWEEP_SECRET, now, &out->secrets) == -1 ||
+	    sweep_step(s, S_SWEEP_META, now, &out->metadata) == -1 ||
+	    sweep_step(s, S_SWEEP_MAIL, mail_before, &out->mail) == -1 ||
+	    sweep_step(s, S_SWEEP_LIMITS, window, &out->limits) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+lite_limit_add(struct store *base, const unsigned char key[CRYPTO_ID_LEN],
+    long long window, int n, long long *count)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = get(s, S_LIMIT_ADD)) == NULL)
+		return -1;
+	bind_blob(st, 1, key, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, window);
+	sqlite3_bind_int(st, 3, n);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: rate limit: %s", sqlite3_errmsg(s->counters));
+		s->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static long long
+size(struct lite *s)
+{
+	sqlite3_stmt *st;
+	long long size = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT page_count * page_size FROM "
+	    "pragma_page_count(), pragma_page_size()", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int64(st, 0);
+	else
+		dberr(s, "size");
+	sqlite3_finalize(st);
+	return size;
+}
+
+static int
+vacuum(struct lite *s)
+{
+	char err[256];
+
+	/* in memory: a temporary file would be one more copy on disk */
+	if (exec(s, "PRAGMA temp_store = MEMORY; VACUUM", err, sizeof(err))
+	    == -1) {
+		log_warnx("store: vacuum: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+checkpoint(struct lite *s)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int rc, tries;
+
+	/*
+	 * A worker's automatic checkpoint holds the checkpoint lock without
+	 * calling our busy handler: wait for it, as long as the busy timeout.
+	 */
+	for (tries = BUSY_MS / 10; ; tries--) {
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if (rc != SQLITE_BUSY || tries == 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		dberr(s, "checkpoint");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lite_scrub(struct store *base, long long rebuild_max, struct store_scrub *out)
+{
+	struct lite *s = (struct lite *)base;
+
+	if ((out->size = size(s)) == -1)
+		return -1;
+	out->rebuilt = out->size <= rebuild_max;
+	if ((out->rebuilt && vacuum(s) == -1) || checkpoint(s) == -1 ||
+	    (out->size = size(s)) == -1)
+		return -1;
+	return 0;
+}
+
+/* An exclusive flock on DATABASE.sweep-lock, released when closed. */
+static int
+lite_sweep_lock(struct store *base)
+{
+	struct lite *s = (struct lite *)base;
+	char lock[4096];
+
+	if (s->lockfd != -1)
+		return 1;
+	if ((size_t)snprintf(lock, sizeof(lock), "%s.sweep-lock", s->path) >=
+	    sizeof(lock) || (s->lockfd = open(lock, O_RDWR | O_CREAT |
+	    O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s", lock);
+		return -1;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	close(s->lockfd);
+	s->lockfd = -1;
+	if (errno == EWOULDBLOCK)
+		return 0;
+	log_warn("%s", lock);
+	return -1;
+}
+
+static const struct store_ops lite_ops = {
+	.name = "sqlite",
+	.close = lite_close,
+	.migrate = lite_migrate,
+	.ready = lite_ready,
+	.set_clock = lite_set_clock,
+	.check_key = lite_check_key,
+	.create = lite_create,
+	.secret_get = lite_secret_get,
+	.secret_claim = lite_secret_claim,
+	.attempt_reserve = lite_attempt_reserve,
+	.attempt_failed = lite_attempt_failed,
+	.meta_get = lite_meta_get,
+	.meta_viewed = lite_meta_viewed,
+	.meta_recent = lite_meta_recent,
+	.mail_take = lite_mail_take,
+	.mail_sent = lite_mail_sent,
+	.mail_failed = lite_mail_failed,
+	.mail_retry = lite_mail_retry,
+	.mail_due = lite_mail_due,
+	.mail_list = lite_mail_list,
+	.sweep = lite_sweep,
+	.limit_add = lite_limit_add,
+	.scrub = lite_scrub,
+	.sweep_lock = lite_sweep_lock,
+	.customer_add = lite_customer_add,
+	.customer_get = lite_customer_get,
+	.customer_set_token = lite_customer_set_token,
+	.customer_del = lite_customer_del,
+	.customer_list = lite_customer_list,
+};
