@@ -890,7 +890,9 @@ struct store *
 store_pg_open(const char *conninfo, const char *password,
     enum store_role role, char *err, size_t errlen)
 {
+	PQconninfoOption *opts;
 	struct pgsql *s;
+	char *msg = NULL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->conninfo = strdup(conninfo)) == NULL ||
@@ -900,6 +902,15 @@ store_pg_open(const char *conninfo, const char *password,
 	}
 	s->base.ops = &pgsql_ops;
 	s->base.role = role;
+	/* libpq's own message about a malformed one may quote a password */
+	if ((opts = PQconninfoParse(conninfo, &msg)) == NULL) {
+		util_seterr(err, errlen, "postgresql: %s", msg == NULL ?
+		    "out of memory" : "the database setting is not a valid "
+		    "libpq conninfo (URI or keyword=value)");
+		PQfreemem(msg);
+		goto fail;
+	}
+	PQconninfoFree(opts);
 	if (pg_connect(s, err, errlen) == -1)
 		goto fail;
 	return &s->base;
