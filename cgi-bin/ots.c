@@ -224,7 +224,7 @@ main(void)
 		log_warnx("%s", err);
 		return unavailable();
 	}
-	if ((a = app_open(cf, err, sizeof(err))) == NULL) {
+	if ((a = app_open(cf, FCGX_IsCGI(), err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		conf_free(cf);
 		return unavailable();

@@ -28,6 +28,7 @@ struct app {
 	struct crypto	*crypto;
 	struct web	*web;
 	struct gate	*gate;
+	enum store_role	 role;		/* STORE_CGI for one request */
 };
 
 static long long
@@ -37,7 +38,7 @@ now(void)
 }
 
 struct app *
-app_open(const struct conf *cf, char *err, size_t errlen)
+app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 {
 	struct app *a;
 	const char *p;
@@ -48,6 +49,7 @@ app_open(const struct conf *cf, char *err, size_t errlen)
 		return NULL;
 	}
 	a->ctx.conf = cf;
+	a->role = one_request ? STORE_CGI : STORE_WORKER;
 	a->ctx.clock = now;
 	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL ||
 	    (a->web = web_open(cf->web_dir ? cf->web_dir : PKGDATADIR, err,
@@ -94,7 +96,7 @@ ready(struct app *a)
 	if (a->ctx.store != NULL)
 		return 0;
 	if ((a->ctx.store = store_open(a->ctx.conf->database,
-	    a->ctx.conf->database_password, STORE_WORKER, err,
+	    a->ctx.conf->database_password, a->role, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -1;

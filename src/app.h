@@ -19,10 +19,12 @@ struct resp;
  * Set up a worker: load the master key, the templates and the gate (a file
  * in the database's directory, which must exist) now; the store opens on
  * the first request (and again after failures), so a worker whose
- * database is missing or unreadable answers 503 instead of dying.  NULL
- * with a message on error.
+ * database is missing or unreadable answers 503 instead of dying.
+ * one_request: plain CGI, a process per request (the store keeps nothing
+ * for a second one).  NULL with a message on error.
  */
-struct app	*app_open(const struct conf *, char *err, size_t errlen);
+struct app	*app_open(const struct conf *, int one_request, char *err,
+		    size_t errlen);
 void		 app_close(struct app *);
 
 /* Serve one request; always leaves a complete response in resp. */

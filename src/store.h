@@ -81,6 +81,10 @@ struct store_customer {
 /* Who opens the store: what it may do and what it checks. */
 enum store_role {
 	STORE_WORKER,	/* the web worker: rows only */
+	STORE_CGI,	/* a web worker for one request (plain CGI): as
+			 * STORE_WORKER, but keeps no statement prepared (no
+			 * second use to pay for it), so that it also works
+			 * through a pooler in transaction mode */
 	STORE_SWEEPER,	/* ots-sweep: rows, the sweep lock, scrubbing */
 	STORE_ADMIN,	/* ots-admin's account commands */
 	STORE_MIGRATOR,	/* ots-admin init/migrate: may create and alter */

@@ -452,7 +452,7 @@ run(struct pgsql *s, enum stmt i, const struct params *p, const char *what)
 		s->broken = 1;
 		return NULL;
 	}
-	if (stmts[i].once)
+	if (stmts[i].once || s->base.role == STORE_CGI)
 		r = PQexecParams(s->conn, stmts[i].sql, n, oids, p->v, p->len,
 		    p->fmt, 1);
 	else {

@@ -484,7 +484,7 @@ main(void)
 
 	fx_open(&f, SETTINGS, NULL);
 	fx_time = (long long)time(NULL);	/* the app reads the real clock */
-	if ((app = app_open(f.cf, err, sizeof(err))) == NULL)
+	if ((app = app_open(f.cf, 0, err, sizeof(err))) == NULL)
 		bail_out("app_open: %s", err);
 	test_share_reveal();
 	test_account_routes();
