@@ -39,9 +39,10 @@
  * again.  Every write is one statement in its own transaction, so no lock
  * is held across a round trip.
  *
- * Statements are prepared once per connection, on first use: a plain CGI
- * process (one connection per request) prepares only what its request
- * runs.  Parameters go in binary, results come back in binary, and every
+ * Statements are prepared once per connection, on first use.  A plain CGI
+ * process (STORE_CGI: one connection, one request) prepares none: each
+ * goes unnamed with its parameters, one round trip, which also passes
+ * through a pooler in transaction mode.  Parameters go in binary, results come back in binary, and every
  * value read is checked for its type and length before use.  Errors are
  * logged with the server's message (never a parameter: the DETAIL lines
  * that may quote one are left out).
