@@ -10,6 +10,22 @@
 
 #include "store.h"
 
+/*
+ * The sweep's steps, run by store_sweep in this order, each in batches of
+ * short transactions until a batch finds less than a batch's worth: mark
+ * receipts of secrets expired at `when`, delete secrets and receipts
+ * expired at `when`, finished mail last updated at or before `when`, and
+ * rate-limit counters of windows before `when`.  The engine adds what each
+ * batch changed to *count.
+ */
+enum store_sweep_step {
+	SWEEP_EXPIRE,
+	SWEEP_SECRETS,
+	SWEEP_RECEIPTS,
+	SWEEP_MAIL,
+	SWEEP_LIMITS,
+};
+
 struct store_ops {
 	const char *name;
 	void	(*close)(struct store *);
@@ -44,8 +60,8 @@ struct store_ops {
 	long	(*mail_due)(struct store *, long long, long long *, size_t);
 	int	(*mail_list)(struct store *,
 		    int (*)(void *, const struct store_mail *), void *);
-	int	(*sweep)(struct store *, long long, long long, long long,
-		    struct store_sweep *);
+	int	(*sweep)(struct store *, enum store_sweep_step, long long,
+		    long long *);
 	int	(*limit_add)(struct store *, const unsigned char *, long long,
 		    int, long long *);
 	int	(*scrub)(struct store *, long long, struct store_scrub *);

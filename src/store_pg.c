@@ -1560,19 +1560,20 @@ sweep_step(struct pgsql *s, enum stmt i, long long when, long long *count)
 	return 0;
 }
 
-static int
-pgsql_sweep(struct store *base, long long now, long long mail_before,
-    long long window, struct store_sweep *out)
-{
-	struct pgsql *s = (struct pgsql *)base;
+/* The statements of the sweep's steps (store_engine.h). */
+static const enum stmt sweep_stmts[] = {
+	[SWEEP_EXPIRE] = S_SWEEP_EXPIRE,
+	[SWEEP_SECRETS] = S_SWEEP_SECRET,
+	[SWEEP_RECEIPTS] = S_SWEEP_META,
+	[SWEEP_MAIL] = S_SWEEP_MAIL,
+	[SWEEP_LIMITS] = S_SWEEP_LIMITS,
+};
 
-	if (sweep_step(s, S_SWEEP_EXPIRE, now, &out->expired) == -1 ||
-	    sweep_step(s, S_SWEEP_SECRET, now, &out->secrets) == -1 ||
-	    sweep_step(s, S_SWEEP_META, now, &out->metadata) == -1 ||
-	    sweep_step(s, S_SWEEP_MAIL, mail_before, &out->mail) == -1 ||
-	    sweep_step(s, S_SWEEP_LIMITS, window, &out->limits) == -1)
-		return -1;
-	return 0;
+static int
+pgsql_sweep(struct store *base, enum store_sweep_step step, long long when,
+    long long *count)
+{
+	return sweep_step((struct pgsql *)base, sweep_stmts[step], when, count);
 }
 
 static int

@@ -158,6 +158,7 @@ static void
 lite_set_clock(struct store *base, long long (*clock)(void))
 {
 	struct lite *s = (struct lite *)base;
+
 	s->clock = clock;
 }
 
@@ -997,6 +998,7 @@ static int
 lite_mail_sent(struct store *base, long long id, long long now)
 {
 	struct lite *s = (struct lite *)base;
+
 	return mail_done(s, id, now, "sent", "");
 }
 
@@ -1005,6 +1007,7 @@ lite_mail_failed(struct store *base, long long id, long long now,
     const char *error)
 {
 	struct lite *s = (struct lite *)base;
+
 	return mail_done(s, id, now, "failed", error);
 }
 
@@ -1091,18 +1094,20 @@ sweep_step(struct lite *s, enum stmt i, long long when, long long *count)
 	return 0;
 }
 
+/* The statements of the sweep's steps (store_engine.h), in its order. */
+static const enum stmt sweep_stmts[] = {
+	[SWEEP_EXPIRE] = S_SWEEP_EXPIRE,
+	[SWEEP_SECRETS] = S_SWEEP_SECRET,
+	[SWEEP_RECEIPTS] = S_SWEEP_META,
+	[SWEEP_MAIL] = S_SWEEP_MAIL,
+	[SWEEP_LIMITS] = S_SWEEP_LIMITS,
+};
+
 static int
-lite_sweep(struct store *base, long long now, long long mail_before,
-    long long window, struct store_sweep *out)
+lite_sweep(struct store *base, enum store_sweep_step step, long long when,
+    long long *count)
 {
-	struct lite *s = (struct lite *)base;
-	if (sweep_step(s, S_SWEEP_EXPIRE, now, &out->expired) == -1 ||
-	    sweep_step(s, S_SWEEP_SECRET, now, &out->secrets) == -1 ||
-	    sweep_step(s, S_SWEEP_META, now, &out->metadata) == -1 ||
-	    sweep_step(s, S_SWEEP_MAIL, mail_before, &out->mail) == -1 ||
-	    sweep_step(s, S_SWEEP_LIMITS, window, &out->limits) == -1)
-		return -1;
-	return 0;
+	return sweep_step((struct lite *)base, sweep_stmts[step], when, count);
 }
 
 static int
