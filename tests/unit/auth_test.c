@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "crypto.h"
 #include "store.h"
+#include "new_store.h"
 
 #include "tap.h"
 
@@ -39,21 +40,6 @@ parse(const char *cred)
 	memset(user, 'U', sizeof(user));
 	memset(pass, 'P', sizeof(pass));
 	return auth_basic_parse(basic(cred, strlen(cred)), user, pass);
-}
-
-/* A new database with the current schema (as ots-admin init makes it). */
-static struct store *
-new_store(const char *path, char *err, size_t errlen)
-{
-	struct store *st;
-	int from, to;
-
-	if ((st = store_open(path, NULL, STORE_MIGRATOR, err, errlen)) != NULL &&
-	    store_migrate(st, &from, &to, err, errlen) == -1) {
-		store_close(st);
-		st = NULL;
-	}
-	return st;
 }
 
 static void

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "keys.h"
 #include "store.h"
+#include "new_store.h"
 #include "web.h"
 
 #include "tap.h"
@@ -52,21 +53,6 @@ struct fx {
 	struct web	*web;
 	struct ctx	 x;
 };
-
-/* A new database with the current schema (as ots-admin init makes it). */
-static struct store *
-new_store(const char *path, char *err, size_t errlen)
-{
-	struct store *st;
-	int from, to;
-
-	if ((st = store_open(path, NULL, STORE_MIGRATOR, err, errlen)) != NULL &&
-	    store_migrate(st, &from, &to, err, errlen) == -1) {
-		store_close(st);
-		st = NULL;
-	}
-	return st;
-}
 
 /*
  * Open a fixture whose configuration is the database and master key in a

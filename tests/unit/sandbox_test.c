@@ -34,6 +34,7 @@
 #include "crypto.h"
 #include "sandbox.h"
 #include "store.h"
+#include "new_store.h"
 
 #include "tap.h"
 
@@ -269,21 +270,6 @@ tcp(const char *p)
 		rc = errno;
 	close(fd);
 	return rc;
-}
-
-/* A database with the current schema (as ots-admin init makes it). */
-static struct store *
-new_store(const char *db, char *e, size_t elen)
-{
-	struct store *st;
-	int from, to;
-
-	if ((st = store_open(db, NULL, STORE_MIGRATOR, e, elen)) != NULL &&
-	    store_migrate(st, &from, &to, e, elen) == -1) {
-		store_close(st);
-		st = NULL;
-	}
-	return st;
 }
 
 /*
