@@ -74,10 +74,10 @@ def remnants(s):
     """The stored ciphertext of revealed, burned and expired secrets is gone
     from the db, -wal and -shm after a sweep; a live one is still found."""
     def blob(**kw):
-        before = set(r[0] for r in s.db_rows("SELECT id FROM secret"))
+        before = set(r[0] for r in s.sql("SELECT id FROM secret"))
         v = canary()
         m = s.create(v, **kw)
-        new = [r[1] for r in s.db_rows("SELECT id, sealed FROM secret") if r[0] not in before]
+        new = [r[1] for r in s.sql("SELECT id, sealed FROM secret") if r[0] not in before]
         if len(new) != 1:
             raise AssertionError("expected one new secret row, found %d" % len(new))
         return m, v, bytes(new[0])

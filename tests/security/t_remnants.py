@@ -238,7 +238,7 @@ def main():
             if kind.startswith("expired"):
                 params["ttl"] = "60"
             m = s.create(v, auth=("alice@example.com", token) if i % 3 == 0 else None, **params)
-            rows = s.db_rows("SELECT id, sealed FROM secret")
+            rows = s.sql("SELECT id, sealed FROM secret")
             new = [bytes(b) for rid, b in rows if bytes(rid) not in seen]
             seen.update(bytes(rid) for rid, _ in rows)
             if len(new) != 1:
@@ -292,7 +292,7 @@ def main():
             size = rng.choice(SIZES)
             v = (canary("c") * (size // 26 + 1))[:max(size, 26)]
             m = s.create(v)
-            rows = s.db_rows("SELECT id, sealed FROM secret")
+            rows = s.sql("SELECT id, sealed FROM secret")
             new = [bytes(b) for rid, b in rows if bytes(rid) not in seen]
             seen.update(bytes(rid) for rid, _ in rows)
             live.append(dict(m=m, value=v, pass_=None, blob=new[0]))
