@@ -26,8 +26,10 @@ scram-sha-256`.  create_database() makes a database owned by ots_owner
 least-privilege worker role ots_web that may only read and write rows
 (SELECT, INSERT, UPDATE, DELETE on tables; USAGE, SELECT on sequences: by
 default privileges of ots_owner's, so later migrations are covered), may
-not create anything, and has a random password (made per cluster, kept in a
-0600 file) for the TCP path.  The superuser is postgres.
+not create anything, and has a random password (made per cluster;
+password_file() writes it to a 0600 file) for the TCP path.  The superuser
+is postgres.  psql() runs SQL in a psql of its own; session() keeps one
+open (Server.sql asks it).
 
 Environment: OTS_PGBIN (PostgreSQL's server programs, default
 /usr/lib/postgresql/15/bin), OTS_BUILDDIR, OTS_TMPDIR.
