@@ -12,7 +12,9 @@ default the repository root), OTS_TMPDIR (parent of the temporary
 directories), LIGHTTPD (the binary), OTS_WRAPPER (command prefix for the
 ots program, e.g. "valgrind -q"; with valgrind, or when the program is
 built with a sanitizer, the instances run with sandbox = no), OTS_KEEP_TMP=1
-(keep temporary directories).
+(keep temporary directories), OTS_TEST_ENGINE (the storage engine every
+instance uses: sqlite, the default, or postgresql: then each Server gets a
+PostgreSQL cluster of its own, tests/integration/pgcluster.py).
 A test adds variables of its own for the ots program with Server(extra_env=...)
 or run_cgi/cgi(extra_env=...); an LD_PRELOAD among them is preloaded beside the
 test clock (t_wipe.py preloads tests/integration/wipeshim.so that way).
@@ -64,6 +66,13 @@ def _sanitized():
 
 SANITIZED = _sanitized()
 
+# the storage engine of every instance (OTS_TEST_ENGINE)
+ENGINE = os.environ.get("OTS_TEST_ENGINE") or "sqlite"
+ENGINES = ("sqlite", "postgresql")
+if ENGINE not in ENGINES:
+    sys.exit("OTS_TEST_ENGINE=%s: expected one of %s" % (ENGINE, ", ".join(ENGINES)))
+POSTGRESQL = ENGINE == "postgresql"
+
 KEY_RE = re.compile(r"\A[1-9a-z][0-9a-z]{30}\Z")
 GEN_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ23456789*$!?("
 DAY = 86400
@@ -95,13 +104,6 @@ def ok(cond, desc, why=None):
             for w in why if isinstance(why, (list, tuple)) else [why]:
                 diag("    " + str(w))
     return bool(cond)
-
-
-def skip(desc, why):
-    """An assertion that cannot be made here (why says so): counted, never failed."""
-    _tap["n"] += 1
-    desc = " ".join(str(desc).split()).replace("#", "\\#")
-    print("ok %d - %s # SKIP %s" % (_tap["n"], desc, why), flush=True)
 
 
 def is_(got, expected, desc):
@@ -431,18 +433,50 @@ class Server:
     """One ots instance.  conf: extra/overriding ots.conf settings (a value of
     None drops the key).  start=False prepares everything but lighttpd
     (enough for run_cgi).  extra_env: variables for the ots program, the
-    FastCGI workers and every run_cgi alike (see app_env)."""
+    FastCGI workers and every run_cgi alike (see app_env).
 
-    def __init__(self, conf=None, max_procs=2, start=True, fake_clock=True, extra_env=None):
+    engine (default OTS_TEST_ENGINE) is the store's: "sqlite", a file in
+    the state directory (self.database, also self.database_file), or
+    "postgresql", a cluster of the instance's own (self.cluster, a
+    pgcluster.Cluster under tmp/pg) with a database "ots": the workers
+    connect as the least-privilege role ots_web (self.database is that
+    conninfo; database_file is None), `ots-admin init` and `migrate` as its
+    owner ots_owner (migrate_database), and state_dir is the state
+    directory.  pg_tcp=True: the workers connect over 127.0.0.1 with a
+    password (database_password_file) instead of the Unix socket.
+    self.state_dir is the state directory either way (the clock file, the
+    lock files; SQLite's file)."""
+
+    def __init__(self, conf=None, max_procs=2, start=True, fake_clock=True, extra_env=None, engine=None,
+                 pg_tcp=False):
         self.tmp = tempfile.mkdtemp(prefix="ots-test-", dir=os.environ.get("OTS_TMPDIR") or None)
         _servers.append(self)
         self.proc = None
+        self.cluster = None
+        self.offset = 0
+        self.engine = engine or ENGINE
         self.max_procs = max(2, max_procs)
         self.port = free_port()
         self.conf_path = os.path.join(self.tmp, "ots.conf")
-        self.database = os.path.join(self.tmp, "data", "ots.db")
+        self.state_dir = os.path.join(self.tmp, "data")
         self.master_key = os.path.join(self.tmp, "keys", "master.key")
-        self.settings = dict(DEFAULT_CONF, database=self.database, master_key=self.master_key)
+        if self.engine == "postgresql":
+            import pgcluster
+            self.cluster = pgcluster.Cluster(os.path.join(self.tmp, "pg"),
+                                             fakeclock=FAKECLOCK if os.path.isfile(FAKECLOCK) else None)
+            self.cluster.create_database()
+            self.database_file = None
+            self.database = self.cluster.conninfo(pgcluster.WEB, tcp=pg_tcp)
+            db = dict(database=self.database, migrate_database=self.cluster.conninfo(pgcluster.OWNER),
+                      state_dir=self.state_dir)
+            if pg_tcp:
+                db["database_password_file"] = self.cluster.password_file(pgcluster.WEB)
+        elif self.engine == "sqlite":
+            self.database_file = self.database = os.path.join(self.state_dir, "ots.db")
+            db = dict(database=self.database)
+        else:
+            raise HarnessError("unknown engine %r" % self.engine)
+        self.settings = dict(DEFAULT_CONF, master_key=self.master_key, **db)
         if "valgrind" in os.environ.get("OTS_WRAPPER", "") or SANITIZED:
             # The worker's sandbox (sandbox.h) is off for the memory checkers:
             # valgrind runs the program on its own core, whose system calls
@@ -457,15 +491,14 @@ class Server:
                 self.settings.pop(k, None)
             else:
                 self.settings[k] = str(v)
-        self.offset = 0
         # in the state directory: the one place a sandboxed worker reads
-        self.clock_file = os.path.join(os.path.dirname(self.database), "clock")
+        self.clock_file = os.path.join(self.state_dir, "clock")
         self.fake_clock = fake_clock
         self.extra_env = dict(extra_env or {})
         if fake_clock and not os.path.isfile(FAKECLOCK):
             raise HarnessError("%s missing: `make check` builds it" % FAKECLOCK)
         if fake_clock:
-            os.makedirs(os.path.dirname(self.database), 0o700)
+            os.makedirs(self.state_dir, 0o700)
             self._write_clock()
         self._write_conf()
         if not os.access(ADMIN, os.X_OK) or not os.access(OTS, os.X_OK):
@@ -490,6 +523,10 @@ class Server:
         with open(tmp, "w") as f:
             f.write("+%d\n" % self.offset)
         os.replace(tmp, self.clock_file)  # atomic: a worker never reads a half-written file
+        if self.cluster:
+            # PostgreSQL's now() is the store's clock: the cluster follows,
+            # from a copy its user may read (the state directory is 0700)
+            self.cluster.write_clock(self.offset)
 
     def advance(self, seconds):
         """Move the ots processes' clock forward (cumulative offset)."""
@@ -560,8 +597,13 @@ fastcgi.server = ("/" => ((
         return "\n".join(out)
 
     def log_files(self):
-        return sorted(p for p in glob.glob(os.path.join(self.tmp, "*"))
+        """Every log of the instance: the web server's, the programs', and
+        the PostgreSQL cluster's."""
+        logs = sorted(p for p in glob.glob(os.path.join(self.tmp, "*"))
                       if p.endswith((".log", ".out")) and os.path.isfile(p))
+        if self.cluster and os.path.isfile(self.cluster.log_path):
+            logs.append(self.cluster.log_path)
+        return logs
 
     # -- lighttpd
 
@@ -626,6 +668,8 @@ fastcgi.server = ("/" => ((
 
     def close(self):
         self.stop()
+        if self.cluster:
+            self.cluster.close()
         if self in _servers:
             _servers.remove(self)
         if _tap["failed"] or os.environ.get("OTS_KEEP_TMP"):
@@ -669,19 +713,104 @@ fastcgi.server = ("/" => ((
                            timeout=timeout)
         return p.returncode, p.stdout, p.stderr
 
-    # -- the database, read only
+    # -- the database, read only, either engine
 
-    def db_rows(self, sql, params=()):
-        """Rows of a query on the database opened read-only (so this process
-        never writes, checkpoints or removes the WAL)."""
-        con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.database), uri=True, timeout=30)
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+    def sql(self, query, params=()):
+        """The rows of one query (sqlite3's ? placeholders, params bound)
+        as tuples: BLOB/bytea as bytes, integers as int, NULL as None.
+        SQLite: a read-only connection (this process never writes,
+        checkpoints or removes the WAL).  PostgreSQL: a psql session as the
+        owner ots_owner, each query in a transaction rolled back."""
+        if self.cluster is None:
+            con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.database_file), uri=True,
+                                  timeout=30)
+            try:
+                return con.execute(query, params).fetchall()
+            finally:
+                con.close()
+        import pgcluster
+        q = pgcluster.bind(query, params).strip().rstrip(";")
+        # \gdesc: each column's name and type, then the rows as JSON
+        # (a subquery may repeat a column name: count(*), count(*))
+        out = self.cluster.session(pgcluster.OWNER).query(
+            "BEGIN;\n%s \\gdesc\nSELECT replace(coalesce(json_agg(ARRAY(SELECT value "
+            "FROM json_each(row_to_json(q)))), '[]')::text, E'\\n', '') FROM (%s) q;\nROLLBACK;" % (q, q))
+        types = [r[1] for r in out[:-1]]
+        rows = json.loads(out[-1][0])
+        conv = [(lambda v: None if v is None else bytes.fromhex(v[2:])) if t == "bytea" else (lambda v: v)
+                for t in types]
+        return [tuple(c(v) for c, v in zip(conv, row)) for row in rows]
 
     def db_files(self):
-        return [self.database, self.database + "-wal", self.database + "-shm"]
+        """The files that hold the database's bytes, for byte scans: SQLite's
+        file, -wal and -shm; PostgreSQL's relation files of the test
+        database and the cluster's WAL, after a checkpoint."""
+        if self.cluster:
+            return self.cluster.stored_files()
+        return [self.database_file, self.database_file + "-wal", self.database_file + "-shm"]
+
+    def dump(self, skip=()):
+        """A logical dump (schema and rows, in a fixed order) as a list of
+        lines, less the rows of the tables in skip.  SQLite: iterdump and
+        the user_version, read-only; PostgreSQL: pg_dump, the rows of each
+        table sorted (their physical order is no part of the content)."""
+        if self.cluster is None:
+            con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.database_file), uri=True,
+                                  timeout=30)
+            try:
+                lines = ["PRAGMA user_version=%d;" % con.execute("PRAGMA user_version").fetchone()[0]]
+                for line in con.iterdump():
+                    m = re.match(r'INSERT INTO "([^"]+)"', line)
+                    if not (m and m.group(1) in skip):
+                        lines.append(line)
+                return lines
+            finally:
+                con.close()
+        lines, rows, table = [], None, None
+        for line in self.cluster.dump().decode("utf-8").splitlines():
+            if line.startswith(("\\restrict ", "\\unrestrict ")):
+                continue  # a random key pg_dump makes per run
+            if rows is not None:
+                if line == "\\.":
+                    lines += [] if table in skip else sorted(rows)
+                    lines.append(line)
+                    rows = None
+                else:
+                    rows.append(line)
+                continue
+            m = re.match(r'COPY (?:public\.)?"?([^" ]+)"? ', line)
+            if m:
+                table, rows = m.group(1), []
+            lines.append(line)
+        return lines
+
+    def row_versions(self):
+        """PostgreSQL: {table: sorted (ctid, xmin) of every row}; a row
+        written again, even with the same values, gets another."""
+        import pgcluster
+        tables = [r[0] for r in self.cluster.psql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1;", user=pgcluster.OWNER)]
+        out = {}
+        for t in tables:
+            out[t] = sorted(self.cluster.psql('SELECT ctid, xmin FROM public."%s";' % t, user=pgcluster.OWNER))
+        return out
+
+    def integrity(self):
+        """The store's own consistency check: [(ok, what, detail)].  SQLite:
+        PRAGMA integrity_check and foreign_key_check; PostgreSQL:
+        pg_amcheck over the tables and indexes.  For a stopped instance (a
+        SQLite connection that may write: it recovers a crashed WAL first)."""
+        if self.cluster:
+            good, out = self.cluster.amcheck()
+            return [(good, "pg_amcheck (heap and B-tree, all indexed tuples): no corruption", out)]
+        con = sqlite3.connect(self.database_file, timeout=30)
+        try:
+            integrity = con.execute("PRAGMA integrity_check").fetchall()
+            fk = con.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            con.close()
+        return [(integrity == [("ok",)], "PRAGMA integrity_check: ok", repr(integrity)),
+                (fk == [], "PRAGMA foreign_key_check: no violations", repr(fk))]
 
     # -- HTTP
 
@@ -861,7 +990,7 @@ def wait_until(pred, timeout=10.0, interval=0.05):
 
 SWEEP_RE = re.compile(r"^ots-sweep: (\d+) secrets and (\d+) receipts removed, (\d+) receipts expired, "
                       r"(\d+) mail records removed; mail (\d+) sent, (\d+) to retry, (\d+) failed; "
-                      r"(?:not )?vacuumed; (\d+\.\d{3}) s$")
+                      r"(?:not )?rebuilt; (\d+\.\d{3}) s$")
 SWEEP_FIELDS = ("secrets", "receipts", "expired", "mail_removed", "sent", "retry", "failed")
 
 
@@ -976,6 +1105,29 @@ class SmtpSink:
 
 
 def grep_files(paths, needles):
-    """{path: {needle: count}} for the needles (str) found in the files' bytes."""
-    return {p: {n: data.count(n.encode()) for n in needles if n and n.encode() in data}
-            for p, data in _file_bytes(paths)}
+    """{path: {needle: count}} for the needles (str) found in the files' bytes
+    (every readable path a key).  Many needles in much data go through one
+    `grep -F` (Aho-Corasick: one pass, where Python would make one per
+    needle); a match that overlaps a longer one then goes uncounted, which
+    no caller's needles do."""
+    needles = [n for n in dict.fromkeys(needles) if n]
+    paths = [p for p in paths if os.access(p, os.R_OK) and os.path.isfile(p)]
+    size = sum(os.path.getsize(p) for p in paths)
+    plain = all(n.isprintable() and n.isascii() for n in needles)
+    if len(needles) * size < (1 << 30) or not plain or not shutil.which("grep"):
+        return {p: {n: data.count(n.encode()) for n in needles if n.encode() in data}
+                for p, data in _file_bytes(paths)}
+    out = {p: {} for p in paths}
+    with tempfile.NamedTemporaryFile("w", prefix="ots-needles-") as f:
+        f.write("".join(n + "\n" for n in needles))
+        f.flush()
+        r = subprocess.run(["grep", "-F", "-a", "-o", "-H", "-Z", "-f", f.name, "--"] + paths,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, LC_ALL="C"))
+    if r.returncode > 1:
+        raise HarnessError("grep: " + r.stderr.decode("utf-8", "replace"))
+    for line in r.stdout.split(b"\n"):
+        if b"\0" in line:
+            p, n = line.split(b"\0", 1)
+            d = out.setdefault(p.decode(), {})
+            d[n.decode()] = d.get(n.decode(), 0) + 1
+    return out

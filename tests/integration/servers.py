@@ -132,7 +132,7 @@ class Deployed(Server):
                 os.chmod(os.path.join(root, f), 0o755 if root.endswith("cgi-bin") else 0o644)
         self.settings["web_dir"] = os.path.join(app, "web")
         self._write_conf()
-        for d in {os.path.dirname(self.database), os.path.dirname(self.master_key)}:
+        for d in {self.state_dir, os.path.dirname(self.master_key)}:
             for root, dirs, files in os.walk(d):
                 for n in [root] + [os.path.join(root, x) for x in files]:
                     os.chown(n, pw.pw_uid, pw.pw_gid)
@@ -165,10 +165,6 @@ class Deployed(Server):
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         return path
-
-    def log_files(self):
-        return sorted(p for p in glob.glob(os.path.join(self.tmp, "*"))
-                      if p.endswith((".log", ".out")) and os.path.isfile(p))
 
     # -- admin, as the app's user
 

@@ -38,15 +38,15 @@ def main():
     ok(all(r.status == 200 for r in made), "3 creates within the limit", [r.body[:80] for r in made])
     limited(s.share(secret=canary()), "4th create")
     limited(s.generate(), "generate counts as create_secret too")
-    before = s.db_rows("SELECT count(*) FROM secret")[0][0]
+    before = s.sql("SELECT count(*) FROM secret")[0][0]
     s.share(secret=canary())
-    is_(s.db_rows("SELECT count(*) FROM secret")[0][0], before, "a refused create stores nothing")
+    is_(s.sql("SELECT count(*) FROM secret")[0][0], before, "a refused create stores nothing")
 
     # another client behind the trusted proxy has its own counter
     r = s.request("POST", "share", body={"secret": canary()},
                   headers={"X-Forwarded-For": "198.51.100.7"})
     is_(r.status, 200, "X-Forwarded-For from a trusted proxy: another client")
-    rows = s.db_rows("SELECT count(*) FROM ratelimit")[0][0]
+    rows = s.sql("SELECT count(*) FROM ratelimit")[0][0]
     ok(rows >= 2, "counters kept per client (%d rows)" % rows)
     raw = b"".join(open(p, "rb").read() for p in s.db_files() if os.path.exists(p))
     ok(b"198.51.100.7" not in raw and b"127.0.0.1" not in raw,
@@ -98,11 +98,11 @@ def main():
     # GET is never counted (nothing written)
     s.advance(WINDOW)
     m = s.create()
-    before = s.db_rows("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0]
+    before = s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0]
     for _ in range(10):
         s.request("GET", "/secret/" + m["secret_key"])
         s.request("GET", "/private/" + m["metadata_key"])
-    is_(s.db_rows("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0], before,
+    is_(s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0], before,
         "page GETs are not counted")
     diag("limits checked: create, generate, reveal, failed passphrase, web create, windows, proxies")
     s.close()

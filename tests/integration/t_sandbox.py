@@ -5,8 +5,9 @@ and a plain CGI run show no-new-privileges and a seccomp filter in
 worker that cannot enter the sandbox refuses to serve; recipient mail still
 leaves a sandboxed worker (FastCGI and CGI) for a relay named by a host
 name, over STARTTLS with AUTH, the password read from a file outside the
-state directory.  tests/unit/sandbox_test.c proves what the sandbox
-refuses."""
+state directory.  On PostgreSQL the workers also reach the database over
+TCP with a password file, and their database role holds rows only.
+tests/unit/sandbox_test.c proves what the sandbox refuses."""
 
 import glob
 import os
@@ -19,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (OTS, SANITIZED, Server, SmtpSink, canary, diag, form_body, is_, is_error,  # noqa: E402
+from otstest import (OTS, POSTGRESQL, SANITIZED, Server, SmtpSink, canary, diag, form_body, is_, is_error,  # noqa: E402
                      ok, run, skip, wait_until)
 
 FROM = "noreply@ots.example.org"
@@ -42,7 +43,7 @@ class Sandboxed(Server):
     def app_env(self, extra=None):
         env = super().app_env(extra)
         if SANITIZED:
-            state = os.path.dirname(self.database)
+            state = self.state_dir
             for k, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan"), ("LSAN_OPTIONS", "lsan")):
                 opts = [o for o in env.get(k, "").split(":")
                         if o and not o.startswith(("log_path=", "detect_leaks="))]
@@ -55,7 +56,7 @@ class Sandboxed(Server):
     def close(self):
         self.stop()
         if SANITIZED:
-            reports = glob.glob(os.path.join(os.path.dirname(self.database), "[aul]*san.*"))
+            reports = glob.glob(os.path.join(self.state_dir, "[aul]*san.*"))
             ok(not reports, "sanitizer build: no report from a sandboxed program (%d)" % len(reports),
                [open(r, errors="replace").read()[-2000:] for r in reports])
         super().close()
@@ -112,13 +113,17 @@ def in_accept(pid):
     return len(call) > 1 and call[0] in ACCEPT and call[1] == "0x0"
 
 
-def fastcgi(sandbox):
-    s = Sandboxed(conf={"sandbox": sandbox}, max_procs=2)
+def fastcgi(sandbox, pg_tcp=False):
+    """pg_tcp: PostgreSQL over 127.0.0.1 with a password file (read before
+    the sandbox), instead of the Unix socket."""
+    s = Sandboxed(conf={"sandbox": sandbox}, max_procs=2, pg_tcp=pg_tcp)
+    if pg_tcp:
+        sandbox += " (PostgreSQL over TCP, database_password_file)"
     v = canary()
     r = s.share(secret=v)
     sk = (r.json or {}).get("secret_key", "x")
     is_((s.reveal(sk).json or {}).get("value"), v, "sandbox = %s: FastCGI share and reveal" % sandbox)
-    want = (1, 2) if sandbox == "yes" else (0, 0)
+    want = (1, 2) if sandbox.startswith("yes") else (0, 0)
     # every worker past start-up: waiting in accept() on the FastCGI socket
     wait_until(lambda: len(ots_pids(s)) >= 2 and all(in_accept(p) for p in ots_pids(s)), 30)
     pids = ots_pids(s)
@@ -156,18 +161,54 @@ def cgi_status():
 
 
 def refusal():
-    """No database directory: the worker refuses at start-up (the v1 503)
-    and says which path is missing, sandbox or not (the passphrase gate's
-    file lives there, and no Landlock rule could name it)."""
+    """No state directory (SQLite: the database's): the worker refuses at
+    start-up (the v1 503) and says which path is missing, sandbox or not
+    (the passphrase gate's file lives there, and no Landlock rule could
+    name it)."""
     s = Sandboxed(start=False)
-    missing = os.path.join(s.tmp, "nowhere", "ots.db")
+    if s.cluster:
+        what, missing = "state_dir", os.path.join(s.tmp, "nowhere")
+        setting = dict(state_dir=missing)
+    else:
+        what, missing = "database directory", os.path.join(s.tmp, "nowhere")
+        setting = dict(database=os.path.join(missing, "ots.db"))
     for sandbox in ("yes", "no"):
-        s.settings.update(database=missing, sandbox=sandbox)
+        s.settings.update(sandbox=sandbox, **setting)
         s._write_conf()
         r = s.cgi("GET", "status")
-        is_error(r, "Service unavailable", "database directory missing, sandbox = %s: 503" % sandbox, intended=503)
-        ok(os.path.dirname(missing) in r.stderr, "sandbox = %s: stderr names the missing directory" % sandbox,
-           r.stderr.strip())
+        is_error(r, "Service unavailable", "%s missing, sandbox = %s: 503" % (what, sandbox), intended=503)
+        ok(missing in r.stderr, "sandbox = %s: stderr names the missing directory" % sandbox, r.stderr.strip())
+    s.close()
+
+
+def db_role():
+    """PostgreSQL: the workers' role (ots_web) holds rows only: no table of
+    its own, no right to create one, and on every table of the schema (the
+    migrations' too, through the owner's default privileges) only SELECT,
+    INSERT, UPDATE and DELETE."""
+    if not POSTGRESQL:
+        skip("the workers' database role holds rows only", "SQLite: no database roles")
+        return
+    import pgcluster
+    s = Server(start=False)
+    c = s.cluster
+    try:
+        c.psql("CREATE TABLE ots_web_was_here (x int);", user=pgcluster.WEB)
+        made = "created"
+    except pgcluster.ClusterError as e:
+        made = str(e)
+    ok("permission denied" in made, "the workers' role may not create a table", made)
+    tables = [r[0] for r in c.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1;")]
+    grants = {}
+    for t, priv in c.psql("SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+                          "WHERE grantee = 'ots_web' ORDER BY 1, 2;"):
+        grants.setdefault(t, set()).add(priv)
+    want = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+    ok(tables and all(grants.get(t) == want for t in tables),
+       "on each of the %d tables the workers' role may SELECT, INSERT, UPDATE and DELETE, nothing more"
+       % len(tables), {t: sorted(grants.get(t, ())) for t in tables})
+    owned = c.psql("SELECT count(*) FROM pg_class WHERE relowner = 'ots_web'::regrole;")[0][0]
+    is_(owned, "0", "the workers' role owns nothing")
     s.close()
 
 
@@ -248,6 +289,7 @@ def relay(tls_dir):
 
 
 def main():
+    db_role()
     if UNDER_VALGRIND:
         # valgrind's core cannot run under the worker's seccomp filter
         for what in ("FastCGI workers sandboxed", "plain CGI sandboxed", "refusal", "mail from the sandbox"):
@@ -256,6 +298,10 @@ def main():
         return
     fastcgi("yes")
     fastcgi("no")
+    if POSTGRESQL:
+        fastcgi("yes", pg_tcp=True)
+    else:
+        skip("sandbox = yes: FastCGI workers reach PostgreSQL over TCP", "SQLite: no database server")
     cgi_status()
     refusal()
     mail()

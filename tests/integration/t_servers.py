@@ -315,7 +315,7 @@ def check_processes(s, p):
             ok(procs and all(u == uid for u in procs.values()),
                p + "the FastCGI workers run as %s" % APP_USER, repr(procs))
         owners = {}
-        for d in {os.path.dirname(s.database), os.path.dirname(s.master_key)}:
+        for d in {s.state_dir, os.path.dirname(s.master_key)}:
             for n in [d] + [os.path.join(d, x) for x in os.listdir(d)]:
                 owners[os.path.basename(n)] = os.stat(n).st_uid
         ok(all(u == uid for u in owners.values()), p + "every state file is still %s's" % APP_USER,
