@@ -109,7 +109,7 @@ main(int argc, char **argv)
 		    "%lld receipts expired, %lld mail records removed; "
 		    "mail %lld sent, %lld to retry, %lld failed; %s; %.3f s\n",
 		    sw.secrets, sw.metadata, sw.expired, sw.mail, ob.sent,
-		    ob.retry, ob.failed, sc.rebuilt ? "rebuilt" : "not rebuilt",
+		    ob.retry, ob.failed, sc.rebuilt ? "vacuumed" : "not vacuumed",
 		    seconds() - t0);
 	rc = 0;
 out:

@@ -21,7 +21,7 @@
 #define SECRET_TAIL	2048
 
 static const char M_UNKNOWN[] = "Unknown secret";
-static const char M_INTERNAL[] = "An internal error occurred";
+static const char M_UNAVAILABLE[] = "Service unavailable";
 static const char M_LIMITED[] = "Cripes! You have been rate limited.";
 
 void
@@ -176,8 +176,8 @@ fail(struct resp *rs, enum secret_result rc, const char *key)
 	case SECRET_WRONG:
 		api_v1_error(rs, 400, "Incorrect passphrase", NULL);
 		break;
-	case SECRET_ERROR:
-		api_v1_error(rs, 500, M_INTERNAL, NULL);
+	case SECRET_ERROR:	/* the store failed: try again later */
+		api_v1_error(rs, 503, M_UNAVAILABLE, NULL);
 		break;
 	default:
 		api_v1_error(rs, 404, M_UNKNOWN, key);
@@ -379,7 +379,7 @@ api_v1_recent(const struct ctx *x, const struct caller *c,
 
 	if (secret_recent(x, c, r->now, RECENT_DAYS, recent_one, &rc) == -1) {
 		json_object_put(rc.list);
-		api_v1_error(rs, 500, M_INTERNAL, NULL);
+		api_v1_error(rs, 503, M_UNAVAILABLE, NULL);
 		return;
 	}
 	send_json(rs, rc.list, NULL);

@@ -6,9 +6,16 @@
 #include "conf.h"
 #include "store_engine.h"
 
-/* The schema version both engines' migrations reach (sql/sqlite/,
- * sql/postgresql/: one file per version, the same meaning in each). */
+/*
+ * The schema version both engines' migrations reach (sql/sqlite/,
+ * sql/postgresql/: one file per version, the same meaning in each), and
+ * the oldest this program can still serve.  A release whose migration only
+ * adds (a column with a default, an index) keeps SCHEMA_OLDEST at the
+ * previous version, so that its binaries can be rolled out before
+ * `ots-admin migrate` runs; version 1 lacked the tables of 2.
+ */
 #define SCHEMA_VERSION	2
+#define SCHEMA_OLDEST	2
 
 static const char *const state_names[] = {
 	[STATE_NEW] = "new",
@@ -44,9 +51,9 @@ store_schema_version(void)
 int
 store_schema_check(int have, char *err, size_t errlen)
 {
-	if (have == SCHEMA_VERSION)
+	if (have >= SCHEMA_OLDEST && have <= SCHEMA_VERSION)
 		return 0;
-	if (have < SCHEMA_VERSION)
+	if (have < SCHEMA_OLDEST)
 		snprintf(err, errlen, "database schema version %d is older "
 		    "than this program's (%d): run ots-admin migrate", have,
 		    SCHEMA_VERSION);

@@ -205,10 +205,11 @@ web_cross_site(const struct web *w, struct resp *rs)
 	    "Open ots directly and try again.");
 }
 
+/* The store failed (a database away, say): nothing changed, try again. */
 static void
 server_error(const struct web *w, struct resp *rs)
 {
-	web_error(w, rs, 500, "Something went wrong",
+	web_error(w, rs, 503, "Temporarily unavailable",
 	    "The server could not finish this. Nothing was changed; "
 	    "please try again in a moment.");
 }

@@ -49,9 +49,9 @@ test_slots(void)
 
 	if (!ok(a != NULL && b != NULL && c != NULL, "three gates open"))
 		bail_out("gate_open");
-	snprintf(path, sizeof(path), "%s/ots.db-gate", dir);
+	snprintf(path, sizeof(path), "%s/ots.gate", dir);
 	ok(stat(path, &st) == 0 && (st.st_mode & 077) == 0,
-	    "the gate file is made beside the database, mode 0600");
+	    "the gate file is made in the state directory, mode 0600");
 	is_int(gate_enter(a, "192.0.2.1"), 1, "a first client gets a slot");
 	is_int(gate_enter(b, "192.0.2.1"), 0,
 	    "the same client elsewhere is refused: one hash per client");

@@ -271,13 +271,13 @@ tcp(const char *p)
 
 /* A new database with the current schema (as ots-admin init makes it). */
 static struct store *
-new_store(const char *path, char *err, size_t errlen)
+new_store(const char *file, char *msg, size_t msglen)
 {
 	struct store *st;
 	int from, to;
 
-	if ((st = store_open(path, NULL, STORE_MIGRATOR, err, errlen)) != NULL &&
-	    store_migrate(st, &from, &to, err, errlen) == -1) {
+	if ((st = store_open(file, NULL, STORE_MIGRATOR, msg, msglen)) != NULL &&
+	    store_migrate(st, &from, &to, msg, msglen) == -1) {
 		store_close(st);
 		st = NULL;
 	}
