@@ -991,7 +991,7 @@ def wait_until(pred, timeout=10.0, interval=0.05):
 
 SWEEP_RE = re.compile(r"^ots-sweep: (\d+) secrets and (\d+) receipts removed, (\d+) receipts expired, "
                       r"(\d+) mail records removed; mail (\d+) sent, (\d+) to retry, (\d+) failed; "
-                      r"(?:not )?vacuumed; (\d+\.\d{3}) s$")
+                      r"(?:not )?rebuilt; (\d+\.\d{3}) s$")
 SWEEP_FIELDS = ("secrets", "receipts", "expired", "mail_removed", "sent", "retry", "failed")
 
 

@@ -40,8 +40,8 @@ def main():
                            capture_output=True, text=True, timeout=600)
         if not ok(r.returncode == 0, "make install DESTDIR=%s" % root, r.stderr[-2000:]):
             return
-        want = ["bin/ots-admin", "bin/ots-sweep", "libexec/ots/cgi-bin/ots", "share/ots/sql/sqlite/001_init.sql",
-                "share/ots/sql/postgresql/001_init.sql",
+        want = ["bin/ots-admin", "bin/ots-sweep", "libexec/ots/cgi-bin/ots",
+                "share/ots/sql/sqlite/001_init.sql", "share/ots/sql/postgresql/001_init.sql",
                 "share/ots/templates/index.html", "share/ots/templates/reveal.html",
                 "share/ots/static/ots.css", "etc/ots/ots.conf.sample", "share/doc/ots/deploy.md",
                 "share/doc/ots/examples/lighttpd/ots-fastcgi.conf", "share/doc/ots/examples/cron/ots-sweep"]
@@ -50,7 +50,7 @@ def main():
         if not all(found.values()):
             return
         admin, sweep, ots = found["bin/ots-admin"], found["bin/ots-sweep"], found["libexec/ots/cgi-bin/ots"]
-        share = os.path.dirname(os.path.dirname(os.path.dirname(found["share/ots/sql/sqlite/001_init.sql"])))
+        share = os.path.dirname(os.path.dirname(found["share/ots/templates/index.html"]))
         diag("installed under %s" % os.path.dirname(os.path.dirname(admin)))
 
         state = os.path.join(root, "state")
