@@ -237,7 +237,7 @@ def older(s):
     ok(r.returncode == 0 and "migrated" not in r.stdout, "a second migrate has nothing to do (exit 0)",
        [r.stdout, r.stderr])
     rc, out, err = s.sweep()
-    ok(rc == 0 and otstest.parse_sweep(out), "after migrate ots-sweep succeeds", [out, err])
+    ok(rc == 0 and out.startswith("ots-sweep: ") and not err, "after migrate ots-sweep succeeds", [out, err])
     r = s.admin("customer", "list")
     is_(r.returncode, 0, "after migrate ots-admin customer list succeeds")
 
