@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""The database failing under running workers (security.md promise 8:
+nothing stalls, no worker stays broken once the dependency is back; and
+promises 1 and 7: nothing revealed twice, no acknowledged secret lost),
+on the engine of OTS_TEST_ENGINE.
+
+PostgreSQL: while client threads create and reveal secrets, the cluster
+is stopped (fast shutdown) and started again, killed (kill -9, crash
+recovery) and started again, and the workers' connections are ended
+(pg_terminate_backend) several times.  During each outage the API answers
+404 with X-OTS-Intended-Status 503, never a 5xx of its own or of
+lighttpd's; the service comes back without restarting lighttpd or its
+workers (the same PIDs, each then serving); every create answered 200 is
+revealable afterwards or was revealed by the traffic; no secret is
+revealed twice.
+
+SQLite: the database file replaced under the workers by a consistent
+copy (the sqlite3 backup API, -wal and -shm removed as a restore would):
+the next requests see the copy (a secret made before the copy reveals,
+one made after is Unknown) without restarting anything; the file moved
+away, then replaced by one that is not a database: 503 (API and pages),
+then back to serving when the file is restored.
+"""
+
+import collections
+import os
+import random
+import sqlite3
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import otstest  # noqa: E402
+from otstest import Server, canary, diag, is_, is_error, is_unknown, ok, parallel, passphrase, run, \
+    wait_until  # noqa: E402
+
+WORKERS = 4
+CLIENTS = 4
+TERMINATIONS = 6       # pg_terminate_backend rounds
+TRAFFIC_MAX = 40.0     # seconds: the whole fault schedule stays within this
+REQUESTS_MAX = 8000    # and the clients stop after this many requests
+RECOVERY = 30.0        # seconds for the service to come back after a fault
+AFTER = 24             # sequential requests that must all succeed afterwards
+
+
+def from_app(r):
+    """ots sets Cache-Control: no-store on every answer; lighttpd's own
+    errors (no worker reached) lack it."""
+    return r.headers.get("cache-control") == "no-store"
+
+
+# ---------------------------------------------------------------- PostgreSQL: traffic through outages
+
+class Ledger:
+    """What the clients saw: every acknowledged create, every reveal that
+    returned a value, every answer's kind with its time."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.acked = {}                         # secret_key -> (value, passphrase)
+        self.revealed = collections.Counter()   # secret_key -> reveals answered with its value
+        self.unsure = set()                     # a reveal answered 503 or not at all: may have claimed it
+        self.counts = collections.Counter()
+        self.bad = []                           # answers no outage excuses
+        self.events = []                        # (monotonic time, succeeded)
+        self.requests = 0
+
+    def note(self, kind, good, bad=None):
+        with self.lock:
+            self.counts[kind] += 1
+            self.requests += 1
+            self.events.append((time.monotonic(), good))
+            if bad:
+                self.bad.append(bad)
+
+
+def classify(r):
+    """'ok', 'unavailable' (the app's 503) or 'unknown' (intended 404), else None."""
+    if r.status == 200:
+        return "ok"
+    if r.status == 404 and from_app(r) and r.intended == 503 and r.json == {"message": "Service unavailable"}:
+        return "unavailable"
+    if r.status == 404 and from_app(r) and r.intended == 404:
+        return "unknown"
+    return None
+
+
+def client(s, ledger, stop, rng):
+    while not stop.is_set() and ledger.requests < REQUESTS_MAX:
+        with ledger.lock:
+            pending = [k for k in ledger.acked if not ledger.revealed[k] and k not in ledger.unsure]
+        if pending and rng.random() < 0.45:
+            key = rng.choice(pending)
+            value, pp = ledger.acked[key]
+            try:
+                r = s.reveal(key, **({"passphrase": pp} if pp else {}))
+            except Exception as e:  # noqa: BLE001 - lighttpd is up all along: a failure
+                with ledger.lock:
+                    ledger.unsure.add(key)
+                ledger.note("reveal error", False, "reveal: %r" % e)
+                continue
+            kind = classify(r)
+            if kind == "ok" and (r.json or {}).get("value") == value:
+                with ledger.lock:
+                    ledger.revealed[key] += 1
+                ledger.note("reveal 200", True)
+            elif kind == "unavailable":
+                # the claim may have committed as the connection died
+                with ledger.lock:
+                    ledger.unsure.add(key)
+                ledger.note("reveal 503", False)
+            elif kind == "unknown":
+                # only a reveal answered 503 may have claimed it before
+                ledger.note("reveal unknown", False, None if key in ledger.unsure else
+                            "reveal of an acknowledged, unrevealed secret: Unknown secret")
+            else:
+                ledger.note("reveal %d/%s" % (r.status, r.intended), False,
+                            "reveal: %d/%s %r" % (r.status, r.intended, r.body[:120]))
+        else:
+            value = canary()
+            pp = passphrase() if rng.random() < 0.05 else None
+            try:
+                r = s.share(secret=value, **({"passphrase": pp} if pp else {}))
+            except Exception as e:  # noqa: BLE001
+                ledger.note("create error", False, "create: %r" % e)
+                continue
+            kind = classify(r)
+            if kind == "ok" and isinstance(r.json, dict) and r.json.get("secret_key"):
+                with ledger.lock:
+                    ledger.acked[r.json["secret_key"]] = (value, pp)
+                ledger.note("create 200", True)
+            elif kind == "unavailable":
+                ledger.note("create 503", False)
+            else:
+                ledger.note("create %d/%s" % (r.status, r.intended), False,
+                            "create: %d/%s %r" % (r.status, r.intended, r.body[:120]))
+
+
+def successes(ledger):
+    with ledger.lock:
+        return ledger.counts["create 200"] + ledger.counts["reveal 200"]
+
+
+def unavailable(ledger):
+    with ledger.lock:
+        return ledger.counts["create 503"] + ledger.counts["reveal 503"]
+
+
+def outages(events):
+    """The spans (start, end) in which requests failed and none succeeded:
+    from the first failure after a success to the next success."""
+    spans, start = [], None
+    for t, good in sorted(events):
+        if not good and start is None:
+            start = t
+        elif good and start is not None:
+            spans.append((start, t))
+            start = None
+    if start is not None:
+        spans.append((start, None))
+    return spans
+
+
+def sequential_ok(s, n):
+    """n creates and reveals in a row: the problems."""
+    bad = []
+    for i in range(n):
+        v = canary()
+        r = s.share(secret=v)
+        if r.status != 200:
+            bad.append("create %d: %d/%s %r" % (i, r.status, r.intended, r.body[:100]))
+            continue
+        r = s.reveal(r.json["secret_key"])
+        if r.status != 200 or (r.json or {}).get("value") != v:
+            bad.append("reveal %d: %d/%s %r" % (i, r.status, r.intended, r.body[:100]))
+    return bad
+
+
+def postgresql(s):
+    import pgcluster
+    c = s.cluster
+    pids = s.worker_pids()
+    port = c.port
+    ledger = Ledger()
+    stop = threading.Event()
+    seed = random.SystemRandom().randrange(1 << 30)
+    threads = [threading.Thread(target=client, args=(s, ledger, stop, random.Random(seed + i)))
+               for i in range(CLIENTS)]
+    t0 = time.monotonic()
+    deadline = t0 + TRAFFIC_MAX
+    for t in threads:
+        t.start()
+    faults = []
+
+    def left():
+        return max(1.0, deadline - time.monotonic())
+
+    def outage(what, action):
+        """Run action, wait for a failure to be seen (at most a few seconds:
+        a terminated idle connection may fail no request at all), then for
+        a success after it."""
+        n_bad, n_ok = unavailable(ledger), successes(ledger)
+        t = time.monotonic()
+        action()
+        seen = wait_until(lambda: unavailable(ledger) > n_bad, min(5.0, left()), 0.01)
+        return seen, n_ok, t
+
+    try:
+        ok(wait_until(lambda: successes(ledger) >= 100, 20), "traffic runs: %d requests succeeded before any "
+           "fault" % successes(ledger))
+        # a fast shutdown, and the same port again
+        seen, n_ok, t = outage("stop", lambda: c.stop())
+        faults.append(("stop/start", seen))
+        c.start()
+        is_(c.port, port, "the cluster restarted on its port")
+        back = wait_until(lambda: successes(ledger) > n_ok and successes(ledger), min(RECOVERY, left()), 0.01)
+        ok(back, "after stop and start the traffic succeeds again (%.1f s after the stop)" % (time.monotonic() - t))
+        # a crash: kill -9 of the postmaster and its children, crash recovery
+        n_ok = successes(ledger)
+        seen, n_ok, t = outage("kill", lambda: c.kill())
+        faults.append(("kill -9/start", seen))
+        c.start()
+        is_(c.port, port, "the cluster recovered from kill -9 on its port")
+        back = wait_until(lambda: successes(ledger) > n_ok, min(RECOVERY, left()), 0.01)
+        ok(back, "after kill -9 and crash recovery the traffic succeeds again (%.1f s after the kill)"
+           % (time.monotonic() - t))
+        # the workers' connections cut, the server up
+        ended = []
+        for i in range(TERMINATIONS):
+            n_ok = successes(ledger)
+            wait_until(lambda: c.backends(pgcluster.WEB) > 0, 5)
+            ended.append(c.terminate_backends(pgcluster.WEB))
+            back = wait_until(lambda: successes(ledger) > n_ok + 5, min(RECOVERY, left()), 0.01)
+            if not back:
+                break
+        faults.append(("pg_terminate_backend x %d" % len(ended), None))
+        ok(back and len(ended) == TERMINATIONS and sum(ended) > 0,
+           "%d rounds of pg_terminate_backend (connections ended: %s), traffic succeeding after each"
+           % (len(ended), ended))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    took = time.monotonic() - t0
+
+    # -- what the clients saw
+    cnt = ledger.counts
+    spans = outages(ledger.events)
+    longest = max([(b or time.monotonic()) - a for a, b in spans] or [0])
+    diag("traffic %.1f s, %d clients, seed %d: %d requests: %s" % (took, CLIENTS, seed, ledger.requests,
+                                                                  dict(sorted(cnt.items()))))
+    diag("faults: %s" % ", ".join("%s (503s seen: %s)" % (w, "yes" if s_ else "no" if s_ is not None else "-")
+                                  for w, s_ in faults))
+    diag("%d answers 503 (intended) in %d outages; longest outage %.2f s" % (unavailable(ledger), len(spans),
+                                                                            longest))
+    is_(ledger.bad[:10], [], "no answer but 200, intended 503 or (after a 503'd reveal) Unknown; no lighttpd "
+        "5xx, no app 5xx but 503 (%d requests)" % ledger.requests)
+    ok(unavailable(ledger) > 0, "the outages were seen: %d requests answered 503 (intended)" % unavailable(ledger))
+    ok(spans and spans[-1][1] is not None, "the traffic ended in success (no outage left open)")
+
+    # -- the workers
+    is_(s.worker_pids(), pids, "the FastCGI workers are the ones from before the faults (%d, not restarted)"
+        % len(pids))
+    ok(s.alive(), "lighttpd still runs")
+    bad = sequential_ok(s, AFTER)
+    is_(bad, [], "%d sequential creates and reveals afterwards all succeed" % AFTER)
+    rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
+    ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),
+       "%d parallel creates (every worker busy) all succeed" % len(rs),
+       [repr(r)[:200] if isinstance(r, Exception) else "%d %r" % (r.status, r.body[:100]) for r in rs
+        if isinstance(r, Exception) or r.status != 200])
+    is_(s.worker_pids(), pids, "still the same workers")
+
+    # -- the ledger
+    twice = [k for k, n in ledger.revealed.items() if n > 1]
+    lost, again, consumed = [], [], []
+    for key, (value, pp) in ledger.acked.items():
+        r = s.reveal(key, **({"passphrase": pp} if pp else {}))
+        got = (r.json or {}).get("value") if r.status == 200 else None
+        if ledger.revealed[key]:
+            if got is not None:
+                again.append(key)
+        elif got == value:
+            continue
+        elif key in ledger.unsure:
+            consumed.append(key)  # a reveal answered 503 claimed it as its connection died
+        else:
+            lost.append((key, r.status, r.intended, r.body[:80]))
+    n_rev = sum(1 for k in ledger.revealed if ledger.revealed[k])
+    diag("%d creates acknowledged: %d revealed during the traffic, %d revealed now, %d claimed by a reveal "
+         "answered 503 (outcome unknown to the client), %d lost; %d revealed twice"
+         % (len(ledger.acked), n_rev, len(ledger.acked) - n_rev - len(consumed) - len(lost), len(consumed),
+            len(lost), len(twice) + len(again)))
+    ok(len(ledger.acked) >= 200, "at least 200 creates acknowledged (%d)" % len(ledger.acked))
+    is_(lost, [], "0 acknowledged creates lost")
+    is_(twice + again, [], "0 secrets revealed twice")
+    good, detail = c.amcheck()
+    ok(good, "pg_amcheck: no corruption", detail[-2000:])
+
+
+# ---------------------------------------------------------------- SQLite: the file replaced, missing, broken
+
+def value_of(r):
+    return (r.json or {}).get("value") if r.status == 200 else None
+
+
+def copy_database(s, path):
+    """A consistent copy (the sqlite3 backup API), 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    src = sqlite3.connect(s.database, timeout=30)
+    dst = sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def sqlite_restore(s):
+    """A restore: a consistent copy swapped in under the running workers."""
+    pids = s.worker_pids()
+    a, c, b = canary(), canary(), canary()
+    ma = s.create(a)
+    mc = s.create(c)
+    copy = s.database + ".backup"
+    copy_database(s, copy)
+    mb = s.create(b)
+    is_(value_of(s.reveal(mc["secret_key"])), c, "C, made before the copy, is revealed after it")
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(s.database + suffix):
+            os.unlink(s.database + suffix)
+    os.replace(copy, s.database)
+    is_(value_of(s.reveal(ma["secret_key"])), a, "restored: A, made before the copy, reveals its value")
+    is_unknown(s.reveal(mb["secret_key"]), mb["secret_key"], "restored: B, made after the copy, is Unknown secret")
+    rs = parallel(4 * WORKERS, lambda i: s.metadata(mb["metadata_key"]))
+    ok(all(not isinstance(r, Exception) and r.status == 404 and r.intended == 404 for r in rs),
+       "restored: %d parallel requests (every worker) find no receipt of B" % len(rs),
+       [repr(r)[:200] if isinstance(r, Exception) else "%d/%s" % (r.status, r.intended) for r in rs])
+    # README, backups: a restore brings back what was revealed since
+    is_(value_of(s.reveal(mc["secret_key"])), c, "restored: C, revealed after the copy, reveals again (as the "
+        "README warns)")
+    is_(s.worker_pids(), pids, "restored: the same workers serve (not restarted)")
+    is_(s.sql("PRAGMA integrity_check"), [("ok",)], "restored: PRAGMA integrity_check ok")
+    is_(s.sql("PRAGMA journal_mode"), [("wal",)], "restored: the database is still in WAL mode")
+
+
+def sqlite_outage(s):
+    """The file missing, then not a database, then restored."""
+    pids = s.worker_pids()
+    v = canary()
+    m = s.create(v)
+    out = os.path.join(s.tmp, "lighttpd.out")
+    names = [s.database + x for x in ("", "-wal", "-shm")]
+    for p in names:
+        if os.path.exists(p):
+            os.rename(p, p + ".away")
+
+    def refused(what):
+        rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
+        bad = [repr(r)[:200] if isinstance(r, Exception) else "%d/%s %r" % (r.status, r.intended, r.body[:80])
+               for r in rs if isinstance(r, Exception) or not (r.status == 404 and r.intended == 503 and from_app(r))]
+        is_(bad, [], "%s: %d parallel creates answer 404, intended 503" % (what, len(rs)))
+        r = s.request("GET", "/")
+        ok(r.status == 503 and from_app(r), "%s: the create page answers 503" % what, "%d" % r.status)
+        is_error(s.reveal(m["secret_key"]), "Service unavailable", "%s: a reveal answers Service unavailable"
+                 % what, intended=503)
+
+    since = os.path.getsize(out)
+    refused("database file missing")
+    with open(out, "rb") as f:
+        f.seek(since)
+        log = f.read().decode("utf-8", "replace")
+    ok("unable to open database file" in log, "the workers log that the file cannot be opened",
+       log[-1000:])
+    junk = s.database + ".junk"
+    fd = os.open(junk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(os.urandom(8192))
+    os.replace(junk, s.database)
+    since = os.path.getsize(out)
+    refused("not a database")
+    with open(out, "rb") as f:
+        f.seek(since)
+        log = f.read().decode("utf-8", "replace")
+    ok("not a database" in log, "the workers log that the file is not a database", log[-1000:])
+    # back: the WAL and shared memory first, the database last (atomically)
+    for p in reversed(names):
+        if os.path.exists(p + ".away"):
+            os.replace(p + ".away", p)
+    t = time.monotonic()
+    back = wait_until(lambda: s.share(secret=canary()).status == 200, RECOVERY)
+    ok(back, "restored: a create succeeds again (%.2f s)" % (time.monotonic() - t))
+    bad = sequential_ok(s, AFTER)
+    is_(bad, [], "restored: %d sequential creates and reveals all succeed" % AFTER)
+    rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
+    ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),
+       "restored: %d parallel creates (every worker) all succeed" % len(rs),
+       [repr(r)[:200] if isinstance(r, Exception) else "%d %r" % (r.status, r.body[:100]) for r in rs
+        if isinstance(r, Exception) or r.status != 200])
+    is_(value_of(s.reveal(m["secret_key"])), v, "restored: the secret made before the outage reveals its value")
+    is_(s.worker_pids(), pids, "restored: the same workers serve (not restarted)")
+    is_(s.sql("PRAGMA integrity_check"), [("ok",)], "restored: PRAGMA integrity_check ok")
+
+
+def main():
+    s = Server(max_procs=WORKERS)
+    diag("engine %s, %d FastCGI workers %s" % (s.engine, WORKERS, sorted(s.worker_pids())))
+    if s.cluster:
+        postgresql(s)
+        otstest.skip("SQLite: the file replaced by a restore, missing, not a database", "SQLite only")
+    else:
+        otstest.skip("PostgreSQL: the cluster stopped, killed, connections ended under traffic",
+                     "PostgreSQL only (OTS_TEST_ENGINE=postgresql)")
+        sqlite_restore(s)
+        sqlite_outage(s)
+
+
+if __name__ == "__main__":
+    run(main)
