@@ -37,9 +37,12 @@ from otstest import Server, canary, diag, is_, is_error, is_unknown, ok, paralle
 
 WORKERS = 4
 CLIENTS = 4
-TERMINATIONS = 6       # pg_terminate_backend rounds
-TRAFFIC_MAX = 40.0     # seconds: the whole fault schedule stays within this
+TERMINATIONS = 3       # pg_terminate_backend rounds after each restart
+CYCLES_MIN = 2         # fault cycles: stop/start, terminations, kill -9/start, terminations
+TRAFFIC_MIN = 15.0     # seconds: more cycles until then
+TRAFFIC_MAX = 30.0     # seconds: no cycle starts later than 10 s before this
 REQUESTS_MAX = 8000    # and the clients stop after this many requests
+STRAY_SLACK = 2.0      # seconds after a fault in which a 503 still belongs to it
 RECOVERY = 30.0        # seconds for the service to come back after a fault
 AFTER = 24             # sequential requests that must all succeed afterwards
 
@@ -54,102 +57,131 @@ def from_app(r):
 
 class Ledger:
     """What the clients saw: every acknowledged create, every reveal that
-    returned a value, every answer's kind with its time."""
+    returned a value, every answer's kind, and when the service answered
+    200 or 503."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.acked = {}                         # secret_key -> (value, passphrase)
+        self.pending = []                       # acknowledged, not revealed, not being revealed
         self.revealed = collections.Counter()   # secret_key -> reveals answered with its value
-        self.unsure = set()                     # a reveal answered 503 or not at all: may have claimed it
+        self.unsure = set()                     # a reveal of it answered 503: it may have claimed it
+        self.consumed = set()                   # Unknown after such a reveal: claimed unanswered
         self.counts = collections.Counter()
         self.bad = []                           # answers no outage excuses
-        self.events = []                        # (monotonic time, succeeded)
+        self.events = []                        # (monotonic time, answered 200) for 200s and 503s
         self.requests = 0
 
-    def note(self, kind, good, bad=None):
+    def note(self, kind, good=None, bad=None):
         with self.lock:
             self.counts[kind] += 1
             self.requests += 1
-            self.events.append((time.monotonic(), good))
+            if good is not None:
+                self.events.append((time.monotonic(), good))
             if bad:
                 self.bad.append(bad)
 
+    def total(self, *kinds):
+        with self.lock:
+            return sum(self.counts[k] for k in kinds)
 
-def classify(r):
-    """'ok', 'unavailable' (the app's 503) or 'unknown' (intended 404), else None."""
+
+def classify(r, pp):
+    """ok, unavailable (the app's 503), unknown (intended 404), busy (a
+    passphrase found no room to be hashed: the rate-limit answer with
+    Retry-After, README: Limits), or None."""
+    if not from_app(r):
+        return None
     if r.status == 200:
         return "ok"
-    if r.status == 404 and from_app(r) and r.intended == 503 and r.json == {"message": "Service unavailable"}:
+    if r.status == 404 and r.intended == 503 and r.json == {"message": "Service unavailable"}:
         return "unavailable"
-    if r.status == 404 and from_app(r) and r.intended == 404:
+    if r.status == 404 and r.intended == 404:
         return "unknown"
+    if pp and r.status == 404 and r.intended == 429 and r.headers.get("retry-after", "").isdigit():
+        return "busy"
     return None
 
 
-def client(s, ledger, stop, rng):
-    while not stop.is_set() and ledger.requests < REQUESTS_MAX:
+def reveal_one(s, ledger, key):
+    value, pp = ledger.acked[key]
+    again = True  # back to the pending list afterwards
+    try:
+        r = s.reveal(key, **({"passphrase": pp} if pp else {}))
+    except Exception as e:  # noqa: BLE001 - lighttpd is up all along: a failure
         with ledger.lock:
-            pending = [k for k in ledger.acked if not ledger.revealed[k] and k not in ledger.unsure]
-        if pending and rng.random() < 0.45:
-            key = rng.choice(pending)
-            value, pp = ledger.acked[key]
-            try:
-                r = s.reveal(key, **({"passphrase": pp} if pp else {}))
-            except Exception as e:  # noqa: BLE001 - lighttpd is up all along: a failure
-                with ledger.lock:
-                    ledger.unsure.add(key)
-                ledger.note("reveal error", False, "reveal: %r" % e)
-                continue
-            kind = classify(r)
-            if kind == "ok" and (r.json or {}).get("value") == value:
-                with ledger.lock:
-                    ledger.revealed[key] += 1
-                ledger.note("reveal 200", True)
-            elif kind == "unavailable":
-                # the claim may have committed as the connection died
-                with ledger.lock:
-                    ledger.unsure.add(key)
-                ledger.note("reveal 503", False)
-            elif kind == "unknown":
-                # only a reveal answered 503 may have claimed it before
-                ledger.note("reveal unknown", False, None if key in ledger.unsure else
-                            "reveal of an acknowledged, unrevealed secret: Unknown secret")
-            else:
-                ledger.note("reveal %d/%s" % (r.status, r.intended), False,
-                            "reveal: %d/%s %r" % (r.status, r.intended, r.body[:120]))
+            ledger.unsure.add(key)
+            ledger.pending.append(key)
+        ledger.note("reveal error", bad="reveal: %r" % e)
+        return
+    kind = classify(r, pp)
+    if kind == "ok" and (r.json or {}).get("value") == value:
+        with ledger.lock:
+            ledger.revealed[key] += 1
+        again = False
+        ledger.note("reveal 200", True)
+    elif kind == "unavailable":
+        # the claim may have committed as its connection died: revealed
+        # again later, it shows whether it did
+        with ledger.lock:
+            ledger.unsure.add(key)
+        ledger.note("reveal 503", False)
+    elif kind == "busy":
+        ledger.note("reveal busy (429)")
+    elif kind == "unknown" and key in ledger.unsure:
+        with ledger.lock:
+            ledger.consumed.add(key)
+        again = False
+        ledger.note("reveal unknown after a 503")
+    else:
+        again = False
+        ledger.note("reveal %d/%s" % (r.status, r.intended),
+                    bad="reveal of an acknowledged, unrevealed secret: %d/%s %r" % (r.status, r.intended,
+                                                                                     r.body[:120]))
+    if again:
+        with ledger.lock:
+            ledger.pending.append(key)
+
+
+def create_one(s, ledger, rng):
+    value = canary()
+    pp = passphrase() if rng.random() < 0.05 else None
+    try:
+        r = s.share(secret=value, **({"passphrase": pp} if pp else {}))
+    except Exception as e:  # noqa: BLE001
+        ledger.note("create error", bad="create: %r" % e)
+        return
+    kind = classify(r, pp)
+    if kind == "ok" and isinstance(r.json, dict) and r.json.get("secret_key"):
+        with ledger.lock:
+            ledger.acked[r.json["secret_key"]] = (value, pp)
+            ledger.pending.append(r.json["secret_key"])
+        ledger.note("create 200", True)
+    elif kind == "unavailable":
+        ledger.note("create 503", False)
+    elif kind == "busy":
+        ledger.note("create busy (429)")
+    else:
+        ledger.note("create %d/%s" % (r.status, r.intended),
+                    bad="create: %d/%s %r" % (r.status, r.intended, r.body[:120]))
+
+
+def client(s, ledger, stop, rng):
+    """Create, or reveal a secret no other client is revealing."""
+    while not stop.is_set() and ledger.requests < REQUESTS_MAX:
+        key = None
+        with ledger.lock:
+            if ledger.pending and rng.random() < 0.45:
+                key = ledger.pending.pop(rng.randrange(len(ledger.pending)))
+        if key:
+            reveal_one(s, ledger, key)
         else:
-            value = canary()
-            pp = passphrase() if rng.random() < 0.05 else None
-            try:
-                r = s.share(secret=value, **({"passphrase": pp} if pp else {}))
-            except Exception as e:  # noqa: BLE001
-                ledger.note("create error", False, "create: %r" % e)
-                continue
-            kind = classify(r)
-            if kind == "ok" and isinstance(r.json, dict) and r.json.get("secret_key"):
-                with ledger.lock:
-                    ledger.acked[r.json["secret_key"]] = (value, pp)
-                ledger.note("create 200", True)
-            elif kind == "unavailable":
-                ledger.note("create 503", False)
-            else:
-                ledger.note("create %d/%s" % (r.status, r.intended), False,
-                            "create: %d/%s %r" % (r.status, r.intended, r.body[:120]))
-
-
-def successes(ledger):
-    with ledger.lock:
-        return ledger.counts["create 200"] + ledger.counts["reveal 200"]
-
-
-def unavailable(ledger):
-    with ledger.lock:
-        return ledger.counts["create 503"] + ledger.counts["reveal 503"]
+            create_one(s, ledger, rng)
 
 
 def outages(events):
-    """The spans (start, end) in which requests failed and none succeeded:
-    from the first failure after a success to the next success."""
+    """The spans (start, end) in which requests answered 503 and none 200:
+    from the first 503 after a 200 to the next 200 (end None: still out)."""
     spans, start = [], None
     for t, good in sorted(events):
         if not good and start is None:
@@ -187,57 +219,46 @@ def postgresql(s):
     seed = random.SystemRandom().randrange(1 << 30)
     threads = [threading.Thread(target=client, args=(s, ledger, stop, random.Random(seed + i)))
                for i in range(CLIENTS)]
+    ok_count = lambda: ledger.total("create 200", "reveal 200")  # noqa: E731
     t0 = time.monotonic()
-    deadline = t0 + TRAFFIC_MAX
     for t in threads:
         t.start()
-    faults = []
 
-    def left():
-        return max(1.0, deadline - time.monotonic())
+    faults = []   # (what, seconds from the fault to the next 200, or None, 503s during it)
 
-    def outage(what, action):
-        """Run action, wait for a failure to be seen (at most a few seconds:
-        a terminated idle connection may fail no request at all), then for
-        a success after it."""
-        n_bad, n_ok = unavailable(ledger), successes(ledger)
+    def fault(what, action, restart):
+        n_ok, n_503 = ok_count(), ledger.total("create 503", "reveal 503")
         t = time.monotonic()
         action()
-        seen = wait_until(lambda: unavailable(ledger) > n_bad, min(5.0, left()), 0.01)
-        return seen, n_ok, t
+        if restart:
+            # the clients meet the outage before the server comes back
+            wait_until(lambda: ledger.total("create 503", "reveal 503") > n_503, 5, 0.01)
+            c.start()
+        back = wait_until(lambda: ok_count() > n_ok, RECOVERY, 0.01)
+        faults.append((what, time.monotonic() - t if back else None,
+                       ledger.total("create 503", "reveal 503") - n_503, c.port, t, time.monotonic()))
 
+    def terminate():
+        wait_until(lambda: c.backends(pgcluster.WEB) > 0, 5, 0.01)
+        ended.append(c.terminate_backends(pgcluster.WEB))
+
+    ended = []
+    cycles = 0
     try:
-        ok(wait_until(lambda: successes(ledger) >= 100, 20), "traffic runs: %d requests succeeded before any "
-           "fault" % successes(ledger))
-        # a fast shutdown, and the same port again
-        seen, n_ok, t = outage("stop", lambda: c.stop())
-        faults.append(("stop/start", seen))
-        c.start()
-        is_(c.port, port, "the cluster restarted on its port")
-        back = wait_until(lambda: successes(ledger) > n_ok and successes(ledger), min(RECOVERY, left()), 0.01)
-        ok(back, "after stop and start the traffic succeeds again (%.1f s after the stop)" % (time.monotonic() - t))
-        # a crash: kill -9 of the postmaster and its children, crash recovery
-        n_ok = successes(ledger)
-        seen, n_ok, t = outage("kill", lambda: c.kill())
-        faults.append(("kill -9/start", seen))
-        c.start()
-        is_(c.port, port, "the cluster recovered from kill -9 on its port")
-        back = wait_until(lambda: successes(ledger) > n_ok, min(RECOVERY, left()), 0.01)
-        ok(back, "after kill -9 and crash recovery the traffic succeeds again (%.1f s after the kill)"
-           % (time.monotonic() - t))
-        # the workers' connections cut, the server up
-        ended = []
-        for i in range(TERMINATIONS):
-            n_ok = successes(ledger)
-            wait_until(lambda: c.backends(pgcluster.WEB) > 0, 5)
-            ended.append(c.terminate_backends(pgcluster.WEB))
-            back = wait_until(lambda: successes(ledger) > n_ok + 5, min(RECOVERY, left()), 0.01)
-            if not back:
-                break
-        faults.append(("pg_terminate_backend x %d" % len(ended), None))
-        ok(back and len(ended) == TERMINATIONS and sum(ended) > 0,
-           "%d rounds of pg_terminate_backend (connections ended: %s), traffic succeeding after each"
-           % (len(ended), ended))
+        ok(wait_until(lambda: ok_count() >= 100, 20), "traffic runs: %d requests succeeded before any fault"
+           % ok_count())
+        while cycles < CYCLES_MIN or (time.monotonic() - t0 < TRAFFIC_MIN and time.monotonic() - t0
+                                      < TRAFFIC_MAX - 10):
+            fault("stop/start", c.stop, True)
+            for _ in range(TERMINATIONS):
+                fault("pg_terminate_backend", terminate, False)
+            fault("kill -9/start", c.kill, True)
+            for _ in range(TERMINATIONS):
+                fault("pg_terminate_backend", terminate, False)
+            cycles += 1
+        # some traffic after the last fault
+        n = ok_count()
+        wait_until(lambda: ok_count() >= n + 50, 10, 0.01)
     finally:
         stop.set()
         for t in threads:
@@ -248,16 +269,35 @@ def postgresql(s):
     cnt = ledger.counts
     spans = outages(ledger.events)
     longest = max([(b or time.monotonic()) - a for a, b in spans] or [0])
+    n503 = ledger.total("create 503", "reveal 503")
     diag("traffic %.1f s, %d clients, seed %d: %d requests: %s" % (took, CLIENTS, seed, ledger.requests,
                                                                   dict(sorted(cnt.items()))))
-    diag("faults: %s" % ", ".join("%s (503s seen: %s)" % (w, "yes" if s_ else "no" if s_ is not None else "-")
-                                  for w, s_ in faults))
-    diag("%d answers 503 (intended) in %d outages; longest outage %.2f s" % (unavailable(ledger), len(spans),
-                                                                            longest))
-    is_(ledger.bad[:10], [], "no answer but 200, intended 503 or (after a 503'd reveal) Unknown; no lighttpd "
-        "5xx, no app 5xx but 503 (%d requests)" % ledger.requests)
-    ok(unavailable(ledger) > 0, "the outages were seen: %d requests answered 503 (intended)" % unavailable(ledger))
-    ok(spans and spans[-1][1] is not None, "the traffic ended in success (no outage left open)")
+    for what in ("stop/start", "kill -9/start", "pg_terminate_backend"):
+        f = [x for x in faults if x[0] == what]
+        rec = [x[1] for x in f if x[1] is not None]
+        diag("%d x %s: 503s during each %s; first 200 after %s s" % (
+            len(f), what, [x[2] for x in f], ["%.2f" % x for x in rec]))
+    diag("pg_terminate_backend ended %s connections; %d answers 503 (intended) in %d outages; longest outage "
+         "%.2f s" % (ended, n503, len(spans), longest))
+    is_(ledger.bad[:10], [], "%d requests in %d fault cycles: every answer 200, intended 503, or the busy 429 "
+        "of a passphrase; no lighttpd 5xx, no other 5xx" % (ledger.requests, cycles))
+    ok(n503 > 0, "the outages were seen: %d requests answered 503 (intended)" % n503)
+    ok(all(x[1] is not None for x in faults), "after each of the %d faults the service came back without a "
+       "restart of lighttpd or the workers (within %d s: longest %.2f s)"
+       % (len(faults), RECOVERY, max(x[1] or RECOVERY for x in faults)),
+       ["%s: not back" % x[0] for x in faults if x[1] is None])
+    is_(sorted(set(x[3] for x in faults)), [port], "the cluster came back on its port each time")
+    ok(sum(ended) >= TERMINATIONS, "pg_terminate_backend ended the workers' connections (%d in all)" % sum(ended))
+    # a 503 belongs to a fault: from its start until shortly after the
+    # service answered again (requests then in flight, a terminated
+    # backend noticed late)
+    stray = [e - t0 for e, good in ledger.events if not good
+             and not any(f[4] <= e <= f[5] + STRAY_SLACK for f in faults)]
+    late = sorted(max(0, e - max([f[5] for f in faults if f[4] <= e] or [e])) for e, good in ledger.events
+                  if not good)
+    diag("503s after their fault's service was back: the latest %.3f s after" % (late[-1] if late else 0))
+    is_(["%.3f s" % x for x in stray], [], "no 503 outside a fault (from its start to %.1f s after the service "
+        "answered again)" % STRAY_SLACK)
 
     # -- the workers
     is_(s.worker_pids(), pids, "the FastCGI workers are the ones from before the faults (%d, not restarted)"
@@ -274,7 +314,7 @@ def postgresql(s):
 
     # -- the ledger
     twice = [k for k, n in ledger.revealed.items() if n > 1]
-    lost, again, consumed = [], [], []
+    lost, again, consumed = [], [], 0
     for key, (value, pp) in ledger.acked.items():
         r = s.reveal(key, **({"passphrase": pp} if pp else {}))
         got = (r.json or {}).get("value") if r.status == 200 else None
@@ -283,14 +323,14 @@ def postgresql(s):
                 again.append(key)
         elif got == value:
             continue
-        elif key in ledger.unsure:
-            consumed.append(key)  # a reveal answered 503 claimed it as its connection died
+        elif key in ledger.unsure and r.status == 404 and r.intended == 404:
+            consumed += 1  # a reveal answered 503 claimed it as its connection died
         else:
             lost.append((key, r.status, r.intended, r.body[:80]))
     n_rev = sum(1 for k in ledger.revealed if ledger.revealed[k])
     diag("%d creates acknowledged: %d revealed during the traffic, %d revealed now, %d claimed by a reveal "
-         "answered 503 (outcome unknown to the client), %d lost; %d revealed twice"
-         % (len(ledger.acked), n_rev, len(ledger.acked) - n_rev - len(consumed) - len(lost), len(consumed),
+         "answered 503 (outcome unknown to its client), %d lost; %d revealed twice"
+         % (len(ledger.acked), n_rev, len(ledger.acked) - n_rev - consumed - len(lost), consumed,
             len(lost), len(twice) + len(again)))
     ok(len(ledger.acked) >= 200, "at least 200 creates acknowledged (%d)" % len(ledger.acked))
     is_(lost, [], "0 acknowledged creates lost")

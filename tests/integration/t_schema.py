@@ -289,7 +289,7 @@ def least_privilege(s):
             ok(False, "ots_web may not %s" % what, ["psql as ots_web succeeded: %s" % sql])
         except pgcluster.ClusterError as e:
             ok(re.search(r"permission denied|must be owner", str(e)),
-               "ots_web may not %s: %s" % (what, str(e).split("ERROR:")[-1].strip()), [str(e)])
+               "ots_web may not %s: %s" % (what, str(e).split("ERROR:")[-1].strip().splitlines()[0]), [str(e)])
     rows = c.psql("SELECT count(*) FROM secret;", user=pgcluster.WEB)
     ok(rows and rows[0][0].isdigit(), "while ots_web reads rows (SELECT count(*) FROM secret)")
 
