@@ -20,6 +20,9 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	libsodium-dev libseccomp-dev lighttpd apache2 libapache2-mod-fcgid
 	nginx-light spawn-fcgi sqlite3 python3 python3-aiosmtpd openssl curl
 	chromium"
+# the connection pooler tests/integration/t_pgbouncer.py puts in front of
+# PostgreSQL
+PACKAGES="$PACKAGES pgbouncer"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
