@@ -3,36 +3,46 @@
 #
 #   contrib/quickstart.sh serve   install, build, serve on 127.0.0.1:$OTS_PORT
 #   contrib/quickstart.sh test    install, build, run the whole test suite
-#   contrib/quickstart.sh deps    only install the packages both need
+#   contrib/quickstart.sh deps    only install the packages (both lists)
 #
 # serve keeps its state (configuration, SQLite database, master key,
 # lighttpd configuration and logs) under ./var and runs lighttpd in the
 # foreground with ots as FastCGI; stop it with Ctrl-C.  The port is
-# $OTS_PORT or --port N (default 8080).  CONFIGURE_FLAGS is passed to
-# ./configure.
+# $OTS_PORT or --port N (default 8080).  serve installs only what building
+# and serving need (no PostgreSQL server, no test servers).
+#
+# test runs the suite against the storage engine OTS_TEST_ENGINE names:
+# sqlite (the default) or postgresql, where every test instance gets a
+# throwaway PostgreSQL 15 cluster of its own (tests/integration/
+# pgcluster.py), e.g. OTS_TEST_ENGINE=postgresql contrib/quickstart.sh test
+#
+# CONFIGURE_FLAGS is passed to ./configure.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-# the build, and the servers and tools the tests run for real
+# the build (both engines' client libraries) and lighttpd to serve
 PACKAGES="build-essential autoconf automake libtool pkg-config
-	libfcgi-dev libsqlite3-dev libscrypt-dev libjson-c-dev libesmtp-dev
-	libsodium-dev libseccomp-dev lighttpd apache2 libapache2-mod-fcgid
-	nginx-light spawn-fcgi sqlite3 python3 python3-aiosmtpd openssl curl
-	chromium"
-# the connection pooler tests/integration/t_pgbouncer.py puts in front of
-# PostgreSQL
-PACKAGES="$PACKAGES pgbouncer"
+	libfcgi-dev libsqlite3-dev libpq-dev libscrypt-dev libjson-c-dev
+	libesmtp-dev libsodium-dev libseccomp-dev lighttpd curl"
+# and the servers and tools the tests run for real
+TEST_PACKAGES="apache2 libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
+	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Install what is missing of the packages named ($PACKAGES, and with
+# "test" the test packages too).
 deps() {
-	missing=
-	# the browser tests need node and npm; Debian's unless one is there
-	command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
-	for p in $PACKAGES; do
+	missing= want=$PACKAGES
+	if [ "${1:-}" = test ]; then
+		want="$want $TEST_PACKAGES"
+		# the browser tests need node and npm; Debian's unless one is there
+		command -v npm >/dev/null 2>&1 || want="$want nodejs npm"
+	fi
+	for p in $want; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q "ok installed" || missing="$missing $p"
 	done
@@ -77,6 +87,14 @@ CONF
 # Run make check, then count the TAP results of every test.
 check() {
 	rc=0
+	case ${OTS_TEST_ENGINE:=sqlite} in
+	sqlite|postgresql) ;;
+	*)	echo "quickstart: OTS_TEST_ENGINE=$OTS_TEST_ENGINE:" \
+		    "expected sqlite or postgresql" >&2
+		exit 2 ;;
+	esac
+	export OTS_TEST_ENGINE
+	echo "quickstart: testing with the $OTS_TEST_ENGINE engine"
 	npm ci --prefix tests/browser --no-audit --no-fund
 	make check || rc=$?
 	find tests -name '*.trs' | xargs cat 2>/dev/null | awk '
@@ -97,8 +115,8 @@ while [ $# -gt 0 ]; do
 done
 case $cmd in
 serve)	deps; build; state "$port" ;;
-test)	deps; build; check ;;
-deps)	deps ;;
+test)	deps test; build; check ;;
+deps)	deps test ;;
 *)	echo "usage: contrib/quickstart.sh serve [--port N] | test | deps" >&2
 	exit 2 ;;
 esac

@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <glob.h>
+#include <pwd.h>
 #ifdef __GLIBC__
 #include <gnu/libc-version.h>
 #endif
@@ -34,6 +35,7 @@
 #include <linux/limits.h>	/* PATH_MAX (src/limits.h shadows <limits.h>) */
 
 #include <libesmtp.h>
+#include <libpq-fe.h>
 #include <seccomp.h>
 #endif
 
@@ -200,20 +202,82 @@ numeric_host(const char *host)
 	    inet_pton(AF_INET6, host, a) == 1;
 }
 
+/* The NSS modules glibc may load (resolver, user database). */
+static int
+allow_nss(const struct ruleset *rs)
+{
+#ifdef __GLIBC__
+	char dir[PATH_MAX], pattern[PATH_MAX + 32];
+
+	if (object_dir((const void *)gnu_get_libc_version, dir,
+	    sizeof(dir)) == 0) {
+		snprintf(pattern, sizeof(pattern), "%s/libnss_*.so*", dir);
+		return allow_glob(rs, pattern);
+	}
+#else
+	(void)rs;
+#endif
+	return 0;
+}
+
+/*
+ * glibc's resolver, for a host given by name: its configuration files,
+ * the dynamic loader's cache and the NSS modules that nsswitch.conf may
+ * name; TCP port 53 (a truncated answer is asked again over TCP).
+ */
+static int
+allow_resolver(const struct ruleset *rs)
+{
+	static const char *const files[] = {
+		"/etc/nsswitch.conf", "/etc/host.conf", "/etc/resolv.conf",
+		"/etc/hosts", "/etc/gai.conf", "/etc/ld.so.cache",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (allow_path(rs, files[i], FS_READ, 1) == -1)
+			return -1;
+	if (allow_nss(rs) == -1)
+		return -1;
+	return allow_port(rs, 53);
+}
+
+/*
+ * OpenSSL's configuration and the CA certificates: Debian's places, and
+ * where SSL_CERT_FILE, SSL_CERT_DIR and OPENSSL_CONF point.
+ */
+static int
+allow_tls(const struct ruleset *rs)
+{
+	static const char *const tls[] = {
+		"/etc/ssl", "/usr/lib/ssl", "/usr/share/ca-certificates",
+		"/usr/local/share/ca-certificates",
+	};
+	static const char *const tls_env[] = {
+		"SSL_CERT_FILE", "SSL_CERT_DIR", "OPENSSL_CONF",
+	};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++)
+		if (allow_path(rs, tls[i], FS_READ, 1) == -1)
+			return -1;
+	for (i = 0; i < sizeof(tls_env) / sizeof(tls_env[0]); i++)
+		if ((p = getenv(tls_env[i])) != NULL && *p == '/' &&
+		    allow_path(rs, p, FS_READ, 1) == -1)
+			return -1;
+	return 0;
+}
+
 /*
  * What delivering recipient mail from the worker reads, read only; and
  * the TCP ports it connects to.  All of it goes away when delivery leaves
  * the worker (a later change): then a worker reads nothing outside its
- * state directory and connects nowhere.
+ * state directory and connects nowhere but to its database.
  *
- *   smtp_host a name   glibc's resolver: its configuration files, the
- *                      dynamic loader's cache and the NSS modules that
- *                      nsswitch.conf may name; TCP port 53 (a truncated
- *                      answer is asked again over TCP)
- *   STARTTLS not off   OpenSSL's configuration and the CA certificates
- *                      (Debian's places, and where SSL_CERT_FILE,
- *                      SSL_CERT_DIR, OPENSSL_CONF point), libesmtp's
- *                      client certificate and CAs ($XDG_CONFIG_DIR/libesmtp,
+ *   smtp_host a name   the resolver (allow_resolver)
+ *   STARTTLS not off   OpenSSL's files (allow_tls), libesmtp's client
+ *                      certificate and CAs ($XDG_CONFIG_DIR/libesmtp,
  *                      else ~/.config/libesmtp)
  *   smtp_user set      smtp_password_file, read per message; libesmtp's
  *                      SASL plugins, loaded at the first AUTH
@@ -224,48 +288,17 @@ numeric_host(const char *host)
 static int
 allow_mail(const struct ruleset *rs, const struct conf *cf)
 {
-	static const char *const resolver[] = {
-		"/etc/nsswitch.conf", "/etc/host.conf", "/etc/resolv.conf",
-		"/etc/hosts", "/etc/gai.conf", "/etc/ld.so.cache",
-	};
-	static const char *const tls[] = {
-		"/etc/ssl", "/usr/lib/ssl", "/usr/share/ca-certificates",
-		"/usr/local/share/ca-certificates",
-	};
-	static const char *const tls_env[] = {
-		"SSL_CERT_FILE", "SSL_CERT_DIR", "OPENSSL_CONF",
-	};
 	char dir[PATH_MAX], pattern[PATH_MAX + 32];
 	const char *p;
-	size_t i;
 	int n = 0;
 
 	if (allow_port(rs, cf->smtp_port) == -1)
 		return -1;
-	if (!numeric_host(cf->smtp_host)) {
-		for (i = 0; i < sizeof(resolver) / sizeof(resolver[0]); i++)
-			if (allow_path(rs, resolver[i], FS_READ, 1) == -1)
-				return -1;
-#ifdef __GLIBC__
-		if (object_dir((const void *)gnu_get_libc_version, dir,
-		    sizeof(dir)) == 0) {
-			snprintf(pattern, sizeof(pattern), "%s/libnss_*.so*",
-			    dir);
-			if (allow_glob(rs, pattern) == -1)
-				return -1;
-		}
-#endif
-		if (allow_port(rs, 53) == -1)
-			return -1;
-	}
+	if (!numeric_host(cf->smtp_host) && allow_resolver(rs) == -1)
+		return -1;
 	if (cf->smtp_starttls != CONF_TLS_OFF) {
-		for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++)
-			if (allow_path(rs, tls[i], FS_READ, 1) == -1)
-				return -1;
-		for (i = 0; i < sizeof(tls_env) / sizeof(tls_env[0]); i++)
-			if ((p = getenv(tls_env[i])) != NULL && *p == '/' &&
-			    allow_path(rs, p, FS_READ, 1) == -1)
-				return -1;
+		if (allow_tls(rs) == -1)
+			return -1;
 		if ((p = getenv("XDG_CONFIG_DIR")) != NULL && *p == '/')
 			n = snprintf(dir, sizeof(dir), "%s/libesmtp", p);
 		else if ((p = getenv("HOME")) != NULL && *p == '/')
@@ -289,6 +322,268 @@ allow_mail(const struct ruleset *rs, const struct conf *cf)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The libpq settings that decide what a connection reads and where it
+ * connects, with the environment variable that stands in for each.
+ */
+enum {
+	PG_HOST, PG_HOSTADDR, PG_PORT, PG_USER, PG_PASSFILE, PG_SSLMODE,
+	PG_SSLROOTCERT, PG_SSLCERT, PG_SSLKEY, PG_SSLCRL, PG_SSLCRLDIR,
+	PG_REQUIREPEER, PG_SERVICE, PG_NOPT
+};
+static const char *const pg_keys[PG_NOPT][2] = {
+	{ "host", "PGHOST" }, { "hostaddr", "PGHOSTADDR" },
+	{ "port", "PGPORT" }, { "user", "PGUSER" },
+	{ "passfile", "PGPASSFILE" }, { "sslmode", "PGSSLMODE" },
+	{ "sslrootcert", "PGSSLROOTCERT" }, { "sslcert", "PGSSLCERT" },
+	{ "sslkey", "PGSSLKEY" }, { "sslcrl", "PGSSLCRL" },
+	{ "sslcrldir", "PGSSLCRLDIR" }, { "requirepeer", "PGREQUIREPEER" },
+	{ "service", "PGSERVICE" },
+};
+#define PG_VALUE_MAX	1024
+#define PG_DEFAULT_PORT	5432
+/* libpq's system-wide service file (Debian's; PGSYSCONFDIR overrides) */
+#define PG_SYSCONFDIR	"/etc/postgresql-common"
+
+struct pgopts {
+	char	 v[PG_NOPT][PG_VALUE_MAX];
+	int	 set[PG_NOPT];
+};
+
+static void
+pg_set(struct pgopts *o, int i, const char *val, size_t len)
+{
+	if (o->set[i] || len >= PG_VALUE_MAX)
+		return;
+	memcpy(o->v[i], val, len);
+	o->v[i][len] = '\0';
+	o->set[i] = 1;
+}
+
+/*
+ * Fill what is not set yet from section service of the service file at
+ * path, as libpq reads it ("[name]" lines, then "keyword=value" lines).
+ * The file is granted for reading too: libpq reads it at each connect.
+ * 1 the service was found, 0 not, -1 error.
+ */
+static int
+pg_service(const struct ruleset *rs, struct pgopts *o, const char *path,
+    const char *service)
+{
+	char line[PG_VALUE_MAX + 64], *eq;
+	size_t n, i;
+	int in = 0, found = 0;
+	FILE *f;
+
+	if (allow_path(rs, path, FS_READ, 1) == -1)
+		return -1;
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '[') {
+			n = strcspn(line + 1, "]");
+			in = n == strlen(service) &&
+			    strncmp(line + 1, service, n) == 0;
+			found |= in;
+			continue;
+		}
+		if (!in || line[0] == '#' || (eq = strchr(line, '=')) == NULL)
+			continue;
+		for (i = 0; i < PG_NOPT; i++)
+			if ((size_t)(eq - line) == strlen(pg_keys[i][0]) &&
+			    strncmp(line, pg_keys[i][0], eq - line) == 0)
+				pg_set(o, (int)i, eq + 1, strlen(eq + 1));
+	}
+	fclose(f);
+	return found;
+}
+
+/* The n-th item of a comma-separated list into out; 0, or -1 if none. */
+static int
+pg_item(const char *list, int n, char *out, size_t len)
+{
+	size_t k;
+
+	for (; n > 0; n--) {
+		if ((list = strchr(list, ',')) == NULL)
+			return -1;
+		list++;
+	}
+	k = strcspn(list, ",");
+	if (k >= len)
+		return -1;
+	memcpy(out, list, k);
+	out[k] = '\0';
+	return 0;
+}
+
+static int
+pg_count(const char *list)
+{
+	int n = 1;
+
+	while ((list = strchr(list, ',')) != NULL) {
+		list++;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * What libpq needs to connect to the database again from a sandboxed
+ * worker (the store connects on the first request and again after a lost
+ * connection), read from the conninfo (PQconninfoParse), then the service
+ * file it names, then libpq's environment variables, as libpq does:
+ *
+ *   each TCP host      a TCP connect to its port (default 5432); the
+ *                      resolver when it is a name without a hostaddr
+ *   a socket directory nothing: Landlock does not govern connecting to a
+ *                      named Unix socket, seccomp allows AF_UNIX
+ *   passwords          passfile (default ~/.pgpass), read at each connect
+ *   TLS (sslmode not   OpenSSL's files, ~/.postgresql/ (libpq's default
+ *   disable, TCP)      root.crt, postgresql.crt/.key, root.crl) and the
+ *                      sslrootcert, sslcert, sslkey, sslcrl, sslcrldir
+ *                      named
+ *   a service          PGSERVICEFILE (default ~/.pg_service.conf) and
+ *                      $PGSYSCONFDIR/pg_service.conf (Debian's
+ *                      /etc/postgresql-common)
+ *   the user database  when libpq must ask it: no user given (it takes
+ *                      the login name), no $HOME (it looks up the home
+ *                      directory), or requirepeer: nsswitch.conf,
+ *                      /etc/passwd and the NSS modules
+ *
+ * Kerberos (GSSAPI) is not granted: libpq looks for a credential cache,
+ * finds none it may read, and goes on without GSS encryption.
+ */
+static int
+allow_pg(const struct ruleset *rs, const struct conf *cf, char *err,
+    size_t errlen)
+{
+	PQconninfoOption *opts, *op;
+	char home[PATH_MAX], path[PATH_MAX + 32], host[PG_VALUE_MAX];
+	char addr[PG_VALUE_MAX], port[16];
+	const char *p, *service;
+	struct passwd *pw;
+	struct pgopts *o;
+	int i, n, hosts, ports, tcp = 0, names = 0, rc = -1;
+	long long portnum;
+	char *msg = NULL;
+
+	if ((opts = PQconninfoParse(cf->database, &msg)) == NULL) {
+		/* not libpq's message: it may quote a piece of a password */
+		util_seterr(err, errlen, "sandbox: database: %s",
+		    msg != NULL ? "not a valid libpq conninfo" :
+		    "out of memory");
+		PQfreemem(msg);
+		return -1;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		util_seterr(err, errlen, "sandbox: out of memory");
+		PQconninfoFree(opts);
+		return -1;
+	}
+	for (op = opts; op->keyword != NULL; op++)
+		for (i = 0; i < PG_NOPT; i++)
+			if (op->val != NULL && *op->val != '\0' &&
+			    strcmp(op->keyword, pg_keys[i][0]) == 0)
+				pg_set(o, i, op->val, strlen(op->val));
+	PQconninfoFree(opts);
+
+	/* the home directory, as libpq finds it (outside the sandbox here) */
+	home[0] = '\0';
+	if ((p = getenv("HOME")) != NULL && *p == '/')
+		snprintf(home, sizeof(home), "%s", p);
+	else if ((pw = getpwuid(geteuid())) != NULL && pw->pw_dir != NULL)
+		snprintf(home, sizeof(home), "%s", pw->pw_dir);
+
+	service = o->set[PG_SERVICE] ? o->v[PG_SERVICE] : getenv("PGSERVICE");
+	if (service != NULL && *service != '\0') {
+		if ((p = getenv("PGSERVICEFILE")) != NULL && *p != '\0')
+			snprintf(path, sizeof(path), "%s", p);
+		else
+			snprintf(path, sizeof(path), "%s/.pg_service.conf",
+			    home);
+		if ((n = pg_service(rs, o, path, service)) == -1)
+			goto errno_fail;
+		p = getenv("PGSYSCONFDIR");
+		snprintf(path, sizeof(path), "%s/pg_service.conf",
+		    p != NULL && *p != '\0' ? p : PG_SYSCONFDIR);
+		if (n == 0 && pg_service(rs, o, path, service) == -1)
+			goto errno_fail;
+	}
+	for (i = 0; i < PG_NOPT; i++)
+		if (!o->set[i] && (p = getenv(pg_keys[i][1])) != NULL &&
+		    *p != '\0')
+			pg_set(o, i, p, strlen(p));
+
+	/* each host: a TCP port, and the resolver for a name */
+	hosts = pg_count(o->v[PG_HOST]);
+	if (o->set[PG_HOSTADDR] && pg_count(o->v[PG_HOSTADDR]) > hosts)
+		hosts = pg_count(o->v[PG_HOSTADDR]);
+	ports = pg_count(o->v[PG_PORT]);
+	for (i = 0; i < hosts; i++) {
+		if (pg_item(o->v[PG_HOST], i, host, sizeof(host)) == -1)
+			host[0] = '\0';
+		if (pg_item(o->v[PG_HOSTADDR], i, addr, sizeof(addr)) == -1)
+			addr[0] = '\0';
+		/* no host, or a directory (or @abstract): a Unix socket */
+		if (addr[0] == '\0' && (host[0] == '\0' || host[0] == '/' ||
+		    host[0] == '@'))
+			continue;
+		tcp = 1;
+		if (addr[0] == '\0' && !numeric_host(host))
+			names = 1;
+		if (pg_item(o->v[PG_PORT], ports == 1 ? 0 : i, port,
+		    sizeof(port)) == -1 || port[0] == '\0' ||
+		    util_strtoll(port, strlen(port), 1, 65535, &portnum) == -1)
+			portnum = PG_DEFAULT_PORT;
+		if (allow_port(rs, portnum) == -1)
+			goto errno_fail;
+	}
+	if (names && allow_resolver(rs) == -1)
+		goto errno_fail;
+
+	/* the password file */
+	if (o->set[PG_PASSFILE])
+		snprintf(path, sizeof(path), "%s", o->v[PG_PASSFILE]);
+	else
+		snprintf(path, sizeof(path), "%s/.pgpass", home);
+	if (path[0] == '/' && allow_path(rs, path, FS_READ, 1) == -1)
+		goto errno_fail;
+
+	/* TLS: OpenSSL's files, libpq's default directory, the files named */
+	if (tcp && strcmp(o->v[PG_SSLMODE], "disable") != 0) {
+		if (allow_tls(rs) == -1)
+			goto errno_fail;
+		snprintf(path, sizeof(path), "%s/.postgresql", home);
+		if (home[0] == '/' && allow_path(rs, path, FS_READ, 1) == -1)
+			goto errno_fail;
+		for (i = PG_SSLROOTCERT; i <= PG_SSLCRLDIR; i++)
+			if (o->set[i] && o->v[i][0] == '/' &&
+			    allow_path(rs, o->v[i], FS_READ, 1) == -1)
+				goto errno_fail;
+	}
+
+	/* libpq asks the user database for what it was not told */
+	if (!o->set[PG_USER] || getenv("HOME") == NULL ||
+	    o->set[PG_REQUIREPEER]) {
+		if (allow_path(rs, "/etc/nsswitch.conf", FS_READ, 1) == -1 ||
+		    allow_path(rs, "/etc/passwd", FS_READ, 1) == -1 ||
+		    allow_path(rs, "/etc/ld.so.cache", FS_READ, 1) == -1 ||
+		    allow_nss(rs) == -1)
+			goto errno_fail;
+	}
+	rc = 0;
+	goto out;
+errno_fail:
+	util_seterr(err, errlen, "sandbox: landlock rule: %s",
+	    strerror(errno));
+out:
+	free(o);
+	return rc;
 }
 
 /* The directory part of path ("." when it has none) into dir.  0 or -1. */
@@ -319,6 +614,7 @@ restrict_files(const struct conf *cf, char *err, size_t errlen)
 	struct ll_ruleset_attr attr;
 	struct ruleset rs;
 	char dir[PATH_MAX];
+	const char *db;
 	long abi;
 	int rc = -1;
 
@@ -352,17 +648,34 @@ restrict_files(const struct conf *cf, char *err, size_t errlen)
 		    abi, strerror(errno));
 		return -1;
 	}
-	if (dir_of(cf->database, dir, sizeof(dir)) == -1) {
+	/* this host's lock files (the gate's) */
+	if (allow_path(&rs, cf->state_dir, FS_STATE, 0) == -1) {
 		util_seterr(err, errlen,
-		    "sandbox: %s: path too long", cf->database);
-		goto out;
-	}
-	if (allow_path(&rs, dir, FS_STATE, 0) == -1) {
-		util_seterr(err, errlen,
-		    "sandbox: database directory %s: %s%s", dir,
+		    "sandbox: state directory %s: %s%s", cf->state_dir,
 		    strerror(errno), errno == ENOENT ?
 		    " (ots-admin init makes it)" : "");
 		goto out;
+	}
+	if (conf_is_postgresql(cf->database)) {
+		if (allow_pg(&rs, cf, err, errlen) == -1)
+			goto out;
+	} else {
+		/* SQLite's file, -wal, -shm and -journal, when elsewhere */
+		db = strncmp(cf->database, "sqlite:", 7) == 0 ?
+		    cf->database + 7 : cf->database;
+		if (dir_of(db, dir, sizeof(dir)) == -1) {
+			util_seterr(err, errlen,
+			    "sandbox: %s: path too long", db);
+			goto out;
+		}
+		if (strcmp(dir, cf->state_dir) != 0 &&
+		    allow_path(&rs, dir, FS_STATE, 0) == -1) {
+			util_seterr(err, errlen,
+			    "sandbox: database directory %s: %s%s", dir,
+			    strerror(errno), errno == ENOENT ?
+			    " (ots-admin init makes it)" : "");
+			goto out;
+		}
 	}
 	/* SQLite seeds its PRNG (WAL salts) here at first use, after start-up */
 	if (allow_path(&rs, "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE, 1)
@@ -385,7 +698,10 @@ out:
 /*
  * The system calls a worker makes once it serves: found with strace -f
  * over the integration suite (FastCGI and CGI, SQLite, recipient mail
- * with and without STARTTLS and AUTH, a relay named by a host name), and
+ * with and without STARTTLS and AUTH, a relay named by a host name), over
+ * libpq connecting and reconnecting (TCP and a Unix socket: socket,
+ * setsockopt, connect, poll, getsockopt, getsockname, sendto, recvfrom;
+ * GSSAPI's look for a credential cache fails closed), and
  * the ones the same libraries make on paths the suite does not take (each
  * named below).  Left out, and refused with EPERM, since the libraries
  * cope: fchown (SQLite, running as root, hands new -wal and -shm files to
@@ -413,7 +729,7 @@ static const char *const allowed[] = {
 	/* memory: malloc, SQLite's -shm, libsodium's guarded pages, dlopen */
 	"brk", "mmap", "munmap", "mprotect", "madvise", "mlock", "munlock",
 	"mremap",		/* glibc's realloc of a large block */
-	/* the FastCGI connection, the SMTP relay, name resolution */
+	/* the FastCGI connection, libpq, the SMTP relay, name resolution */
 	"accept", "accept4", "getpeername", "shutdown", "poll", "ppoll",
 	"connect", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
 	"getsockname", "getsockopt", "setsockopt",

@@ -633,6 +633,7 @@ notice(void *arg, const char *msg)
 static int
 schema_version(struct pgsql *s, int *v, char *err, size_t errlen)
 {
+	const char *msg;
 	char line[256];
 	PGresult *r;
 	long long n;
@@ -647,13 +648,15 @@ schema_version(struct pgsql *s, int *v, char *err, size_t errlen)
 	} else if (sqlstate_is(r, "42P01")) {	/* undefined table */
 		*v = 0;
 		rc = 0;
-	} else
+	} else {
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			msg = "no version recorded";
+		else if ((msg = PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY)) == NULL)
+			msg = PQerrorMessage(s->conn);
 		util_seterr(err, errlen, "postgresql: schema version: %s",
-		    first_line(PQresultStatus(r) == PGRES_TUPLES_OK ?
-		    "no version recorded" : PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(s->conn), line,
-		    sizeof(line)));
+		    first_line(msg, line, sizeof(line)));
+	}
 	PQclear(r);
 	return rc;
 }
@@ -682,18 +685,30 @@ take_sweep_lock(struct pgsql *s)
 static int
 pg_connect(struct pgsql *s, char *err, size_t errlen)
 {
-	const char *keys[5], *vals[5];
+	const char *keys[10], *vals[10];
 	char line[256];
 	int n = 0, v;
 
 	/*
 	 * Before dbname, so that the conninfo can say otherwise; password
 	 * after it, so that database_password_file wins over the conninfo.
+	 * A server that vanishes from the network (no reset, no answer) is
+	 * noticed within about a minute rather than TCP's quarter of an
+	 * hour: a worker waiting on it serves again after that (a restarted
+	 * server resets the connection, and that is seen at once).
 	 */
 	keys[n] = "application_name";
 	vals[n++] = "ots";
 	keys[n] = "connect_timeout";
 	vals[n++] = CONNECT_TIMEOUT;
+	keys[n] = "keepalives_idle";
+	vals[n++] = "30";
+	keys[n] = "keepalives_interval";
+	vals[n++] = "10";
+	keys[n] = "keepalives_count";
+	vals[n++] = "3";
+	keys[n] = "tcp_user_timeout";
+	vals[n++] = "60000";
 	keys[n] = "dbname";
 	vals[n++] = s->conninfo;
 	if (s->password != NULL) {
@@ -890,7 +905,9 @@ struct store *
 store_pg_open(const char *conninfo, const char *password,
     enum store_role role, char *err, size_t errlen)
 {
+	PQconninfoOption *opts;
 	struct pgsql *s;
+	char *msg = NULL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->conninfo = strdup(conninfo)) == NULL ||
@@ -900,6 +917,15 @@ store_pg_open(const char *conninfo, const char *password,
 	}
 	s->base.ops = &pgsql_ops;
 	s->base.role = role;
+	/* libpq's own message about a malformed one may quote a password */
+	if ((opts = PQconninfoParse(conninfo, &msg)) == NULL) {
+		util_seterr(err, errlen, "postgresql: %s", msg == NULL ?
+		    "out of memory" : "the database setting is not a valid "
+		    "libpq conninfo (URI or keyword=value)");
+		PQfreemem(msg);
+		goto fail;
+	}
+	PQconninfoFree(opts);
 	if (pg_connect(s, err, errlen) == -1)
 		goto fail;
 	return &s->base;

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Nothing at rest, nothing in logs: after a mixed workload, no secret value,
 passphrase, key or API token appears in the database, its WAL/SHM, or any
-log; file modes of the store and master key."""
+log; file modes of the store and master key.  On PostgreSQL "the database"
+is its logical content (pg_dump --data-only) and its bytes (the test
+database's relation files and the cluster's WAL), and the cluster's log is
+among the logs."""
 
 import os
 import random
-import sqlite3
 import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otstest import (Server, canary, count_bytes, diag, grep_files, is_, json_body, multipart_body, ok,  # noqa: E402
-                     passphrase, run)
+                     passphrase, run, skip)
 
 N = 60
 
@@ -64,46 +66,66 @@ def main():
     if s.access_log_source:
         diag("access log format taken from %s" % s.access_log_source)
 
-    data_dir = os.path.dirname(s.database)
-    files = [s.database, s.database + "-wal", s.database + "-shm"] + s.log_files()
     every = [n for group in needles.values() for n in group]
 
+    def stored():
+        """What holds the database at rest, as (label, files): SQLite's file,
+        -wal and -shm one by one; PostgreSQL's logical content (pg_dump
+        --data-only of the test database) and its bytes (the database's
+        relation files and the cluster's WAL, after a checkpoint)."""
+        if not s.cluster:
+            return [(os.path.basename(p), [p]) for p in s.db_files()]
+        dump = os.path.join(s.cluster.root, "data-only.sql")
+        with open(os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(s.cluster.dump(data_only=True))
+        raw = s.db_files()
+        return [("pg_dump --data-only", [dump]),
+                ("relation files and WAL (%d files)" % len(raw), raw)]
+
     def check(when):
-        hits = grep_files(files, every)
-        for path in files:
-            if not os.path.exists(path):
-                diag("%s: absent %s" % (os.path.basename(path), when))
+        groups = stored() + [(os.path.basename(p), [p]) for p in s.log_files()]
+        hits = grep_files([p for _, ps in groups for p in ps], every)
+        for label, paths in groups:
+            there = [p for p in paths if os.path.exists(p)]
+            if not there:
+                diag("%s: absent %s" % (label, when))
                 continue
-            found = hits.get(path, {})
+            found = {}
+            for p in there:
+                for n, c in hits.get(p, {}).items():
+                    found[n] = found.get(n, 0) + c
             counts = {g: sum(1 for n in ns if n in found) for g, ns in needles.items()}
-            ok(not found, "%s %s: 0 hits of %d needles (%d bytes)" % (os.path.basename(path), when, len(every),
-                                                                    os.path.getsize(path)),
+            ok(not found, "%s %s: 0 hits of %d needles (%d bytes)"
+               % (label, when, len(every), sum(os.path.getsize(p) for p in there)),
                ["hits by kind: %s" % counts])
-            diag("%s %s: %s" % (os.path.basename(path), when, counts))
+            diag("%s %s: %s" % (label, when, counts))
 
     check("while running")
-    is_(mode(data_dir), 0o700, "database directory is 0700")
+    is_(mode(s.state_dir), 0o700, "state directory is 0700")
     is_(mode(os.path.dirname(s.master_key)), 0o700, "master key directory is 0700")
     ok(mode(s.master_key) in (0o600, 0o400), "master key file is 0600 or 0400", oct(mode(s.master_key) or 0))
-    for path in (s.database, s.database + "-wal", s.database + "-shm"):
+    if s.cluster:
+        skip("the database files are 0600", "PostgreSQL: the files are the database server's own")
+    for path in s.db_files() if not s.cluster else ():
         if os.path.exists(path):
             ok(mode(path) in (0o600, 0o400), "%s is 0600" % os.path.basename(path), oct(mode(path)))
     with open(s.master_key, "rb") as f:
         tag, _, hexkey = f.read().strip().partition(b" ")
     raw = bytes.fromhex(hexkey.decode()) if tag == b"ots-master-key-v1" else b""
     is_(len(raw), 32, "master key file: ots-master-key-v1 and 32 bytes in hex")
-    found = count_bytes(s.db_files(), [raw, hexkey, hexkey.upper()]) if raw else {}
-    ok(raw and not sum(found.values()), "the master key (raw or hex) is in neither the database, -wal nor -shm",
-       found)
+    files = [p for _, ps in stored() for p in ps]
+    found = count_bytes(files, [raw, hexkey, hexkey.upper()]) if raw else {}
+    ok(raw and not sum(found.values()), "the master key (raw or hex) is nowhere in the database (%s)"
+       % ", ".join(label for label, _ in stored()), {os.path.basename(p): n for p, n in found.items() if n})
 
     s.stop()
     check("after shutdown")
-    con = sqlite3.connect(s.database)
-    try:
-        is_(con.execute("PRAGMA integrity_check").fetchone()[0], "ok", "database integrity_check ok")
-        is_(con.execute("PRAGMA journal_mode").fetchone()[0], "wal", "database is in WAL mode")
-    finally:
-        con.close()
+    for good, what, detail in s.integrity():
+        ok(good, "database: " + what, detail)
+    if s.cluster:
+        skip("database is in WAL mode", "PostgreSQL: SQLite's journal mode")
+    else:
+        is_(s.sql("PRAGMA journal_mode")[0][0], "wal", "database is in WAL mode")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,7 @@ affected by Origin; hostile keys in the URL give an inert 404 page."""
 
 import os
 import re
-import sqlite3
 import sys
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otstest import Server, canary, diag, is_, is_unknown, ok, passphrase, run  # noqa: E402
@@ -51,19 +49,9 @@ BOT_HEADERS = [
 
 
 def dump(s, skip=()):
-    """A logical dump of every table (schema and rows, in a fixed order) and
-    the user_version, from a read-only connection."""
-    con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(s.database), uri=True, timeout=30)
-    try:
-        lines = ["PRAGMA user_version=%d;" % con.execute("PRAGMA user_version").fetchone()[0]]
-        for line in con.iterdump():
-            m = re.match(r'INSERT INTO "([^"]+)"', line)
-            if m and m.group(1) in skip:
-                continue
-            lines.append(line)
-        return "\n".join(lines)
-    finally:
-        con.close()
+    """A logical dump of every table (schema and rows, in a fixed order;
+    SQLite's user_version too): otstest's Server.dump, for either engine."""
+    return "\n".join(s.dump(skip))
 
 
 def diff(a, b, n=6):

@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (OTS, SANITIZED, Server, SmtpSink, canary, diag, form_body, is_, is_error,  # noqa: E402
+from otstest import (OTS, POSTGRESQL, SANITIZED, Server, SmtpSink, canary, diag, form_body, is_, is_error,  # noqa: E402
                      ok, run, skip, wait_until)
 
 FROM = "noreply@ots.example.org"
@@ -42,7 +42,7 @@ class Sandboxed(Server):
     def app_env(self, extra=None):
         env = super().app_env(extra)
         if SANITIZED:
-            state = os.path.dirname(self.database)
+            state = self.state_dir
             for k, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan"), ("LSAN_OPTIONS", "lsan")):
                 opts = [o for o in env.get(k, "").split(":")
                         if o and not o.startswith(("log_path=", "detect_leaks="))]
@@ -55,7 +55,7 @@ class Sandboxed(Server):
     def close(self):
         self.stop()
         if SANITIZED:
-            reports = glob.glob(os.path.join(os.path.dirname(self.database), "[aul]*san.*"))
+            reports = glob.glob(os.path.join(self.state_dir, "[aul]*san.*"))
             ok(not reports, "sanitizer build: no report from a sandboxed program (%d)" % len(reports),
                [open(r, errors="replace").read()[-2000:] for r in reports])
         super().close()
@@ -112,13 +112,17 @@ def in_accept(pid):
     return len(call) > 1 and call[0] in ACCEPT and call[1] == "0x0"
 
 
-def fastcgi(sandbox):
-    s = Sandboxed(conf={"sandbox": sandbox}, max_procs=2)
+def fastcgi(sandbox, pg_tcp=False):
+    """pg_tcp: PostgreSQL over 127.0.0.1 with a password file (read before
+    the sandbox), instead of the Unix socket."""
+    s = Sandboxed(conf={"sandbox": sandbox}, max_procs=2, pg_tcp=pg_tcp)
+    if pg_tcp:
+        sandbox += " (PostgreSQL over TCP, database_password_file)"
     v = canary()
     r = s.share(secret=v)
     sk = (r.json or {}).get("secret_key", "x")
     is_((s.reveal(sk).json or {}).get("value"), v, "sandbox = %s: FastCGI share and reveal" % sandbox)
-    want = (1, 2) if sandbox == "yes" else (0, 0)
+    want = (1, 2) if sandbox.startswith("yes") else (0, 0)
     # every worker past start-up: waiting in accept() on the FastCGI socket
     wait_until(lambda: len(ots_pids(s)) >= 2 and all(in_accept(p) for p in ots_pids(s)), 30)
     pids = ots_pids(s)
@@ -156,18 +160,23 @@ def cgi_status():
 
 
 def refusal():
-    """No database directory: the worker refuses at start-up (the v1 503)
-    and says which path is missing, sandbox or not (the passphrase gate's
-    file lives there, and no Landlock rule could name it)."""
+    """No state directory (SQLite: the database's): the worker refuses at
+    start-up (the v1 503) and says which path is missing, sandbox or not
+    (the passphrase gate's file lives there, and no Landlock rule could
+    name it)."""
     s = Sandboxed(start=False)
-    missing = os.path.join(s.tmp, "nowhere", "ots.db")
+    if s.cluster:
+        what, missing = "state_dir", os.path.join(s.tmp, "nowhere")
+        setting = dict(state_dir=missing)
+    else:
+        what, missing = "database directory", os.path.join(s.tmp, "nowhere")
+        setting = dict(database=os.path.join(missing, "ots.db"))
     for sandbox in ("yes", "no"):
-        s.settings.update(database=missing, sandbox=sandbox)
+        s.settings.update(sandbox=sandbox, **setting)
         s._write_conf()
         r = s.cgi("GET", "status")
-        is_error(r, "Service unavailable", "database directory missing, sandbox = %s: 503" % sandbox, intended=503)
-        ok(os.path.dirname(missing) in r.stderr, "sandbox = %s: stderr names the missing directory" % sandbox,
-           r.stderr.strip())
+        is_error(r, "Service unavailable", "%s missing, sandbox = %s: 503" % (what, sandbox), intended=503)
+        ok(missing in r.stderr, "sandbox = %s: stderr names the missing directory" % sandbox, r.stderr.strip())
     s.close()
 
 
@@ -256,6 +265,10 @@ def main():
         return
     fastcgi("yes")
     fastcgi("no")
+    if POSTGRESQL:
+        fastcgi("yes", pg_tcp=True)
+    else:
+        skip("sandbox = yes: FastCGI workers reach PostgreSQL over TCP", "SQLite: no database server")
     cgi_status()
     refusal()
     mail()

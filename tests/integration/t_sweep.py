@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ots-sweep: what it removes and marks (with the counts it prints), that
-ciphertext leaves the database and its WAL, one sweep at a time, sweeping
-beside live traffic, and its exit status."""
+ciphertext leaves the database and its WAL (on PostgreSQL: the database's
+content), one sweep at a time, sweeping beside live traffic, and its exit
+status."""
 
 import os
 import shutil
@@ -11,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otstest import (Server, canary, count_bytes, diag, is_, is_meta, is_unknown, ok, parallel,  # noqa: E402
-                     parse_sweep, passphrase, run)
+                     parse_sweep, passphrase, run, skip)
 
 MANY = 4000      # expired secrets for the two-sweeps race
 LIVE_SECONDS = 5
@@ -72,38 +73,58 @@ def counts_and_states(s):
 
 def remnants(s):
     """The stored ciphertext of revealed, burned and expired secrets is gone
-    from the db, -wal and -shm after a sweep; a live one is still found."""
+    from the db, -wal and -shm after a sweep; a live one is still found.
+    On PostgreSQL their rows are gone and the ciphertext is out of the
+    database's content (pg_dump); its files and WAL keep dead row versions
+    until vacuum and WAL recycling (security.md promise 3: there no stored
+    byte opens a gone secret), counted here for the report only."""
     def blob(**kw):
         before = set(r[0] for r in s.sql("SELECT id FROM secret"))
         v = canary()
         m = s.create(v, **kw)
-        new = [r[1] for r in s.sql("SELECT id, sealed FROM secret") if r[0] not in before]
+        new = [r for r in s.sql("SELECT id, sealed FROM secret") if r[0] not in before]
         if len(new) != 1:
             raise AssertionError("expected one new secret row, found %d" % len(new))
-        return m, v, bytes(new[0])
+        return m, v, bytes(new[0][1]), bytes(new[0][0])
+
+    def in_files(n):
+        return count_bytes(s.db_files(), n)
+
+    def in_dump(n):
+        dump = s.cluster.dump(data_only=True)
+        return {"pg_dump": sum(dump.count(x.hex().encode()) for x in n)}
+    search, where = (in_dump, "the database's content (pg_dump)") if s.cluster else (in_files, "db, -wal, -shm")
     pp = passphrase()
     cases = {"revealed": blob(), "revealed with passphrase": blob(passphrase=pp), "burned": blob(),
              "expired": blob(ttl="60"), "live (control)": blob(ttl="3600")}
-    needles = {k: [b, b[len(b) // 2 - 16:len(b) // 2 + 16]] for k, (_, _, b) in cases.items()}
-    files = s.db_files()
-    before = {k: sum(count_bytes(files, n[:1]).values()) for k, n in needles.items()}
+    needles = {k: [b, b[len(b) // 2 - 16:len(b) // 2 + 16]] for k, (_, _, b, _) in cases.items()}
+    before = {k: sum(search(n[:1]).values()) for k, n in needles.items()}
     ok(all(before.values()), "every stored blob is found by the search before (hits %s)" % before)
-    diag("blob sizes: %s" % {k: len(b) for k, (_, _, b) in cases.items()})
+    diag("blob sizes: %s" % {k: len(b) for k, (_, _, b, _) in cases.items()})
     is_(value_of(s.reveal(cases["revealed"][0]["secret_key"])), cases["revealed"][1], "reveal")
     is_(value_of(s.reveal(cases["revealed with passphrase"][0]["secret_key"], passphrase=pp)),
         cases["revealed with passphrase"][1], "reveal with the passphrase")
     ok(s.burn(cases["burned"][0]["metadata_key"]).status == 200, "burn")
     s.advance(61)
     swept(s, dict(secrets=1, expired=1), "sweep at 61 s: the expired secret removed")
-    is_(os.path.getsize(s.database + "-wal") if os.path.exists(s.database + "-wal") else 0, 0,
-        "the -wal file is empty after the sweep")
+    if s.cluster:
+        skip("the -wal file is empty after the sweep", "PostgreSQL: SQLite's write-ahead log")
+    else:
+        wal = s.database_file + "-wal"
+        is_(os.path.getsize(wal) if os.path.exists(wal) else 0, 0, "the -wal file is empty after the sweep")
     for k, n in needles.items():
-        hits = count_bytes(files, n)
+        rows = s.sql("SELECT count(*) FROM secret WHERE id = ?", (cases[k][3],))[0][0]
+        is_(rows, 1 if k == "live (control)" else 0, "%s: %s row in the secret table"
+            % (k, "its" if k == "live (control)" else "no"))
+        hits = search(n)
         diag("%s: hits of blob + 32-byte slice: %s" % (k, {os.path.basename(p): c for p, c in hits.items()}))
+        if s.cluster:
+            diag("%s: copies left in the relation files and WAL (dead row versions): %d"
+                 % (k, sum(in_files(n).values())))
         if k == "live (control)":
             ok(sum(hits.values()) > 0, "the live secret's blob is still in the database")
         else:
-            is_(sum(hits.values()), 0, "%s: 0 hits of its ciphertext in db, -wal, -shm" % k)
+            is_(sum(hits.values()), 0, "%s: 0 hits of its ciphertext in %s" % (k, where))
     is_(value_of(s.reveal(cases["live (control)"][0]["secret_key"])), cases["live (control)"][1],
         "the live secret still reveals")
 

@@ -9,7 +9,16 @@ searched whole and as 32-byte slices from five places in it -- is then in
 neither the database, its -wal nor its -shm file, while the blobs of live
 controls still are.  No value, passphrase or key appears in the database
 files or any log at any point.  (tests/integration/t_sweep.py checks the
-sweep's counts and a few blobs; this is the volume version.)"""
+sweep's counts and a few blobs; this is the volume version.)
+
+On PostgreSQL, whose dead row versions and WAL outlive a DELETE until
+vacuum and WAL recycling, promise 3 is that no stored byte opens a gone
+secret (security.md): there the rows of the gone secrets must be gone from
+the secret table and their ciphertext from the database's content (pg_dump
+--data-only), while the live controls are still in both; what the secret
+table's files still hold is reported, not asserted.  The canaries (values,
+passphrases, keys) are searched in the database's relation files and the
+cluster's WAL, byte for byte, as on SQLite."""
 
 import collections
 import os
@@ -21,7 +30,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
 from otstest import (Server, canary, count_bytes, diag, grep_files, is_, ok, parallel,  # noqa: E402
-                     parse_sweep, passphrase, run)
+                     parse_sweep, passphrase, run, skip)
 
 PER_KIND = 20
 PER_KIND_GUESSED = 6     # "burned by 20 wrong passphrases": 20 scrypt checks each
@@ -191,6 +200,40 @@ def locate(files, blob):
     return out
 
 
+def new_blob(s, seen):
+    """The id and stored blob of the one secret row not in seen (which
+    grows): the ids first, then that row (the table holds hundreds of
+    blobs; each create reads one)."""
+    ids = [bytes(r[0]) for r in s.sql("SELECT id FROM secret")]
+    new = [i for i in ids if i not in seen]
+    seen.update(ids)
+    if len(new) != 1:
+        raise AssertionError("expected one new secret row after a create, found %d" % len(new))
+    return new[0], bytes(s.sql("SELECT sealed FROM secret WHERE id = ?", (new[0],))[0][0])
+
+
+def in_content(s, blobs):
+    """PostgreSQL: which of the blobs the database's content holds, whole
+    or by any of their slices (needles), in pg_dump's hex."""
+    dump = s.cluster.dump(data_only=True)
+    return [any(n.hex().encode() in dump for n in needles(b)) for b in blobs]
+
+
+def table_files(s, table="secret"):
+    """PostgreSQL: the files of table and its TOAST table (after a
+    checkpoint), where its dead row versions lie."""
+    s.cluster.psql("CHECKPOINT;", db="postgres")
+    rels = [r[0] for r in s.cluster.psql(
+        "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.oid = '%s'::regclass "
+        "OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = '%s'::regclass);" % (table, table))
+        if r[0]]
+    out = []
+    for rel in rels:
+        base = os.path.join(s.cluster.data, rel)
+        out += sorted(p for p in [base] + [base + "." + str(i) for i in range(1, 64)] if os.path.exists(p))
+    return out
+
+
 def report_remnants(cases, files):
     for k, cs in cases.items():
         for c in cs:
@@ -214,14 +257,18 @@ def main():
     seen = set()
     cases = collections.defaultdict(list)   # kind -> [dict(m, value, pass_, blob)]
     canaries = []
-    files = s.db_files()
+    pg = s.cluster is not None
+    files = None if pg else s.db_files()
 
     def canary_check(when):
-        paths = files + s.log_files()
+        stored = s.db_files()
+        paths = stored + s.log_files()
         hits = grep_files(paths, canaries)
         found = {os.path.basename(p): len(h) for p, h in hits.items() if h}
-        ok(not found, "%s: 0 of %d values, passphrases and keys in %s" %
-           (when, len(canaries), ", ".join(os.path.basename(p) for p in paths if os.path.exists(p))),
+        names = [os.path.basename(p) for p in paths if os.path.exists(p) and (not pg or p not in stored)]
+        if pg:
+            names.insert(0, "the database's relation files and WAL (%d files)" % len(stored))
+        ok(not found, "%s: 0 of %d values, passphrases and keys in %s" % (when, len(canaries), ", ".join(names)),
            "files with hits: %s" % found)
 
     for rnd in range(1, ROUNDS + 1):
@@ -238,20 +285,20 @@ def main():
             if kind.startswith("expired"):
                 params["ttl"] = "60"
             m = s.create(v, auth=("alice@example.com", token) if i % 3 == 0 else None, **params)
-            rows = s.sql("SELECT id, sealed FROM secret")
-            new = [bytes(b) for rid, b in rows if bytes(rid) not in seen]
-            seen.update(bytes(rid) for rid, _ in rows)
-            if len(new) != 1:
-                raise AssertionError("expected one new secret row after a create, found %d" % len(new))
-            new_cases[kind].append(dict(m=m, value=v, pass_=p, blob=new[0]))
+            rid, blob = new_blob(s, seen)
+            new_cases[kind].append(dict(m=m, value=v, pass_=p, blob=blob, id=rid))
             canaries += [v, m["secret_key"], m["metadata_key"]] + ([p] if p else [])
         sizes = [len(c["blob"]) for cs in new_cases.values() for c in cs]
         diag("round %d: %d secrets (%s); stored blobs %d..%d bytes"
              % (rnd, len(plan), dict(collections.Counter(plan)), min(sizes), max(sizes)))
         lap("creates")
         canary_check("round %d, after the creates" % rnd)
-        missing = [k for k, cs in new_cases.items() for c in cs
-                   if not sum(count_bytes(files, needles(c["blob"])).values())]
+        if pg:
+            flat = [(k, c) for k, cs in new_cases.items() for c in cs]
+            missing = [k for (k, c), there in zip(flat, in_content(s, [c["blob"] for _, c in flat])) if not there]
+        else:
+            missing = [k for k, cs in new_cases.items() for c in cs
+                       if not sum(count_bytes(files, needles(c["blob"])).values())]
         ok(not missing, "round %d: before anything happens the search finds every one of the %d stored blobs"
            % (rnd, len(plan)), "not found: %s" % collections.Counter(missing))
 
@@ -292,10 +339,8 @@ def main():
             size = rng.choice(SIZES)
             v = (canary("c") * (size // 26 + 1))[:max(size, 26)]
             m = s.create(v)
-            rows = s.sql("SELECT id, sealed FROM secret")
-            new = [bytes(b) for rid, b in rows if bytes(rid) not in seen]
-            seen.update(bytes(rid) for rid, _ in rows)
-            live.append(dict(m=m, value=v, pass_=None, blob=new[0]))
+            rid, blob = new_blob(s, seen)
+            live.append(dict(m=m, value=v, pass_=None, blob=blob, id=rid))
             canaries.append(v)
             if len(live) > CHURN_KEEP and rng.random() < 0.7:
                 c = live.pop(rng.randrange(len(live)))
@@ -321,36 +366,74 @@ def main():
         lap("sweep")
 
     # -- the search, over everything both rounds stored
-    index = Index(cases)
-    by_kind, by_file = index.scan(files)
-    lap("search (%d slices of %d bytes)" % (len(index.kind), SLICE))
-    diag("slices found after the last sweep, by kind: %s; by file: %s" % (dict(by_kind), dict(by_file)))
-    diag("file sizes: %s" % {os.path.basename(p): os.path.getsize(p) for p in files if os.path.exists(p)})
-    runs, npages = free_space(s.database)
-    if runs is not None:
-        fs = classify(runs, cases)
-        diag("secret table: %d b-tree pages; non-zero bytes in their free space: %s" % (npages, dict(fs)))
-        is_(fs["gone ciphertext"], 0, "the free space of the secret table's pages holds 0 bytes of gone "
-            "ciphertext (12-byte windows)")
+    if pg:
+        pg_gone(s, cases, lap)
     else:
-        ok(False, "SQLite's dbstat table is available to read the pages' free space")
-    for k in KINDS:
-        n = len(cases[k])
-        if k.startswith("live"):
-            ok(by_kind[k] > 0, "%s: their blobs are still found (the search works)" % k)
+        index = Index(cases)
+        by_kind, by_file = index.scan(files)
+        lap("search (%d slices of %d bytes)" % (len(index.kind), SLICE))
+        diag("slices found after the last sweep, by kind: %s; by file: %s" % (dict(by_kind), dict(by_file)))
+        diag("file sizes: %s" % {os.path.basename(p): os.path.getsize(p) for p in files if os.path.exists(p)})
+        runs, npages = free_space(s.database_file)
+        if runs is not None:
+            fs = classify(runs, cases)
+            diag("secret table: %d b-tree pages; non-zero bytes in their free space: %s" % (npages, dict(fs)))
+            is_(fs["gone ciphertext"], 0, "the free space of the secret table's pages holds 0 bytes of gone "
+                "ciphertext (12-byte windows)")
         else:
-            is_(by_kind[k], 0, "%s: 0 slices of the ciphertext of %d secrets in db, -wal, -shm" % (k, n))
+            ok(False, "SQLite's dbstat table is available to read the pages' free space")
+        for k in KINDS:
+            n = len(cases[k])
+            if k.startswith("live"):
+                ok(by_kind[k] > 0, "%s: their blobs are still found (the search works)" % k)
+            else:
+                is_(by_kind[k], 0, "%s: 0 slices of the ciphertext of %d secrets in db, -wal, -shm" % (k, n))
     canary_check("after the last sweep")
-    report_remnants(cases, files)
+    if not pg:
+        report_remnants(cases, files)
 
     controls = cases["live (control)"] + cases["live (churn control)"]
     got = sum((s.reveal(c["m"]["secret_key"]).json or {}).get("value") == c["value"] for c in controls)
     is_(got, len(controls), "the %d live controls still reveal their values" % len(controls))
     s.stop()
     canary_check("after shutdown")
+    if pg:
+        skip("after shutdown still 0 slices of gone ciphertext in the files",
+             "PostgreSQL: the database server's files (checked by content above)")
+        return
     left, _ = index.scan(files)
     ok(all(left[k] == 0 for k in KINDS if not k.startswith("live")), "after shutdown still 0 slices of gone ciphertext",
        repr(dict(left)))
+
+
+def pg_gone(s, cases, lap):
+    """PostgreSQL's form of promise 3: the rows of the gone secrets are out
+    of the secret table and their ciphertext out of the database's content;
+    the live controls are in both.  Dead row versions in the table's files
+    are reported (vacuum reclaims their space, it does not wipe it)."""
+    stored = set(bytes(r[0]) for r in s.sql("SELECT id FROM secret"))
+    for k in KINDS:
+        cs = cases[k]
+        live = k.startswith("live")
+        rows = sum(c["id"] in stored for c in cs)
+        is_(rows, len(cs) if live else 0, "%s: %s of the %d rows in the secret table"
+            % (k, "every one" if live else "none", len(cs)))
+        there = sum(in_content(s, [c["blob"] for c in cs]))
+        if live:
+            ok(there == len(cs), "%s: their blobs are in the database's content (the search works)" % k,
+               "%d of %d" % (there, len(cs)))
+        else:
+            is_(there, 0, "%s: 0 of the %d ciphertexts in the database's content (pg_dump)" % (k, len(cs)))
+    lap("rows and content")
+    paths = table_files(s)
+    by_kind, _ = Index(cases).scan(paths)
+    diag("dead row versions: slices of ciphertext still in the secret table's files (%s, %d bytes) after "
+         "the sweep, by kind: %s" % (", ".join(os.path.relpath(p, s.cluster.data) for p in paths),
+                                     sum(os.path.getsize(p) for p in paths), dict(by_kind)))
+    skip("0 slices of gone ciphertext in the database's files",
+         "PostgreSQL keeps dead row versions and WAL past a DELETE; no stored byte opens a gone secret "
+         "(security.md promise 3)")
+    skip("the free space of the secret table's pages holds no gone ciphertext", "PostgreSQL: SQLite's page format")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@
 #include <linux/landlock.h>
 #include <sys/prctl.h>
 
+#include <libpq-fe.h>
+
 #include "conf.h"
 #include "crypto.h"
 #include "sandbox.h"
@@ -269,15 +271,15 @@ tcp(const char *p)
 	return rc;
 }
 
-/* A new database with the current schema (as ots-admin init makes it). */
+/* A database with the current schema (as ots-admin init makes it). */
 static struct store *
-new_store(const char *file, char *msg, size_t msglen)
+new_store(const char *db, char *e, size_t elen)
 {
 	struct store *st;
 	int from, to;
 
-	if ((st = store_open(file, NULL, STORE_MIGRATOR, msg, msglen)) != NULL &&
-	    store_migrate(st, &from, &to, msg, msglen) == -1) {
+	if ((st = store_open(db, NULL, STORE_MIGRATOR, e, elen)) != NULL &&
+	    store_migrate(st, &from, &to, e, elen) == -1) {
 		store_close(st);
 		st = NULL;
 	}
@@ -587,6 +589,176 @@ test_mail_files(void)
 	conf_free(authed);
 }
 
+/* A state directory apart from SQLite's: both are the worker's. */
+static void
+test_state_dir(void)
+{
+	char extra[1200];
+	struct conf *cf;
+
+	snprintf(extra, sizeof(extra), "state_dir = %s\n", other);
+	cf = config(at(dir, "ots.db"), extra);
+	allowed(cf, file_cycle, at(other, "gate"),
+	    "a file in state_dir (the gate's lock)");
+	allowed(cf, file_cycle, at(dir, "scratch"),
+	    "a file in the SQLite database's directory");
+	if (landlock_abi < 1)
+		skip("the kernel has no Landlock", "read elsewhere");
+	else
+		refused(cf, read_file, "/etc/passwd", EACCES, EACCES,
+		    "read /etc/passwd");
+	conf_free(cf);
+}
+
+/* -- PostgreSQL (OTS_TEST_PG: a database this test may make tables in) */
+
+/* The port a conninfo names (default 5432), or 0 for a Unix socket. */
+static int
+pg_port(const char *conninfo, char *port, size_t len)
+{
+	PQconninfoOption *o, *op;
+	const char *host = NULL, *p = NULL;
+
+	if ((o = PQconninfoParse(conninfo, NULL)) == NULL)
+		return -1;
+	for (op = o; op->keyword != NULL; op++) {
+		if (strcmp(op->keyword, "host") == 0)
+			host = op->val;
+		if (strcmp(op->keyword, "port") == 0)
+			p = op->val;
+	}
+	snprintf(port, len, "%s", p != NULL && *p != '\0' ? p : "5432");
+	p = host != NULL && *host != '/' ? port : NULL;
+	PQconninfoFree(o);
+	return p != NULL ? 0 : -1;
+}
+
+/*
+ * What a worker does with PostgreSQL, in its sandbox: open the store (a
+ * connection), check the key, write, count; then lose the connection (its
+ * backend terminated from a second connection, made here too) and get it
+ * back through store_ready, and write again.  EIO on a failure.
+ */
+static int
+pg_work(const char *conninfo)
+{
+	unsigned char check[CRYPTO_ID_LEN];
+	struct store_customer c;
+	struct store *st;
+	long long count, now;
+	PGresult *r;
+	PGconn *raw;
+	int rc = EIO, killed = 0;
+
+	memset(check, 7, sizeof(check));
+	memset(&c, 0, sizeof(c));
+	snprintf(c.custid, sizeof(c.custid), "a@example.com");
+	snprintf(c.plan, sizeof(c.plan), "basic");
+	if ((st = store_open(conninfo, NULL, STORE_WORKER, err,
+	    sizeof(err))) == NULL)
+		goto out;
+	if (store_check_key(st, check) != 1 ||
+	    store_customer_add(st, &c) == -1 ||
+	    store_limit_add(st, check, 1, 1, &count) != 0 || count < 1)
+		goto out;
+	raw = PQconnectdb(conninfo);
+	r = PQexec(raw, "SELECT count(pg_terminate_backend(pid, 5000)) FROM "
+	    "pg_stat_activity WHERE datname = current_database() AND "
+	    "application_name = 'ots' AND pid <> pg_backend_pid()");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		killed = atoi(PQgetvalue(r, 0, 0));
+	else
+		snprintf(err, sizeof(err), "kill: %s", PQerrorMessage(raw));
+	PQclear(r);
+	PQfinish(raw);
+	if (killed != 1) {
+		if (killed > 1)
+			snprintf(err, sizeof(err), "%d sessions killed",
+			    killed);
+		goto out;
+	}
+	if (store_ready(st, &now) != 0 ||
+	    store_customer_get(st, c.custid, &c) != 1 ||
+	    store_limit_add(st, check, 1, 1, &count) != 0 || count < 2)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "pg_work: %s\n", err);
+	store_close(st);
+	return rc;
+}
+
+static void
+test_pg(void)
+{
+	const char *tcp_ci = getenv("OTS_TEST_PG");
+	const char *sock_ci = getenv("OTS_TEST_PG_SOCKET");
+	const char *why = "no Landlock TCP rules (ABI < 4)";
+	char port[16], another[16], pass[1100], text[2400];
+	struct conf *cf, *withpass;
+	struct store *st;
+	int fd;
+
+	if (tcp_ci == NULL || *tcp_ci == '\0') {
+		skip("OTS_TEST_PG is not set (tests/unit/pg_run.sh sets it)",
+		    "PostgreSQL");
+		return;
+	}
+	if ((st = new_store(tcp_ci, err, sizeof(err))) == NULL)
+		bail_out("OTS_TEST_PG: %s", err);
+	store_close(st);
+	cf = config(tcp_ci, "smtp_starttls = off\n");
+	allowed(NULL, pg_work, tcp_ci, "PostgreSQL: connect, write, "
+	    "reconnect after the backend was killed");
+	allowed(cf, pg_work, tcp_ci, "PostgreSQL: connect, write, "
+	    "reconnect after the backend was killed");
+	if (sock_ci != NULL) {
+		conf_free(cf);
+		cf = config(sock_ci, "smtp_starttls = off\n");
+		allowed(cf, pg_work, sock_ci, "PostgreSQL over a Unix socket: "
+		    "the same");
+		conf_free(cf);
+		cf = config(tcp_ci, "smtp_starttls = off\n");
+	} else
+		skip("OTS_TEST_PG_SOCKET is not set", "a Unix socket");
+	allowed(cf, file_cycle, at(dir, "gate"),
+	    "PostgreSQL: a file in the state directory (the key's)");
+	if (pg_port(tcp_ci, port, sizeof(port)) == -1) {
+		skip("OTS_TEST_PG names no TCP host", "TCP port rules");
+	} else {
+		allowed(cf, tcp, port, "connect to the database's port");
+		fd = listener(another, sizeof(another));
+		if (landlock_abi < 4)
+			skip(why, "connect to another port");
+		else
+			refused(cf, tcp, another, EACCES, EACCES,
+			    "PostgreSQL: connect to another TCP port");
+		close(fd);
+	}
+	if (landlock_abi < 1 || getenv("HOME") == NULL ||
+	    strstr(tcp_ci, "user=") == NULL) {
+		skip("no Landlock, or libpq asks the user database here",
+		    "/etc/passwd");
+		skip("no Landlock, or libpq asks the user database here",
+		    "passfile");
+	} else {
+		refused(cf, read_file, "/etc/passwd", EACCES, EACCES,
+		    "PostgreSQL (user and HOME set): read /etc/passwd");
+		snprintf(pass, sizeof(pass), "%s/pgpass", other);
+		write_file(pass, "# no passwords here\n");
+		chmod(pass, 0600);
+		snprintf(text, sizeof(text), "%s passfile=%s", tcp_ci, pass);
+		withpass = config(text, "smtp_starttls = off\n");
+		allowed(withpass, read_file, pass, "PostgreSQL: read the "
+		    "passfile the conninfo names");
+		refused(withpass, read_file, at(other, "outside"), EACCES,
+		    EACCES, "but not the file beside it");
+		conf_free(withpass);
+	}
+	conf_free(cf);
+}
+
 /* A missing database directory is an error, not a sandbox without it. */
 static void
 test_missing_dir(void)
@@ -621,7 +793,9 @@ main(void)
 	test_processes(cf);
 	test_ports();
 	test_mail_files();
+	test_state_dir();
 	test_missing_dir();
+	test_pg();
 	conf_free(cf);
 	tap_rmtree(dir);
 	tap_rmtree(other);
