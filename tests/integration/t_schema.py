@@ -26,6 +26,7 @@ import glob
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -305,8 +306,7 @@ def migrate_as_worker(s):
         for k, v in s.settings.items():
             if k != "migrate_database":
                 f.write("%s = %s\n" % (k, v))
-    r = otstest.subprocess.run([otstest.ADMIN, "-c", conf, "migrate"], capture_output=True, text=True,
-                               timeout=60)
+    r = subprocess.run([otstest.ADMIN, "-c", conf, "migrate"], capture_output=True, text=True, timeout=60)
     ok(r.returncode != 0 and re.search(r"permission denied|must be owner", r.stderr),
        "ots-admin migrate as ots_web (no migrate_database): exit %d, the database's reason" % r.returncode,
        [r.stdout, r.stderr])
