@@ -43,6 +43,7 @@ TRAFFIC_MIN = 15.0     # seconds: more cycles until then
 TRAFFIC_MAX = 30.0     # seconds: no cycle starts later than 10 s before this
 REQUESTS_MAX = 8000    # and the clients stop after this many requests
 STRAY_SLACK = 2.0      # seconds after a fault in which a 503 still belongs to it
+LOCK_TIME = 1800       # passphrase_lock_time
 RECOVERY = 30.0        # seconds for the service to come back after a fault
 AFTER = 24             # sequential requests that must all succeed afterwards
 
@@ -67,6 +68,7 @@ class Ledger:
         self.revealed = collections.Counter()   # secret_key -> reveals answered with its value
         self.unsure = set()                     # a reveal of it answered 503: it may have claimed it
         self.consumed = set()                   # Unknown after such a reveal: claimed unanswered
+        self.locked = set()                     # a passphrase secret locked after such reveals
         self.counts = collections.Counter()
         self.bad = []                           # answers no outage excuses
         self.events = []                        # (monotonic time, answered 200) for 200s and 503s
@@ -98,6 +100,8 @@ def classify(r, pp):
         return "unavailable"
     if r.status == 404 and r.intended == 404:
         return "unknown"
+    if pp and r.status == 404 and r.intended == 429 and (r.json or {}).get("message") == "Unknown secret":
+        return "locked"
     if pp and r.status == 404 and r.intended == 429 and r.headers.get("retry-after", "").isdigit():
         return "busy"
     return None
@@ -128,6 +132,14 @@ def reveal_one(s, ledger, key):
         ledger.note("reveal 503", False)
     elif kind == "busy":
         ledger.note("reveal busy (429)")
+    elif kind == "locked" and key in ledger.unsure:
+        # each reveal that reserved a passphrase attempt and then lost the
+        # database (503) counts as an attempt that never reported back
+        # (store.h): enough of them lock the secret for a window
+        with ledger.lock:
+            ledger.locked.add(key)
+        again = False
+        ledger.note("reveal locked after 503s")
     elif kind == "unknown" and key in ledger.unsure:
         with ledger.lock:
             ledger.consumed.add(key)
@@ -279,8 +291,8 @@ def postgresql(s):
             len(f), what, [x[2] for x in f], ["%.2f" % x for x in rec]))
     diag("pg_terminate_backend ended %s connections; %d answers 503 (intended) in %d outages; longest outage "
          "%.2f s" % (ended, n503, len(spans), longest))
-    is_(ledger.bad[:10], [], "%d requests in %d fault cycles: every answer 200, intended 503, or the busy 429 "
-        "of a passphrase; no lighttpd 5xx, no other 5xx" % (ledger.requests, cycles))
+    is_(ledger.bad[:10], [], "%d requests in %d fault cycles: every answer 200, intended 503, or a passphrase's "
+        "429 (busy, or locked after 503s); no lighttpd 5xx, no other 5xx" % (ledger.requests, cycles))
     ok(n503 > 0, "the outages were seen: %d requests answered 503 (intended)" % n503)
     ok(all(x[1] is not None for x in faults), "after each of the %d faults the service came back without a "
        "restart of lighttpd or the workers (within %d s: longest %.2f s)"
@@ -312,7 +324,9 @@ def postgresql(s):
         if isinstance(r, Exception) or r.status != 200])
     is_(s.worker_pids(), pids, "still the same workers")
 
-    # -- the ledger
+    # -- the ledger, after any passphrase lock window (nothing else
+    # expires in it)
+    s.advance(LOCK_TIME + 1)
     twice = [k for k, n in ledger.revealed.items() if n > 1]
     lost, again, consumed = [], [], 0
     for key, (value, pp) in ledger.acked.items():
@@ -328,10 +342,11 @@ def postgresql(s):
         else:
             lost.append((key, r.status, r.intended, r.body[:80]))
     n_rev = sum(1 for k in ledger.revealed if ledger.revealed[k])
-    diag("%d creates acknowledged: %d revealed during the traffic, %d revealed now, %d claimed by a reveal "
-         "answered 503 (outcome unknown to its client), %d lost; %d revealed twice"
-         % (len(ledger.acked), n_rev, len(ledger.acked) - n_rev - consumed - len(lost), consumed,
-            len(lost), len(twice) + len(again)))
+    diag("%d creates acknowledged: %d revealed during the traffic, %d revealed now (%d of them passphrase "
+         "secrets locked during the traffic), %d claimed by a reveal answered 503 (outcome unknown to its "
+         "client), %d lost; %d revealed twice"
+         % (len(ledger.acked), n_rev, len(ledger.acked) - n_rev - consumed - len(lost), len(ledger.locked),
+            consumed, len(lost), len(twice) + len(again)))
     ok(len(ledger.acked) >= 200, "at least 200 creates acknowledged (%d)" % len(ledger.acked))
     is_(lost, [], "0 acknowledged creates lost")
     is_(twice + again, [], "0 secrets revealed twice")
@@ -445,7 +460,7 @@ def sqlite_outage(s):
 
 
 def main():
-    s = Server(max_procs=WORKERS)
+    s = Server(max_procs=WORKERS, conf={"passphrase_lock_time": LOCK_TIME})
     diag("engine %s, %d FastCGI workers %s" % (s.engine, WORKERS, sorted(s.worker_pids())))
     if s.cluster:
         postgresql(s)
