@@ -803,7 +803,14 @@ pgsql_close(struct store *base)
 {
 	struct pgsql *s = (struct pgsql *)base;
 
-	/* the session's end releases the sweep lock */
+	/*
+	 * The session's end would release the sweep lock too, but only once
+	 * the server's backend has gone, a moment after this returns: let
+	 * it go now, so that a sweep started next finds it free.
+	 */
+	if (s->locked && s->conn != NULL &&
+	    PQstatus(s->conn) == CONNECTION_OK)
+		PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock_all()"));
 	disconnect(s);
 	if (s->conninfo != NULL) {
 		sodium_memzero(s->conninfo, strlen(s->conninfo));

@@ -719,8 +719,8 @@ fastcgi.server = ("/" => ((
         """The rows of one query (sqlite3's ? placeholders, params bound)
         as tuples: BLOB/bytea as bytes, integers as int, NULL as None.
         SQLite: a read-only connection (this process never writes,
-        checkpoints or removes the WAL).  PostgreSQL: psql as the owner
-        ots_owner, in a transaction rolled back."""
+        checkpoints or removes the WAL).  PostgreSQL: a psql session as the
+        owner ots_owner, each query in a transaction rolled back."""
         if self.cluster is None:
             con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.database_file), uri=True,
                                   timeout=30)
@@ -732,10 +732,9 @@ fastcgi.server = ("/" => ((
         q = pgcluster.bind(query, params).strip().rstrip(";")
         # \gdesc: each column's name and type, then the rows as JSON
         # (a subquery may repeat a column name: count(*), count(*))
-        out = self.cluster.psql(
+        out = self.cluster.session(pgcluster.OWNER).query(
             "BEGIN;\n%s \\gdesc\nSELECT replace(coalesce(json_agg(ARRAY(SELECT value "
-            "FROM json_each(row_to_json(q)))), '[]')::text, E'\\n', '') FROM (%s) q;\nROLLBACK;\n" % (q, q),
-            user=pgcluster.OWNER)
+            "FROM json_each(row_to_json(q)))), '[]')::text, E'\\n', '') FROM (%s) q;\nROLLBACK;" % (q, q))
         types = [r[1] for r in out[:-1]]
         rows = json.loads(out[-1][0])
         conv = [(lambda v: None if v is None else bytes.fromhex(v[2:])) if t == "bytea" else (lambda v: v)

@@ -114,22 +114,24 @@ def pg_version():
     return p.stdout.strip()
 
 
-def template():
-    """The template data directory (initdb's output), made when missing or
-    stale.  Every caller holds the lock while it looks, so one initdb runs
-    at a time and nobody copies a half-made template."""
+def copy_template(dest):
+    """Copy the template data directory (initdb's output, made when missing
+    or stale) to dest.  Every caller holds the lock while it looks (one
+    initdb at a time, nobody copies a half-made template) and a shared one
+    while it copies (nobody remakes it meanwhile)."""
     stamp = "%s\n%s\n%s" % (pg_version(), " ".join(INITDB_ARGS), HBA)
     os.makedirs(os.path.dirname(TEMPLATE), exist_ok=True)
     data = os.path.join(TEMPLATE, "data")
     stamp_file = os.path.join(TEMPLATE, "stamp")
     with open(TEMPLATE + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            with open(stamp_file) as f:
-                if f.read() == stamp and os.path.isdir(data):
-                    return data
-        except OSError:
-            pass
+        if _current(stamp_file, stamp, data):
+            # a shared lock is no upgrade: let go, then look again under it
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            if _current(stamp_file, stamp, data):
+                shutil.copytree(data, dest, symlinks=True)
+                return
+            fcntl.flock(lock, fcntl.LOCK_EX)
         shutil.rmtree(TEMPLATE, ignore_errors=True)
         # initdb writes as the cluster's user, somewhere that user reaches
         # (the build tree may be closed to it); the result is copied over
@@ -150,7 +152,16 @@ def template():
             shutil.rmtree(work, ignore_errors=True)
         with open(stamp_file, "w") as f:
             f.write(stamp)
-        return data
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        shutil.copytree(data, dest, symlinks=True)
+
+
+def _current(stamp_file, stamp, data):
+    try:
+        with open(stamp_file) as f:
+            return f.read() == stamp and os.path.isdir(data)
+    except OSError:
+        return False
 
 
 def literal(v):
@@ -188,6 +199,72 @@ def bind(query, params):
     return "".join(out)
 
 
+class Session:
+    """One psql kept open as user on db: a query costs about a millisecond,
+    where psql() starts a process and a connection each time (a test that
+    reads the table after each of a thousand creates notices).  A session
+    whose server went away (a restart) is made again, once, per query."""
+
+    def __init__(self, cluster, user, db):
+        self.cluster, self.user, self.db = cluster, user, db
+        self.proc = None
+
+    def _open(self):
+        c = self.cluster
+        self.proc = subprocess.Popen([program("psql"), "-X", "-q", "-A", "-t", "-F", "\x1f", "-R", "\x1e",
+                                      "-h", c.sock, "-p", str(c.port), "-U", self.user, "-d", self.db],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, PGCONNECT_TIMEOUT="10"))
+
+    def close(self):
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def _ask(self, sql):
+        """The output of sql up to a marker echoed after it; None when the
+        session ended."""
+        marker = ("ots-end-" + secrets.token_hex(8)).encode()
+        try:
+            self.proc.stdin.write(sql.encode() + b"\n\\echo " + marker + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        out = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                return None
+            if line.rstrip(b"\n") == marker:
+                return b"".join(out).decode("utf-8")
+            out.append(line)
+
+    def query(self, sql):
+        """Rows as psql() returns them; ClusterError on an SQL error."""
+        for attempt in range(2):
+            if self.proc is None or self.proc.poll() is not None:
+                self.close()
+                self._open()
+            out = self._ask(sql)
+            if out is not None:
+                break
+            self.close()
+        else:
+            raise ClusterError("psql as %s on %s: the session ended twice" % (self.user, self.db))
+        errors = [ln for ln in out.split("\n") if ln.startswith(("ERROR:", "FATAL:", "psql:"))]
+        if errors:
+            raise ClusterError("psql as %s on %s: %s" % (self.user, self.db, out.strip()))
+        return [tuple(r.split("\x1f")) for r in re.split("[\x1e\n]", out) if r]
+
+
 class Cluster:
     """One PostgreSQL cluster in root (made, 0711).  fakeclock: the clock
     library to preload (None: the real clock); clock_offset: its first
@@ -201,6 +278,7 @@ class Cluster:
         self.proc = None
         self.port = None
         self.passwords = {}
+        self.sessions = {}
         self.uid, self.gid, self.user = _owner()
         os.makedirs(root, exist_ok=True)
         os.chmod(root, 0o711)
@@ -217,7 +295,7 @@ class Cluster:
         os.makedirs(self.sock, exist_ok=True)
         os.chmod(self.sock, 0o755)
         os.chown(self.sock, self.uid, self.gid)
-        shutil.copytree(template(), self.data, symlinks=True)
+        copy_template(self.data)
         _chown_tree(self.data, self.uid, self.gid)
         os.chmod(self.data, 0o700)
         self.fakeclock = None
@@ -284,6 +362,8 @@ class Cluster:
         """Fast shutdown (SIGINT) by PID; SIGKILL to the whole process group
         when it takes longer than wait seconds.  Returns True when the
         server stopped on SIGINT."""
+        for sess in self.sessions.values():
+            sess.close()
         if self.proc is None:
             return True
         clean = True
@@ -347,6 +427,12 @@ class Cluster:
                                                                    p.stderr.decode("utf-8", "replace").strip()))
         out = p.stdout.decode("utf-8")
         return [tuple(r.split("\x1f")) for r in re.split("[\x1e\n]", out) if r]
+
+    def session(self, user=SUPERUSER, db="ots"):
+        """A Session as user on db, kept for the cluster's life."""
+        if (user, db) not in self.sessions:
+            self.sessions[(user, db)] = Session(self, user, db)
+        return self.sessions[(user, db)]
 
     def dump(self, db="ots", data_only=False, user=SUPERUSER):
         """pg_dump's plain-text output (bytes)."""

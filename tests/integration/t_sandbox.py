@@ -5,8 +5,9 @@ and a plain CGI run show no-new-privileges and a seccomp filter in
 worker that cannot enter the sandbox refuses to serve; recipient mail still
 leaves a sandboxed worker (FastCGI and CGI) for a relay named by a host
 name, over STARTTLS with AUTH, the password read from a file outside the
-state directory.  tests/unit/sandbox_test.c proves what the sandbox
-refuses."""
+state directory.  On PostgreSQL the workers also reach the database over
+TCP with a password file, and their database role holds rows only.
+tests/unit/sandbox_test.c proves what the sandbox refuses."""
 
 import glob
 import os
@@ -180,6 +181,37 @@ def refusal():
     s.close()
 
 
+def db_role():
+    """PostgreSQL: the workers' role (ots_web) holds rows only: no table of
+    its own, no right to create one, and on every table of the schema (the
+    migrations' too, through the owner's default privileges) only SELECT,
+    INSERT, UPDATE and DELETE."""
+    if not POSTGRESQL:
+        skip("the workers' database role holds rows only", "SQLite: no database roles")
+        return
+    import pgcluster
+    s = Server(start=False)
+    c = s.cluster
+    try:
+        c.psql("CREATE TABLE ots_web_was_here (x int);", user=pgcluster.WEB)
+        made = "created"
+    except pgcluster.ClusterError as e:
+        made = str(e)
+    ok("permission denied" in made, "the workers' role may not create a table", made)
+    tables = [r[0] for r in c.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1;")]
+    grants = {}
+    for t, priv in c.psql("SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+                          "WHERE grantee = 'ots_web' ORDER BY 1, 2;"):
+        grants.setdefault(t, set()).add(priv)
+    want = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+    ok(tables and all(grants.get(t) == want for t in tables),
+       "on each of the %d tables the workers' role may SELECT, INSERT, UPDATE and DELETE, nothing more"
+       % len(tables), {t: sorted(grants.get(t, ())) for t in tables})
+    owned = c.psql("SELECT count(*) FROM pg_class WHERE relowner = 'ots_web'::regrole;")[0][0]
+    is_(owned, "0", "the workers' role owns nothing")
+    s.close()
+
+
 class TlsServer(Sandboxed):
     """Workers that trust the test relay's certificate (OpenSSL reads
     SSL_CERT_FILE; the sandbox lets them read it)."""
@@ -257,6 +289,7 @@ def relay(tls_dir):
 
 
 def main():
+    db_role()
     if UNDER_VALGRIND:
         # valgrind's core cannot run under the worker's seccomp filter
         for what in ("FastCGI workers sandboxed", "plain CGI sandboxed", "refusal", "mail from the sandbox"):
