@@ -27,7 +27,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	libesmtp-dev libsodium-dev libseccomp-dev lighttpd curl"
 # and the servers and tools the tests run for real
 TEST_PACKAGES="apache2 libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
-	postgresql-15 python3 python3-aiosmtpd openssl chromium"
+	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -456,6 +456,8 @@ lite_ready(struct store *base, long long *now)
 		if (lite_connect(s, err, sizeof(err)) == -1) {
 			log_warnx("store: %s", err);
 			lite_disconnect(s);
+			/* try again next time, even if the same file is back */
+			s->broken = 1;
 			return -1;
 		}
 		s->broken = 0;
