@@ -384,16 +384,47 @@ class Cluster:
         self.proc = None
         return clean
 
-    def kill(self):
-        """kill -9 of the postmaster and its children (a crash)."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.proc = None
+    def processes(self):
+        """PIDs of the processes working in the data directory (every
+        server process does), zombies left out."""
+        data = os.path.realpath(self.data)
+        pids = []
+        for proc in os.listdir("/proc"):
+            if not proc.isdigit():
+                continue
+            try:
+                if os.readlink("/proc/%s/cwd" % proc) != data:
+                    continue
+                with open("/proc/%s/stat" % proc) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        continue
+            except OSError:
+                continue
+            pids.append(int(proc))
+        return pids
+
+    def kill(self, wait=30.0):
+        """kill -9 of every server process (a crash), then wait until all
+        are gone: the children each make a session of their own, so a signal
+        to the postmaster's group misses them, and one still exiting holds
+        the shared memory a new postmaster refuses to share ("pre-existing
+        shared memory block is still in use")."""
+        pids = self.processes()
+        if self.proc is not None:
+            pids.append(self.proc.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc is not None:
+            self.proc.wait()
+            self.proc = None
+        deadline = time.monotonic() + wait
+        while self.processes():
+            if time.monotonic() > deadline:
+                raise ClusterError("server processes outlived kill -9: %s" % self.processes())
+            time.sleep(0.01)
 
     def close(self):
         self.stop()

@@ -23,7 +23,6 @@ then back to serving when the file is restored.
 """
 
 import collections
-import glob
 import os
 import random
 import signal
@@ -208,42 +207,6 @@ def outages(events):
     return spans
 
 
-def server_processes(data):
-    """PIDs of the processes running in the cluster's data directory (a
-    PostgreSQL server process works in it), zombies left out."""
-    pids = []
-    for proc in glob.glob("/proc/[0-9]*"):
-        try:
-            if os.readlink(proc + "/cwd") != data:
-                continue
-            with open(proc + "/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-        except OSError:
-            continue
-        pids.append(int(proc[6:]))
-    return pids
-
-
-def crash(c):
-    """kill -9 of every server process, then wait until all are gone.
-    Cluster.kill() signals the postmaster's process group, but PostgreSQL's
-    children each make a session of their own (setsid): they would outlive
-    it for a moment, holding the shared memory that a new postmaster then
-    refuses to share ("pre-existing shared memory block is still in use")."""
-    data = os.path.realpath(c.data)
-    pids = server_processes(data)
-    c.kill()
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    gone = wait_until(lambda: not server_processes(data), 30, 0.01)
-    if not gone:
-        raise otstest.HarnessError("PostgreSQL processes outlived kill -9: %s" % server_processes(data))
-
-
 def sequential_ok(s, n):
     """n creates and reveals in a row: the problems."""
     bad = []
@@ -302,7 +265,7 @@ def postgresql(s):
             fault("stop/start", c.stop, True)
             for _ in range(TERMINATIONS):
                 fault("pg_terminate_backend", terminate, False)
-            fault("kill -9/start", lambda: crash(c), True)
+            fault("kill -9/start", c.kill, True)
             for _ in range(TERMINATIONS):
                 fault("pg_terminate_backend", terminate, False)
             cycles += 1
