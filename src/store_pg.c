@@ -126,7 +126,10 @@ struct stmt_def {
 #define NOW "floor(extract(epoch FROM clock_timestamp()))::bigint"
 
 static const struct stmt_def stmts[S_MAX] = {
-	[S_CLOCK] = { "SELECT " NOW, "", 0 },
+	/* the clock, and the schema's version (ots-admin migrate may have
+	 * moved it since this connection was made) */
+	[S_CLOCK] = { "SELECT " NOW ", (SELECT version FROM schema_version)"
+	    "::bigint", "", 0 },
 	[S_VERSION] = { "SELECT version FROM schema_version", "", 1 },
 	[S_SETTING_GET] = { "SELECT value FROM settings WHERE name = $1",
 	    "t", 0 },
@@ -610,13 +613,18 @@ one_int(struct pgsql *s, PGresult *r, const char *what, long long *out)
 
 /* The server's clock.  0 or -1. */
 static int
-read_clock(struct pgsql *s, long long *now)
+read_clock(struct pgsql *s, long long *now, long long *version)
 {
 	PGresult *r;
+	int rc = 0;
 
 	if ((r = run(s, S_CLOCK, NULL, "clock")) == NULL)
 		return -1;
-	return one_int(s, r, "clock", now);
+	if (PQntuples(r) != 1 || col_int(r, 0, 0, now) == -1 ||
+	    col_int(r, 0, 1, version) == -1)
+		rc = bad_result(s, "clock");
+	PQclear(r);
+	return rc;
 }
 
 /* libpq's notices: a WARNING is worth the log; NOTICEs are chatter. */
@@ -777,14 +785,22 @@ static int
 pgsql_ready(struct store *base, long long *now)
 {
 	struct pgsql *s = (struct pgsql *)base;
+	long long version;
+	char err[256];
 	int tries;
 
 	for (tries = 0; tries < 2; tries++) {
 		if ((s->conn == NULL || s->broken ||
 		    PQstatus(s->conn) != CONNECTION_OK) && reconnect(s) == -1)
 			return -1;
-		if (read_clock(s, now) == 0)
-			return 0;
+		if (read_clock(s, now, &version) == 0) {
+			if (version >= 0 && version <= INT32_MAX &&
+			    store_schema_check((int)version, err, sizeof(err))
+			    == 0)
+				return 0;
+			log_warnx("store: %s", err);
+			return -1;
+		}
 		if (PQstatus(s->conn) == CONNECTION_OK)
 			return -1;	/* not a lost connection: no retry */
 	}

@@ -23,7 +23,7 @@ extern const char *const store_sqlite_migrations[];
 
 /* Every statement of the program, prepared once at open. */
 enum stmt {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
 	S_SETTING_GET, S_SETTING_PUT,
 	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL,
 	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
@@ -48,6 +48,7 @@ enum stmt {
 
 static const char *const sql[S_MAX] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_VERSION] = "PRAGMA user_version",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
@@ -447,8 +448,10 @@ static int
 lite_ready(struct store *base, long long *now)
 {
 	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st_v;
 	struct stat st;
 	char err[512];
+	int version;
 
 	if (s->broken || stat(s->path, &st) == -1 || st.st_dev != s->dev ||
 	    st.st_ino != s->ino) {
@@ -461,6 +464,20 @@ lite_ready(struct store *base, long long *now)
 			return -1;
 		}
 		s->broken = 0;
+	}
+	/* ots-admin migrate may have moved the schema since the open */
+	if ((st_v = get(s, S_VERSION)) == NULL ||
+	    sqlite3_step(st_v) != SQLITE_ROW) {
+		if (st_v != NULL)
+			sqlite3_reset(st_v);
+		dberr(s, "schema version");
+		return -1;
+	}
+	version = sqlite3_column_int(st_v, 0);
+	sqlite3_reset(st_v);
+	if (store_schema_check(version, err, sizeof(err)) == -1) {
+		log_warnx("store: %s", err);
+		return -1;
 	}
 	*now = s->clock();
 	return 0;

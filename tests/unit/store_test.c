@@ -1111,6 +1111,7 @@ static void
 test_schema(struct eng *e)
 {
 	struct store *st;
+	long long now;
 	int from = -1, to = -1, v = store_schema_version();
 
 	empty(e, "schema");
@@ -1161,6 +1162,14 @@ test_schema(struct eng *e)
 	    "existing rows kept");
 	st = store_open(e->db, NULL, STORE_WORKER, err, sizeof(err));
 	ok(st != NULL, "then the worker opens it");
+	/* a worker that stays open sees a migration on its next request */
+	raw_set_version(e, 999);
+	is_int(st != NULL ? store_ready(st, &now) : 0, -1,
+	    "an open worker refuses a schema migrated past it at its next "
+	    "request");
+	raw_set_version(e, store_schema_version());
+	is_int(st != NULL ? store_ready(st, &now) : -1, 0,
+	    "and serves again when it fits");
 	store_close(st);
 
 	raw_set_version(e, 999);
