@@ -412,19 +412,23 @@ class Cluster:
         pids = self.processes()
         if self.proc is not None:
             pids.append(self.proc.pid)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if self.proc is not None:
-            self.proc.wait()
-            self.proc = None
         deadline = time.monotonic() + wait
-        while self.processes():
-            if time.monotonic() > deadline:
-                raise ClusterError("server processes outlived kill -9: %s" % self.processes())
-            time.sleep(0.01)
+        while pids:
+            # again each time: a child forked just before the postmaster
+            # died was not in the first list
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if self.proc is not None:
+                self.proc.wait()
+                self.proc = None
+            pids = self.processes()
+            if pids and time.monotonic() > deadline:
+                raise ClusterError("server processes outlived kill -9: %s" % pids)
+            if pids:
+                time.sleep(0.01)
 
     def close(self):
         self.stop()
