@@ -977,6 +977,22 @@ def parallel(n, fn):
     return results
 
 
+def round_trips(s, n):
+    """n creates and reveals in a row on Server s: the problems (empty when
+    every create answered and every reveal gave its own value)."""
+    bad = []
+    for i in range(n):
+        v = canary()
+        r = s.share(secret=v)
+        if r.status != 200:
+            bad.append("create %d: %d/%s %r" % (i, r.status, r.intended, r.body[:100]))
+            continue
+        r = s.reveal(r.json["secret_key"])
+        if r.status != 200 or (r.json or {}).get("value") != v:
+            bad.append("reveal %d: %d/%s %r" % (i, r.status, r.intended, r.body[:100]))
+    return bad
+
+
 def wait_until(pred, timeout=10.0, interval=0.05):
     """Poll pred() until it returns a true value or timeout seconds pass;
     returns its last value."""

@@ -34,7 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import otstest  # noqa: E402
 from otstest import Server, canary, diag, is_, is_error, is_unknown, ok, parallel, passphrase, run, \
-    wait_until  # noqa: E402
+    round_trips, wait_until  # noqa: E402
 
 WORKERS = 4
 CLIENTS = 4
@@ -207,21 +207,6 @@ def outages(events):
     return spans
 
 
-def sequential_ok(s, n):
-    """n creates and reveals in a row: the problems."""
-    bad = []
-    for i in range(n):
-        v = canary()
-        r = s.share(secret=v)
-        if r.status != 200:
-            bad.append("create %d: %d/%s %r" % (i, r.status, r.intended, r.body[:100]))
-            continue
-        r = s.reveal(r.json["secret_key"])
-        if r.status != 200 or (r.json or {}).get("value") != v:
-            bad.append("reveal %d: %d/%s %r" % (i, r.status, r.intended, r.body[:100]))
-    return bad
-
-
 def postgresql(s):
     import pgcluster
     c = s.cluster
@@ -316,7 +301,7 @@ def postgresql(s):
     is_(s.worker_pids(), pids, "the FastCGI workers are the ones from before the faults (%d, not restarted)"
         % len(pids))
     ok(s.alive(), "lighttpd still runs")
-    bad = sequential_ok(s, AFTER)
+    bad = round_trips(s, AFTER)
     is_(bad, [], "%d sequential creates and reveals afterwards all succeed" % AFTER)
     rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
     ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),
@@ -448,7 +433,7 @@ def sqlite_outage(s):
     t = time.monotonic()
     back = wait_until(lambda: s.share(secret=canary()).status == 200, RECOVERY)
     ok(back, "restored: a create succeeds again (%.2f s)" % (time.monotonic() - t))
-    bad = sequential_ok(s, AFTER)
+    bad = round_trips(s, AFTER)
     is_(bad, [], "restored: %d sequential creates and reveals all succeed" % AFTER)
     rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
     ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),

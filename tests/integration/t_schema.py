@@ -32,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import otstest  # noqa: E402
-from otstest import Server, canary, diag, is_, is_error, ok, run, skip, wait_until  # noqa: E402
+from otstest import Server, canary, diag, is_, is_error, ok, round_trips, run, skip, wait_until  # noqa: E402
 
 MIGRATIONS = sorted(glob.glob(os.path.join(otstest.SRCDIR, "sql", otstest.ENGINE, "[0-9][0-9][0-9]_*.sql")))
 # the version this program knows: its newest migration's number
@@ -178,16 +178,7 @@ def serves(s, what, pids, skey=None, value=None):
         r = s.reveal(skey)
         is_((r.json or {}).get("value") if r.status == 200 else (r.status, r.intended, r.body[:100]), value,
             "%s: the secret created before reveals its value" % what)
-    bad = []
-    for i in range(REQUESTS):
-        v = canary()
-        r = s.share(secret=v)
-        if r.status != 200:
-            bad.append("share %d: %d/%s %r" % (i, r.status, r.intended, r.body[:120]))
-            continue
-        r = s.reveal(r.json["secret_key"])
-        if r.status != 200 or (r.json or {}).get("value") != v:
-            bad.append("reveal %d: %d/%s %r" % (i, r.status, r.intended, r.body[:120]))
+    bad = round_trips(s, REQUESTS)
     is_(bad, [], "%s: %d creates and reveals in a row all succeed" % (what, REQUESTS))
     r = s.request("GET", "/")
     is_(r.status, 200, "%s: the create page answers 200" % what)
