@@ -118,12 +118,12 @@ FUZZ_DIR=$TREE/build-asan/fuzz
 FUZZ_CFLAGS=(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g -O1)
 # word splitting wanted: each is a list of flags
 # shellcheck disable=SC2206
-INC=(-I"$TREE/build-asan" -I"$TREE/src" $(mkvar SQLITE_CFLAGS) $(mkvar JSONC_CFLAGS)
-    $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS) $(mkvar SECCOMP_CFLAGS))
+INC=(-I"$TREE/build-asan" -I"$TREE/src" $(mkvar SQLITE_CFLAGS) $(mkvar PQ_CFLAGS)
+    $(mkvar JSONC_CFLAGS) $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS) $(mkvar SECCOMP_CFLAGS))
 DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"')
 # shellcheck disable=SC2206
-LIBS=($(mkvar SQLITE_LIBS) $(mkvar JSONC_LIBS) $(mkvar SODIUM_LIBS) $(mkvar ESMTP_LIBS)
-    $(mkvar SCRYPT_LIBS) $(mkvar SECCOMP_LIBS) $(mkvar LIBS))
+LIBS=($(mkvar SQLITE_LIBS) $(mkvar PQ_LIBS) $(mkvar JSONC_LIBS) $(mkvar SODIUM_LIBS)
+    $(mkvar ESMTP_LIBS) $(mkvar SCRYPT_LIBS) $(mkvar SECCOMP_LIBS) $(mkvar LIBS))
 TARGETS=$(cd "$TREE/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 build_fuzz() {
 	local c t
