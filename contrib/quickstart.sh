@@ -84,7 +84,9 @@ CONF
 	exec "$lighttpd" -D -f var/lighttpd.conf
 }
 
-# Run make check, then count the TAP results of every test.
+# Run make check (a test per processor at once: each test's servers have
+# their own ports and directories), then count the TAP results of every
+# test.
 check() {
 	rc=0
 	case ${OTS_TEST_ENGINE:=sqlite} in
@@ -96,7 +98,7 @@ check() {
 	export OTS_TEST_ENGINE
 	echo "quickstart: testing with the $OTS_TEST_ENGINE engine"
 	npm ci --prefix tests/browser --no-audit --no-fund
-	make check || rc=$?
+	make -j"$(nproc)" check || rc=$?
 	find tests -name '*.trs' | xargs cat 2>/dev/null | awk '
 	    /^:test-result: (PASS|XFAIL|SKIP)/ { p++ }
 	    /^:test-result: (FAIL|XPASS|ERROR)/ { f++ }
