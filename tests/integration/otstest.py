@@ -619,7 +619,10 @@ fastcgi.server = ("/" => ((
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
                 try:
-                    if self.request("GET", "status", timeout=2).status == 200:
+                    # one worker answers; a busy machine may still be
+                    # spawning the others, which tests count and compare
+                    if self.request("GET", "status", timeout=2).status == 200 and \
+                            len(self.worker_pids()) >= self.max_procs:
                         return
                 except OSError:
                     pass
