@@ -207,6 +207,17 @@ def outages(events):
     return spans
 
 
+def serving(s, what):
+    """AFTER creates and reveals in a row, then one create per worker slot
+    at once: all succeed."""
+    is_(round_trips(s, AFTER), [], "%s: %d sequential creates and reveals all succeed" % (what, AFTER))
+    rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
+    ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),
+       "%s: %d parallel creates (every worker busy) all succeed" % (what, len(rs)),
+       [repr(r)[:200] if isinstance(r, Exception) else "%d %r" % (r.status, r.body[:100]) for r in rs
+        if isinstance(r, Exception) or r.status != 200])
+
+
 def postgresql(s):
     import pgcluster
     c = s.cluster
@@ -301,13 +312,7 @@ def postgresql(s):
     is_(s.worker_pids(), pids, "the FastCGI workers are the ones from before the faults (%d, not restarted)"
         % len(pids))
     ok(s.alive(), "lighttpd still runs")
-    bad = round_trips(s, AFTER)
-    is_(bad, [], "%d sequential creates and reveals afterwards all succeed" % AFTER)
-    rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
-    ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),
-       "%d parallel creates (every worker busy) all succeed" % len(rs),
-       [repr(r)[:200] if isinstance(r, Exception) else "%d %r" % (r.status, r.body[:100]) for r in rs
-        if isinstance(r, Exception) or r.status != 200])
+    serving(s, "afterwards")
     is_(s.worker_pids(), pids, "still the same workers")
 
     # -- the ledger, after any passphrase lock window (nothing else
@@ -433,13 +438,7 @@ def sqlite_outage(s):
     t = time.monotonic()
     back = wait_until(lambda: s.share(secret=canary()).status == 200, RECOVERY)
     ok(back, "restored: a create succeeds again (%.2f s)" % (time.monotonic() - t))
-    bad = round_trips(s, AFTER)
-    is_(bad, [], "restored: %d sequential creates and reveals all succeed" % AFTER)
-    rs = parallel(4 * WORKERS, lambda i: s.share(secret=canary()))
-    ok(all(not isinstance(r, Exception) and r.status == 200 for r in rs),
-       "restored: %d parallel creates (every worker) all succeed" % len(rs),
-       [repr(r)[:200] if isinstance(r, Exception) else "%d %r" % (r.status, r.body[:100]) for r in rs
-        if isinstance(r, Exception) or r.status != 200])
+    serving(s, "restored")
     is_(value_of(s.reveal(m["secret_key"])), v, "restored: the secret made before the outage reveals its value")
     is_(s.worker_pids(), pids, "restored: the same workers serve (not restarted)")
     is_(s.sql("PRAGMA integrity_check"), [("ok",)], "restored: PRAGMA integrity_check ok")
