@@ -1,7 +1,8 @@
 /*
  * ots-sweep: run from cron.  Deletes expired secrets and receipts past
  * their lifetime, marks unrevealed expired secrets 'expired' on their
- * receipts, retries queued mail, and scrubs the store so deleted
+ * receipts (queueing the notifications their creators asked for), removes
+ * finished mail records, and scrubs the store so deleted
  * ciphertext leaves the disk as far as the engine allows (store_scrub).
  * Safe beside a serving app; a second sweep started meanwhile, on this
  * host or another, exits at once.  Prints one summary line;
@@ -24,7 +25,6 @@
 #include "crypto.h"
 #include "limits.h"
 #include "log.h"
-#include "outbox.h"
 #include "store.h"
 
 static double
@@ -41,7 +41,6 @@ main(int argc, char **argv)
 {
 	unsigned char check[CRYPTO_ID_LEN];
 	struct store_sweep sw = { 0 };
-	struct outbox_stats ob = { 0 };
 	struct conf *cf = NULL;
 	struct crypto *cr = NULL;
 	struct store *st = NULL;
@@ -101,15 +100,14 @@ main(int argc, char **argv)
 	if (store_ready(st, &now) == -1 ||
 	    store_sweep(st, now, now - cf->mail_keep, now / LIMITS_WINDOW,
 	    &sw) == -1 ||
-	    outbox_run(st, cr, cf, now, &ob) == -1 ||
 	    store_scrub(st, vacuum ? INT64_MAX : cf->vacuum_max, &sc) == -1)
 		goto out;
 	if (!quiet)
 		printf("ots-sweep: %lld secrets and %lld receipts removed, "
 		    "%lld receipts expired, %lld mail records removed; "
-		    "mail %lld sent, %lld to retry, %lld failed; %s; %.3f s\n",
-		    sw.secrets, sw.metadata, sw.expired, sw.mail, ob.sent,
-		    ob.retry, ob.failed, sc.rebuilt ? "rebuilt" : "not rebuilt",
+		    "%s; %.3f s\n",
+		    sw.secrets, sw.metadata, sw.expired, sw.mail,
+		    sc.rebuilt ? "rebuilt" : "not rebuilt",
 		    seconds() - t0);
 	rc = 0;
 out:

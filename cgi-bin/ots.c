@@ -149,10 +149,6 @@ serve_cgi(struct app *a)
 	memset(&rs, 0, sizeof(rs));
 	app_handle(a, &io, &rs);
 	rc = http_resp_write(&rs, cgi_write, NULL);
-	/* the server sees the end of the response before any mail goes out */
-	if (close(STDOUT_FILENO) == -1)
-		rc = -1;
-	app_after(a, &rs);
 	http_resp_free(&rs);
 	return rc;
 }
@@ -181,7 +177,6 @@ serve_fcgi(struct app *a)
 		http_resp_write(&rs, fcgi_write, rq.out);
 		fcgi_wipe(&rq);
 		FCGX_Finish_r(&rq);
-		app_after(a, &rs);
 		http_resp_free(&rs);
 	}
 }

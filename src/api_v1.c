@@ -254,7 +254,6 @@ create(const struct ctx *x, const struct caller *c, const struct req *r,
 	else {
 		value.s = out.value;
 		value.len = out.value_len;
-		rs->mail_id = out.mail_id;
 		send_json(rs, meta_json(&out.meta, out.mkey, out.skey, 1,
 		    generate ? &value : NULL, r->now), generate ? &value : NULL);
 	}

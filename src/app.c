@@ -18,7 +18,6 @@
 #include "http.h"
 #include "limits.h"
 #include "log.h"
-#include "outbox.h"
 #include "route.h"
 #include "store.h"
 #include "web.h"
@@ -262,13 +261,4 @@ out:
 		limits_hit(&a->ctx, &c, r.now, EV_FAILED_PASSPHRASE, -1, &retry);
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);
-}
-
-void
-app_after(struct app *a, const struct resp *rs)
-{
-	/* a failure is already scheduled for retry by ots-sweep */
-	if (rs->mail_id > 0 && a->ctx.store != NULL)
-		outbox_deliver(a->ctx.store, a->crypto, a->ctx.conf, rs->mail_id,
-		    a->ctx.clock(), NULL);
 }

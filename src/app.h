@@ -30,10 +30,5 @@ void		 app_close(struct app *);
 /* Serve one request; always leaves a complete response in resp. */
 void		 app_handle(struct app *, const struct http_io *, struct resp *);
 
-/*
- * Work that waits until the response has been sent (the FastCGI request
- * finished, or stdout closed): deliver the mail the request queued.
- */
-void		 app_after(struct app *, const struct resp *);
 
 #endif

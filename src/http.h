@@ -61,7 +61,6 @@ struct resp {
 	size_t		 headers_len;
 	struct buf	 body;
 	int		 head_only;	/* HEAD: headers without body */
-	long long	 mail_id;	/* queued mail to send after; 0: none */
 	int		 failed_passphrase;	/* a passphrase check failed */
 };
 

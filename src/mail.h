@@ -43,11 +43,5 @@ int	mail_obfuscate(const char *addr, char *out, size_t outlen);
 int	mail_message(const struct conf *, const struct mail_msg *,
 	    long long now, struct buf *out);
 
-/*
- * Send the message through the configured SMTP relay.  Returns 0 when the
- * relay accepted it, -1 with a reason in err otherwise.
- */
-int	mail_send(const struct conf *, const struct mail_msg *, long long now,
-	    char *err, size_t errlen);
 
 #endif

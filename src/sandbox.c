@@ -34,7 +34,6 @@
 #include <linux/landlock.h>
 #include <linux/limits.h>	/* PATH_MAX (src/limits.h shadows <limits.h>) */
 
-#include <libesmtp.h>
 #include <libpq-fe.h>
 #include <seccomp.h>
 #endif
@@ -266,61 +265,6 @@ allow_tls(const struct ruleset *rs)
 		if ((p = getenv(tls_env[i])) != NULL && *p == '/' &&
 		    allow_path(rs, p, FS_READ, 1) == -1)
 			return -1;
-	return 0;
-}
-
-/*
- * What delivering recipient mail from the worker reads, read only; and
- * the TCP ports it connects to.  All of it goes away when delivery leaves
- * the worker (a later change): then a worker reads nothing outside its
- * state directory and connects nowhere but to its database.
- *
- *   smtp_host a name   the resolver (allow_resolver)
- *   STARTTLS not off   OpenSSL's files (allow_tls), libesmtp's client
- *                      certificate and CAs ($XDG_CONFIG_DIR/libesmtp,
- *                      else ~/.config/libesmtp)
- *   smtp_user set      smtp_password_file, read per message; libesmtp's
- *                      SASL plugins, loaded at the first AUTH
- *
- * A path that is not there is left out; delivery then fails as it would
- * without the sandbox, and the message is retried by ots-sweep.
- */
-static int
-allow_mail(const struct ruleset *rs, const struct conf *cf)
-{
-	char dir[PATH_MAX], pattern[PATH_MAX + 32];
-	const char *p;
-	int n = 0;
-
-	if (allow_port(rs, cf->smtp_port) == -1)
-		return -1;
-	if (!numeric_host(cf->smtp_host) && allow_resolver(rs) == -1)
-		return -1;
-	if (cf->smtp_starttls != CONF_TLS_OFF) {
-		if (allow_tls(rs) == -1)
-			return -1;
-		if ((p = getenv("XDG_CONFIG_DIR")) != NULL && *p == '/')
-			n = snprintf(dir, sizeof(dir), "%s/libesmtp", p);
-		else if ((p = getenv("HOME")) != NULL && *p == '/')
-			n = snprintf(dir, sizeof(dir), "%s/.config/libesmtp", p);
-		if (p != NULL && *p == '/' && n > 0 && n < (int)sizeof(dir) &&
-		    allow_path(rs, dir, FS_READ, 1) == -1)
-			return -1;
-	}
-	if (cf->smtp_user != NULL) {
-		if (cf->smtp_password_file != NULL &&
-		    allow_path(rs, cf->smtp_password_file, FS_READ, 1) == -1)
-			return -1;
-		if (allow_path(rs, "/etc/ld.so.cache", FS_READ, 1) == -1)
-			return -1;
-		if (object_dir((const void *)smtp_version, dir,
-		    sizeof(dir)) == 0) {
-			snprintf(pattern, sizeof(pattern), "%s/esmtp-plugins-*",
-			    dir);
-			if (allow_glob(rs, pattern) == -1)
-				return -1;
-		}
-	}
 	return 0;
 }
 
@@ -679,7 +623,7 @@ restrict_files(const struct conf *cf, char *err, size_t errlen)
 	}
 	/* SQLite seeds its PRNG (WAL salts) here at first use, after start-up */
 	if (allow_path(&rs, "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE, 1)
-	    == -1 || allow_mail(&rs, cf) == -1) {
+	    == -1) {
 		util_seterr(err, errlen, "sandbox: landlock rule: %s",
 		    strerror(errno));
 		goto out;

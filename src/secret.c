@@ -217,7 +217,7 @@ secret_create(const struct ctx *x, const struct caller *c,
 	    sec.expires, &mail) == -1)
 		goto out;
 	if (store_create(x->store, &sec, m, m->recipient[0] ? &mail : NULL,
-	    &out->mail_id) == -1)
+	    &mail.id) == -1)
 		goto out;
 	rc = SECRET_OK;
 out:

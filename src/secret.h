@@ -47,7 +47,6 @@ struct secret_made {
 	char		 value[KEYS_VALUE_MAX + 1];	/* when generated */
 	size_t		 value_len;
 	struct store_meta meta;
-	long long	 mail_id;	/* queued mail, 0: none */
 	int		 status;	/* SECRET_INVALID: intended status */
 	char		 message[160];	/* SECRET_INVALID: the API's words */
 };
