@@ -7,6 +7,8 @@
  *   ots-admin [-c config] customer token EMAIL
  *   ots-admin [-c config] customer list
  *   ots-admin [-c config] customer del EMAIL
+ *   ots-admin [-c config] customer set EMAIL notify=none|email|webhook|all
+ *   ots-admin [-c config] customer set EMAIL webhook=URL|none
  *   ots-admin [-c config] mail list
  *
  * Exit status: 0 done, 1 failed, 2 usage error.
@@ -31,6 +33,7 @@
 #include "log.h"
 #include "mail.h"
 #include "store.h"
+#include "webhook.h"
 
 static const char usage_text[] =
     "usage: ots-admin [-c config] command\n"
@@ -41,7 +44,12 @@ static const char usage_text[] =
     "  customer token EMAIL              replace the account's API token\n"
     "  customer list                     list accounts\n"
     "  customer del EMAIL                delete an account\n"
-    "  mail list                         show queued and finished mail\n"
+    "  customer set EMAIL notify=none|email|webhook|all\n"
+    "                                    the notices its secrets get\n"
+    "  customer set EMAIL webhook=URL|none\n"
+    "                                    its webhook; prints the signing "
+    "secret\n"
+    "  mail list                         show the mail and notices queue\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
@@ -173,6 +181,9 @@ fmt_time(long long when, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
+static const char *const notify_names[] = { "none", "email", "webhook",
+    "all" };
+
 static int
 list_one(void *arg, const struct store_customer *c)
 {
@@ -180,10 +191,17 @@ list_one(void *arg, const struct store_customer *c)
 
 	(void)arg;
 	fmt_time(c->created, when, sizeof(when));
-	printf("%s\t%s\t%s\n", c->custid, c->plan, when);
+	printf("%s\t%s\t%s\tnotify=%s\twebhook=%s\n", c->custid, c->plan,
+	    when, notify_names[c->notify & 3],
+	    c->webhook_url[0] ? c->webhook_url : "none");
 	return 0;
 }
 
+/*
+ * One row of the queue: id, kind, state, recipient (obfuscated), event
+ * (a notice's, else -), attempts, created, next try (queued) or -, and
+ * the last error.
+ */
 static int
 mail_one(void *arg, const struct store_mail *m)
 {
@@ -192,11 +210,65 @@ mail_one(void *arg, const struct store_mail *m)
 	(void)arg;
 	fmt_time(m->created, created, sizeof(created));
 	fmt_time(m->next_try, next, sizeof(next));
-	printf("%lld\t%s\t%s\tattempts=%d\tcreated=%s\t%s%s\t%s\n", m->id,
-	    m->state, m->recipient, m->attempts, created,
+	printf("%lld\t%s\t%s\t%s\tevent=%s\tattempts=%d\tcreated=%s\t"
+	    "%s%s\t%s\n", m->id, store_mail_kind_name(m->kind), m->state,
+	    m->recipient, m->event[0] ? m->event : "-", m->attempts, created,
 	    strcmp(m->state, "queued") == 0 ? "next=" : "",
 	    strcmp(m->state, "queued") == 0 ? next : "-", m->last_error);
 	return 0;
+}
+
+/*
+ * customer set EMAIL notify=... | webhook=URL|none.  A new webhook gets a
+ * new signing secret, printed once (hex) and stored sealed to the mailer's
+ * key: only the mailer, which signs, can read it back.
+ */
+static void
+customer_set(struct store_customer *c, const char *arg)
+{
+	unsigned char key[32], sealed[32 + crypto_box_SEALBYTES];
+	char hex[65];
+	size_t i;
+	int rc, n = -1;
+
+	if ((rc = store_customer_get(st, c->custid, c)) != 1)
+		fail(rc == 0 ? "no such account" : "cannot read the account");
+	if (strncmp(arg, "notify=", 7) == 0) {
+		for (i = 0; i < 4; i++)
+			if (strcmp(arg + 7, notify_names[i]) == 0)
+				n = (int)i;
+		if (n == -1)
+			fail("notify= takes none, email, webhook or all");
+		if (n != 0 && !cf->has_mailer_pk)
+			fail("notices need the mailer's key "
+			    "(mailer_public_key)");
+		c->notify = n;
+	} else if (strcmp(arg, "webhook=none") == 0) {
+		c->webhook_url[0] = '\0';
+		c->webhook_key_len = 0;
+	} else if (strncmp(arg, "webhook=", 8) == 0) {
+		if (!webhook_url_valid(arg + 8, 0) ||
+		    strlen(arg + 8) > STORE_URL_MAX)
+			fail("webhook= takes an https:// URL without user "
+			    "or fragment");
+		if (!cf->has_mailer_pk)
+			fail("webhooks need the mailer's key "
+			    "(mailer_public_key)");
+		randombytes_buf(key, sizeof(key));
+		crypto_box_seal(sealed, key, sizeof(key), cf->mailer_pk);
+		snprintf(c->webhook_url, sizeof(c->webhook_url), "%s", arg + 8);
+		memcpy(c->webhook_key, sealed, sizeof(sealed));
+		c->webhook_key_len = sizeof(sealed);
+		sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+		sodium_memzero(key, sizeof(key));
+	} else
+		usage();
+	if (store_customer_set_notify(st, c) != 1)
+		fail("cannot change the account");
+	if (c->webhook_key_len > 0 && strncmp(arg, "webhook=", 8) == 0) {
+		print_token(hex);
+		sodium_memzero(hex, sizeof(hex));
+	}
 }
 
 static int
@@ -239,6 +311,8 @@ cmd_customer(int argc, char **argv)
 			fail(rc == 0 ? "no such account" :
 			    "cannot replace the token");
 		print_token(token);
+	} else if (strcmp(argv[0], "set") == 0 && argc == 3) {
+		customer_set(&c, argv[2]);
 	} else if (strcmp(argv[0], "del") == 0 && argc == 2) {
 		if ((rc = store_customer_del(st, c.custid)) != 1)
 			fail(rc == 0 ? "no such account" :

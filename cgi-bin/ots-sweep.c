@@ -104,9 +104,9 @@ main(int argc, char **argv)
 		goto out;
 	if (!quiet)
 		printf("ots-sweep: %lld secrets and %lld receipts removed, "
-		    "%lld receipts expired, %lld mail records removed; "
-		    "%s; %.3f s\n",
-		    sw.secrets, sw.metadata, sw.expired, sw.mail,
+		    "%lld receipts expired, %lld notices queued, "
+		    "%lld mail records removed; %s; %.3f s\n",
+		    sw.secrets, sw.metadata, sw.expired, sw.notices, sw.mail,
 		    sc.rebuilt ? "rebuilt" : "not rebuilt",
 		    seconds() - t0);
 	rc = 0;

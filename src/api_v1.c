@@ -246,6 +246,7 @@ create(const struct ctx *x, const struct caller *c, const struct req *r,
 	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
 	in.ttl = form_get(&r->form, P_TTL, &in.ttl_len);
 	in.recipient = form_get(&r->form, P_RECIPIENT, &in.rlen);
+	in.notify = form_get(&r->form, P_NOTIFY, &in.nlen);
 	rc = secret_create(x, c, &in, r->now, &out);
 	if (rc == SECRET_INVALID)
 		api_v1_error(rs, out.status, out.message, NULL);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -119,6 +120,8 @@ static const struct {
 	{ "smtp_timeout", offsetof(struct conf, smtp_timeout), 1, 600 },
 	{ "mail_max_age", offsetof(struct conf, mail_max_age), 60, 30 * DAY },
 	{ "mail_keep", offsetof(struct conf, mail_keep), 0, 365 * DAY },
+	{ "mail_concurrency", offsetof(struct conf, mail_concurrency), 1, 64 },
+	{ "webhook_timeout", offsetof(struct conf, webhook_timeout), 1, 600 },
 	{ "sweep_vacuum_max", offsetof(struct conf, vacuum_max), 0, 1LL << 50 },
 };
 
@@ -138,6 +141,9 @@ static const struct {
 	{ "smtp_host", offsetof(struct conf, smtp_host) },
 	{ "smtp_user", offsetof(struct conf, smtp_user) },
 	{ "smtp_password_file", offsetof(struct conf, smtp_password_file) },
+	{ "mailer_key", offsetof(struct conf, mailer_key) },
+	{ "mailer_public_key", offsetof(struct conf, mailer_public_key) },
+	{ "webhook_ca_file", offsetof(struct conf, webhook_ca_file) },
 };
 
 /* A space-separated list of addresses; returns NULL or a reason. */
@@ -207,6 +213,33 @@ read_line(const char *path, char **out, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The mailer's public key: one line of hex.  A file that is not there is
+ * no key (mail is then refused at create).  0 or -1.
+ */
+static int
+read_public_key(struct conf *c, char *err, size_t errlen)
+{
+	char *hex;
+	size_t n;
+	int rc;
+
+	if (access(c->mailer_public_key, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	if (read_line(c->mailer_public_key, &hex, err, errlen) == -1)
+		return -1;
+	rc = sodium_hex2bin(c->mailer_pk, sizeof(c->mailer_pk), hex,
+	    strlen(hex), NULL, &n, NULL);
+	free(hex);
+	if (rc != 0 || n != sizeof(c->mailer_pk)) {
+		util_seterr(err, errlen, "%s: not a mailer public key "
+		    "(ots-mailer -k makes one)", c->mailer_public_key);
+		return -1;
+	}
+	c->has_mailer_pk = 1;
+	return 0;
+}
+
 /* Apply one "key = value" line; returns NULL or a reason. */
 static const char *
 apply(struct conf *c, const char *key, const char *val, size_t vlen)
@@ -263,6 +296,9 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 	if (strcmp(key, "sandbox") == 0)
 		return parse_bool(val, &c->sandbox) ?
 		    "value must be yes or no" : NULL;
+	if (strcmp(key, "webhook_allow_private") == 0)
+		return parse_bool(val, &c->webhook_allow_private) ?
+		    "value must be yes or no" : NULL;
 	if (strncmp(key, "plan.", 5) == 0 &&
 	    (dot = strchr(key + 5, '.')) != NULL) {
 		if (!valid_plan_name(key + 5, (size_t)(dot - key - 5)))
@@ -317,6 +353,8 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->smtp_timeout = 30;
 	c->mail_max_age = DAY;
 	c->mail_keep = 7 * DAY;
+	c->mail_concurrency = 4;
+	c->webhook_timeout = 10;
 	c->vacuum_max = 64LL << 20;
 	c->sandbox = 1;
 	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
@@ -452,9 +490,10 @@ conf_load(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	c = conf_parse(b.data ? b.data : "", b.len, path, err, errlen);
-	if (c != NULL && c->database_password_file != NULL &&
+	if (c != NULL && ((c->database_password_file != NULL &&
 	    read_line(c->database_password_file, &c->database_password, err,
-	    errlen) == -1) {
+	    errlen) == -1) || (c->mailer_public_key != NULL &&
+	    read_public_key(c, err, errlen) == -1))) {
 		conf_free(c);
 		c = NULL;
 	}
@@ -486,6 +525,9 @@ conf_free(struct conf *c)
 		free(c->proxies[--c->nproxies]);
 	free(c->smtp_host);
 	free(c->smtp_user);
+	free(c->mailer_key);
+	free(c->mailer_public_key);
+	free(c->webhook_ca_file);
 	free(c->smtp_password_file);
 	free(c);
 }

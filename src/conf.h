@@ -73,6 +73,15 @@ struct conf {
 	long long	 smtp_timeout;	/* seconds per protocol step */
 	long long	 mail_max_age;	/* retry until; then failed */
 	long long	 mail_keep;	/* finished records kept this long */
+	/* the delivery side (ots-mailer) */
+	char		*mailer_key;	/* its private key file: the mailer's */
+	char		*mailer_public_key;	/* the file workers seal to */
+	unsigned char	 mailer_pk[32];	/* read from it at load */
+	int		 has_mailer_pk;	/* else no mail nor notices */
+	long long	 mail_concurrency;	/* deliveries at once */
+	char		*webhook_ca_file;	/* NULL: the system's CAs */
+	long long	 webhook_timeout;	/* seconds: connect, and request */
+	int		 webhook_allow_private;	/* loopback, private, link-local */
 	long long	 vacuum_max;	/* ots-sweep vacuums up to this size */
 	int		 sandbox;	/* the worker sandboxes itself (yes) */
 	struct conf_plan plans[CONF_PLANS_MAX];

@@ -11,6 +11,7 @@
 #define P_PASSPHRASE		"passphrase"
 #define P_TTL			"ttl"
 #define P_RECIPIENT		"recipient"
+#define P_NOTIFY		"notify"	/* an extension of v1 */
 #define P_LENGTH		"length"	/* /generate */
 #define P_ACTION		"action"	/* the create page's button */
 

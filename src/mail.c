@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "mail.h"
+#include "store.h"
 #include "util.h"
 
 /* atext of RFC 5322 less the quote characters, which we refuse. */
@@ -80,29 +81,79 @@ mail_obfuscate(const char *addr, char *out, size_t outlen)
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
 
+/* RFC 5322 date; day and month names are fixed, not localised. */
+static void
+rfc5322_date(long long when, char *out, size_t len)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    &"Sun\0Mon\0Tue\0Wed\0Thu\0Fri\0Sat"[tm.tm_wday * 4], tm.tm_mday,
+	    &"Jan\0Feb\0Mar\0Apr\0May\0Jun\0Jul\0Aug\0Sep\0Oct\0Nov\0Dec"
+	    [tm.tm_mon * 4], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
+}
+
+/* A notice's words for its event: the subject's, and the body's. */
+static void
+notice_words(const char *event, const char **subject, const char **what)
+{
+	if (strcmp(event, "received") == 0) {
+		*subject = "Your secret was read";
+		*what = "was read";
+	} else if (strcmp(event, "burned") == 0) {
+		*subject = "Your secret was burned";
+		*what = "was burned (destroyed unread)";
+	} else {
+		*subject = "Your secret expired unread";
+		*what = "expired without being read";
+	}
+}
+
 int
 mail_message(const struct conf *cf, const struct mail_msg *m, long long now,
     struct buf *out)
 {
 	unsigned char rnd[16];
-	char date[64], mid[33];
-	const char *domain = strrchr(cf->mail_from, '@') + 1;
-	time_t t = (time_t)now;
-	struct tm tm;
+	char date[64], when[64], mid[33];
+	const char *domain = strrchr(cf->mail_from, '@') + 1, *subject, *what;
+	int rc;
 
-	gmtime_r(&t, &tm);
-	/* RFC 5322 date; day and month names are fixed, not localised */
-	snprintf(date, sizeof(date), "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    &"Sun\0Mon\0Tue\0Wed\0Thu\0Fri\0Sat"[tm.tm_wday * 4], tm.tm_mday,
-	    &"Jan\0Feb\0Mar\0Apr\0May\0Jun\0Jul\0Aug\0Sep\0Oct\0Nov\0Dec"
-	    [tm.tm_mon * 4], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec);
+	rfc5322_date(now, date, sizeof(date));
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(mid, sizeof(mid), rnd, sizeof(rnd));
-	return buf_printf(out,
+	rc = buf_printf(out,
 	    "Date: %s\r\n"
 	    "From: %s\r\n"
-	    "To: %s\r\n"
+	    "To: %s\r\n", date, cf->mail_from, m->to);
+	if (rc == 0 && m->kind == MAIL_NOTIFY) {
+		notice_words(m->event, &subject, &what);
+		rfc5322_date(m->when, when, sizeof(when));
+		return buf_printf(out,
+		    "Subject: %s\r\n"
+		    "Message-ID: <%s@%s>\r\n"
+		    "MIME-Version: 1.0\r\n"
+		    "Content-Type: text/plain; charset=utf-8\r\n"
+		    "Content-Transfer-Encoding: 8bit\r\n"
+		    "Auto-Submitted: auto-generated\r\n"
+		    "\r\n"
+		    "Hello,\r\n"
+		    "\r\n"
+		    "The secret you created with receipt %s %s\r\n"
+		    "on %s.\r\n"
+		    "\r\n"
+		    "Its receipt (your own link; do not pass it on):\r\n"
+		    "\r\n"
+		    "    %s\r\n"
+		    "\r\n"
+		    "You asked to be told when this happens. Notices never "
+		    "contain a secret\r\n"
+		    "or its link.\r\n",
+		    subject, mid, domain, m->receipt, what, when, m->link);
+	}
+	return rc == -1 ? -1 : buf_printf(out,
 	    "Reply-To: %s\r\n"
 	    "Subject: %s sent you a secret\r\n"
 	    "Message-ID: <%s@%s>\r\n"
@@ -120,9 +171,8 @@ mail_message(const struct conf *cf, const struct mail_msg *m, long long now,
 	    "The link works once: after it has been opened, the secret is "
 	    "gone.\r\n"
 	    "%s",
-	    date, cf->mail_from, m->to, m->sender, m->sender, mid, domain,
-	    m->sender, m->link, m->passphrase ?
+	    m->sender, m->sender, mid, domain, m->sender, m->link,
+	    m->passphrase ?
 	    "You will also need a passphrase, which the sender will give you "
 	    "another way.\r\n" : "");
 }
-

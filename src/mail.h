@@ -14,12 +14,24 @@ struct conf;
 
 #define MAIL_ADDR_MAX	254
 #define MAIL_LINK_MAX	1024
+#define MAIL_RECEIPT_LEN 16	/* hex digits of a receipt's fingerprint */
 
+/*
+ * A message of the outbox (outbox.h seals it): recipient mail with the
+ * share link, or a notice to a secret's creator (by e-mail or webhook)
+ * that names the receipt and never the secret or its link.
+ */
 struct mail_msg {
-	char	to[MAIL_ADDR_MAX + 1];		/* recipient */
+	int	kind;				/* store.h's MAIL_* */
+	char	to[MAIL_ADDR_MAX + 1];		/* recipient, or the creator */
 	char	sender[MAIL_ADDR_MAX + 1];	/* the creator: Reply-To */
-	char	link[MAIL_LINK_MAX + 1];	/* BASE/secret/KEY */
+	char	link[MAIL_LINK_MAX + 1];	/* BASE/secret/KEY, or a
+						 * notice's BASE/private/KEY */
 	int	passphrase;			/* one is needed */
+	char	receipt[MAIL_RECEIPT_LEN + 1];	/* a notice's fingerprint */
+	/* a notice's event and its time, from its row when it is sent */
+	char	event[12];
+	long long when;
 };
 
 /*

@@ -1,44 +1,44 @@
 /*
- * outbox: the queue of recipient mail.  A message is queued in the same
- * transaction that stores its secret, delivered right after the response
- * has gone out (so the API never waits on SMTP), and retried by ots-sweep
- * with back-off until it is sent, its secret expires, or mail_max_age
- * passes.  Its payload (address, sender, link) is sealed under a sub-key
- * of the master key and dropped once the message is done: a queued
- * message is the one place where a link can be recovered from the
- * database plus the master key, for as long as delivery is pending.
+ * outbox: the payloads of the mail queue and the notices (store.h's
+ * store_mail), sealed to the delivery side's key.  A worker seals with
+ * the mailer's public key (libsodium's sealed box) and cannot open what
+ * it sealed; only ots-mailer, which holds the private key, opens a payload
+ * to deliver it.  So neither a worker nor a copy of the database with the
+ * master key yields a share link, queued or not.  A payload is dropped
+ * once its message is done.
  */
 #ifndef OTS_OUTBOX_H
 #define OTS_OUTBOX_H
 
+#include "mail.h"
+
 struct conf;
-struct crypto;
-struct store;
 struct store_mail;
 
-struct outbox_stats {
-	long long	 sent, retry, failed;
-};
+#define OUTBOX_PK_LEN	32	/* crypto_box_PUBLICKEYBYTES */
+#define OUTBOX_SK_LEN	32	/* crypto_box_SECRETKEYBYTES */
 
 /*
- * Fill m with a queued message to address to from sender about the secret
- * skey (which expires at expires).  The caller frees m->sealed.  0 or -1.
+ * The fingerprint of a receipt, which its creator can compute and nobody
+ * can turn back into the key: the first MAIL_RECEIPT_LEN hex digits of
+ * SHA-256(metadata_key).
  */
-int	outbox_prepare(const struct conf *, const struct crypto *,
-	    const char *to, const char *sender, const char *skey,
-	    int passphrase, long long now, long long expires,
-	    struct store_mail *m);
+void	outbox_fingerprint(const char *mkey, char out[MAIL_RECEIPT_LEN + 1]);
 
 /*
- * Try to deliver message id now, if it is due and no other process holds
- * it.  Adds the outcome to stats (NULL: none).  0, or -1 on store errors.
+ * Fill m with an outbox row for msg (its kind, a fresh delivery id, the
+ * obfuscated address, and the payload sealed to cf->mailer_pk, which must
+ * be loaded).  The caller frees m->sealed.  0 or -1.
  */
-int	outbox_deliver(struct store *, const struct crypto *,
-	    const struct conf *, long long id, long long now,
-	    struct outbox_stats *);
+int	outbox_prepare(const struct conf *, const struct mail_msg *msg,
+	    long long now, struct store_mail *m);
 
-/* Deliver every message due at now.  0 or -1. */
-int	outbox_run(struct store *, const struct crypto *, const struct conf *,
-	    long long now, struct outbox_stats *);
+/*
+ * Open the payload of row m with the mailer's key pair into msg, checking
+ * that it was sealed for this row (its delivery id and kind).  0 or -1.
+ */
+int	outbox_open(const unsigned char pk[OUTBOX_PK_LEN],
+	    const unsigned char sk[OUTBOX_SK_LEN], const struct store_mail *m,
+	    struct mail_msg *msg);
 
 #endif

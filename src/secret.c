@@ -106,6 +106,10 @@ check_new(const struct conf *cf, const struct caller *c,
 		return invalid(out, 400,
 		    "Passphrase must be at most %lld characters long",
 		    cf->passphrase_max);
+	if (in->notify != NULL && secret_notify_parse(in->notify,
+	    in->nlen) == -1)
+		return invalid(out, 400, "Unknown notify setting "
+		    "(none, email, webhook or all)");
 	if (in->recipient != NULL && in->rlen > 0) {
 		if (!c->authenticated)
 			return invalid(out, 401,
@@ -117,8 +121,71 @@ check_new(const struct conf *cf, const struct caller *c,
 			    "Undeliverable email address: %.*s",
 			    (int)utf8_prefix(in->recipient, in->rlen, 80),
 			    in->recipient);
+		if (!cf->has_mailer_pk)
+			return invalid(out, 503, "This server does not send "
+			    "email (no mailer_public_key)");
 	}
 	return SECRET_OK;
+}
+
+int
+secret_notify_parse(const char *s, size_t len)
+{
+	static const char *const names[] = { "none", "email", "webhook",
+	    "all" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (len == strlen(names[i]) && memcmp(s, names[i], len) == 0)
+			return (int)i;	/* NOTIFY_EMAIL | NOTIFY_WEBHOOK */
+	return -1;
+}
+
+/*
+ * The outbox rows of a new secret, into mail[] (up to 3): the recipient's
+ * message, and the notices its creator asked for (accounts only; a
+ * webhook only when one is registered).  Their count, or -1.
+ */
+static int
+outbox_rows(const struct ctx *x, const struct caller *c,
+    const struct secret_new *in, const struct secret_made *made, int notify,
+    long long now, struct store_mail *mail)
+{
+	const struct conf *cf = x->conf;
+	struct mail_msg msg;
+	int n = 0, rc = 0;
+
+	memset(&msg, 0, sizeof(msg));
+	if (made->meta.recipient[0] != '\0') {
+		msg.kind = MAIL_SECRET;
+		snprintf(msg.to, sizeof(msg.to), "%.*s", (int)in->rlen,
+		    in->recipient);
+		snprintf(msg.sender, sizeof(msg.sender), "%s",
+		    c->cust.custid);
+		snprintf(msg.link, sizeof(msg.link), "%s/secret/%s",
+		    cf->base_url, made->skey);
+		msg.passphrase = made->meta.passphrase;
+		rc = outbox_prepare(cf, &msg, now, &mail[n++]);
+	}
+	if (!c->authenticated || !cf->has_mailer_pk)
+		notify = 0;
+	memset(&msg, 0, sizeof(msg));
+	snprintf(msg.link, sizeof(msg.link), "%s/private/%s", cf->base_url,
+	    made->mkey);
+	outbox_fingerprint(made->mkey, msg.receipt);
+	if (rc == 0 && (notify & NOTIFY_EMAIL)) {
+		msg.kind = MAIL_NOTIFY;
+		snprintf(msg.to, sizeof(msg.to), "%s", c->cust.custid);
+		rc = outbox_prepare(cf, &msg, now, &mail[n++]);
+	}
+	if (rc == 0 && (notify & NOTIFY_WEBHOOK) &&
+	    c->cust.webhook_url[0] != '\0') {
+		msg.kind = MAIL_WEBHOOK;
+		msg.to[0] = msg.link[0] = '\0';
+		rc = outbox_prepare(cf, &msg, now, &mail[n++]);
+	}
+	sodium_memzero(&msg, sizeof(msg));
+	return rc == 0 ? n : -1;
 }
 
 /*
@@ -159,15 +226,15 @@ secret_create(const struct ctx *x, const struct caller *c,
 	const struct conf *cf = x->conf;
 	struct store_meta *m = &out->meta;
 	struct store_secret sec;
-	struct store_mail mail;
+	struct store_mail mail[3];
 	unsigned char pw[CRYPTO_PW_LEN];
 	struct buf sealed = { 0 };
 	enum secret_result rc;
-	int passphrase = in->pass != NULL && in->plen > 0;
+	int passphrase = in->pass != NULL && in->plen > 0, nmail = 0, i;
 
 	memset(out, 0, sizeof(*out));
 	memset(&sec, 0, sizeof(sec));
-	memset(&mail, 0, sizeof(mail));
+	memset(mail, 0, sizeof(mail));
 	if ((rc = check_new(cf, c, in, out)) != SECRET_OK)
 		return rc;
 	rc = SECRET_ERROR;
@@ -212,18 +279,17 @@ secret_create(const struct ctx *x, const struct caller *c,
 	m->created = m->updated = now;
 	m->secret_expires = sec.expires = now + m->ttl;
 	m->expires = now + 2 * m->ttl;
-	if (m->recipient[0] != '\0' && outbox_prepare(cf, x->crypto,
-	    in->recipient, c->cust.custid, out->skey, passphrase, now,
-	    sec.expires, &mail) == -1)
-		goto out;
-	if (store_create(x->store, &sec, m, m->recipient[0] ? &mail : NULL,
-	    &mail.id) == -1)
+	if ((nmail = outbox_rows(x, c, in, out, in->notify != NULL ?
+	    secret_notify_parse(in->notify, in->nlen) : c->cust.notify, now,
+	    mail)) == -1 ||
+	    store_create(x->store, &sec, m, mail, (size_t)nmail) == -1)
 		goto out;
 	rc = SECRET_OK;
 out:
 	buf_free(&sealed);
 	buf_free(&sec.sealed);
-	buf_free(&mail.sealed);
+	for (i = 0; i < 3; i++)
+		buf_free(&mail[i].sealed);
 	sodium_memzero(pw, sizeof(pw));
 	return rc;
 }

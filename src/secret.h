@@ -38,7 +38,17 @@ struct secret_new {
 	size_t		 ttl_len;
 	const char	*recipient;
 	size_t		 rlen;
+	const char	*notify;	/* an extension: notices (store.h's
+					 * NOTIFY_*) by name; NULL: the
+					 * account's setting */
+	size_t		 nlen;
 };
+
+/*
+ * The NOTIFY_* bits named by s[0..len): "none", "email", "webhook" or
+ * "all".  -1 for anything else.
+ */
+int	secret_notify_parse(const char *s, size_t len);
 
 /* What a create made (and wipes with secret_made_clear). */
 struct secret_made {

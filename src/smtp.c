@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <auth-client.h>
 #include <libesmtp.h>
@@ -16,6 +17,22 @@
 #include "mail.h"
 #include "smtp.h"
 #include "util.h"
+
+/*
+ * libesmtp bounds each protocol step (smtp_set_timeout) but not the
+ * connect: an alarm does, and is moved on to the whole session's bound
+ * once connected.
+ */
+static long long session_max;
+
+static void
+on_event(smtp_session_t ss, int event, void *arg, ...)
+{
+	(void)ss;
+	(void)arg;
+	if (event == SMTP_EV_CONNECT)
+		alarm((unsigned)session_max);
+}
 
 /* libesmtp asks for AUTH credentials through this callback. */
 static int
@@ -121,7 +138,11 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		auth_set_interact_cb(auth, interact, cred);
 		smtp_auth_set_context(ss, auth);
 	}
+	session_max = 6 * cf->smtp_timeout + 5;
+	smtp_set_eventcb(ss, on_event, NULL);
+	alarm((unsigned)cf->smtp_timeout);
 	started = smtp_start_session(ss);
+	alarm(0);
 	status = started ? smtp_recipient_status(rcpt) : NULL;
 	if (status == NULL || status->code == 0) {
 		/* no session, or it ended before the server said anything */

@@ -14,8 +14,8 @@
  * previous version, so that its binaries can be rolled out before
  * `ots-admin migrate` runs; version 1 lacked the tables of 2.
  */
-#define SCHEMA_VERSION	2
-#define SCHEMA_OLDEST	2
+#define SCHEMA_VERSION	3
+#define SCHEMA_OLDEST	3
 
 static const char *const state_names[] = {
 	[STATE_NEW] = "new",
@@ -29,6 +29,30 @@ const char *
 store_state_name(enum store_state s)
 {
 	return state_names[s];
+}
+
+static const char *const kind_names[] = {
+	[MAIL_SECRET] = "secret",
+	[MAIL_NOTIFY] = "notify",
+	[MAIL_WEBHOOK] = "webhook",
+};
+
+const char *
+store_mail_kind_name(enum store_mail_kind k)
+{
+	return kind_names[k];
+}
+
+/* A stored kind's enum (store_engine.h). */
+enum store_mail_kind
+store_mail_kind_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (s != NULL && strcmp(s, kind_names[i]) == 0)
+			return (enum store_mail_kind)i;
+	return MAIL_SECRET;	/* unreachable: the schemas check kinds */
 }
 
 enum store_state
@@ -124,9 +148,9 @@ store_check_key(struct store *s, const unsigned char check[CRYPTO_ID_LEN])
 int
 store_create(struct store *s, const struct store_secret *sec,
     const struct store_meta *m, const struct store_mail *mail,
-    long long *mail_id)
+    size_t nmail)
 {
-	return s->ops->create(s, sec, m, mail, mail_id);
+	return s->ops->create(s, sec, m, mail, nmail);
 }
 
 int
@@ -221,7 +245,8 @@ int
 store_sweep(struct store *s, long long now, long long mail_before,
     long long window, struct store_sweep *out)
 {
-	if (s->ops->sweep(s, SWEEP_EXPIRE, now, &out->expired) == -1 ||
+	if (s->ops->sweep(s, SWEEP_NOTIFY, now, &out->notices) == -1 ||
+	    s->ops->sweep(s, SWEEP_EXPIRE, now, &out->expired) == -1 ||
 	    s->ops->sweep(s, SWEEP_SECRETS, now, &out->secrets) == -1 ||
 	    s->ops->sweep(s, SWEEP_RECEIPTS, now, &out->metadata) == -1 ||
 	    s->ops->sweep(s, SWEEP_MAIL, mail_before, &out->mail) == -1 ||
@@ -260,6 +285,18 @@ store_customer_get(struct store *s, const char *custid,
     struct store_customer *out)
 {
 	return s->ops->customer_get(s, custid, out);
+}
+
+int
+store_customer_by_id(struct store *s, long long id, struct store_customer *out)
+{
+	return s->ops->customer_by_id(s, id, out);
+}
+
+int
+store_customer_set_notify(struct store *s, const struct store_customer *c)
+{
+	return s->ops->customer_set_notify(s, c);
 }
 
 int

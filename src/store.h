@@ -31,6 +31,7 @@
 #define STORE_CUSTID_MAX	254
 #define STORE_RECIPIENT_MAX	320
 #define STORE_SEALED_KEY_MAX	512	/* a sealed 31..64 byte key */
+#define STORE_URL_MAX		2048
 
 struct store;
 
@@ -70,12 +71,20 @@ struct store_meta {
 	long long	 secret_expires, expires;
 };
 
+/* The notices an account's secrets get (bits of store_customer.notify). */
+#define NOTIFY_EMAIL	1	/* e-mail to the account's address */
+#define NOTIFY_WEBHOOK	2	/* a signed POST to its webhook */
+
 struct store_customer {
 	long long	 id;
 	char		 custid[STORE_CUSTID_MAX + 1];
 	unsigned char	 token_hash[CRYPTO_ID_LEN];
 	char		 plan[32];
 	long long	 created;
+	int		 notify;	/* NOTIFY_* unless a create says */
+	char		 webhook_url[STORE_URL_MAX + 1];	/* "": none */
+	unsigned char	 webhook_key[STORE_SEALED_KEY_MAX];	/* sealed to */
+	size_t		 webhook_key_len;		/* the mailer */
 };
 
 /* Who opens the store: what it may do and what it checks. */
@@ -135,24 +144,43 @@ void		 store_set_clock(struct store *, long long (*)(void));
  */
 int	store_check_key(struct store *, const unsigned char check[CRYPTO_ID_LEN]);
 
+/*
+ * The outbox: what ots-mailer delivers.  Recipient mail is queued at
+ * create; a notice to the creator is stored 'waiting' at create and
+ * queued, with its event, when the secret is claimed or expires.  Every
+ * payload is sealed to the mailer's key (outbox.h).
+ */
+enum store_mail_kind {
+	MAIL_SECRET,	/* the share link, to the recipient */
+	MAIL_NOTIFY,	/* a notice, by e-mail to the creator */
+	MAIL_WEBHOOK,	/* a notice, to the creator's webhook */
+};
+
 struct store_mail {
 	long long	 id;
-	unsigned char	 rid[CRYPTO_ID_LEN];
+	enum store_mail_kind kind;
+	unsigned char	 rid[CRYPTO_ID_LEN];	/* the delivery id */
 	struct buf	 sealed;	/* empty once sent or failed */
 	char		 recipient[STORE_RECIPIENT_MAX + 1];	/* obfuscated */
-	char		 state[8];	/* queued, sent, failed */
+	char		 state[8];	/* waiting, queued, sent, failed */
+	char		 event[12];	/* a notice's: received, burned, expired */
+	long long	 customer_id;	/* a webhook's account */
 	int		 attempts;
 	char		 last_error[256];
 	long long	 created, updated, next_try, expires;
 };
 
+/* The name of a kind as stored and listed: secret, notify, webhook. */
+const char	*store_mail_kind_name(enum store_mail_kind);
+
 /*
- * Store a new secret, its metadata and (mail not NULL) a queued message in
- * one transaction; *mail_id receives the message's id.  0 or -1.
+ * Store a new secret, its metadata and its nmail outbox rows in one
+ * transaction: MAIL_SECRET queued now, the notices waiting for the
+ * secret's end (they take its id, and metadata's customer).  0 or -1.
  */
 int	store_create(struct store *, const struct store_secret *,
 	    const struct store_meta *, const struct store_mail *mail,
-	    long long *mail_id);
+	    size_t nmail);
 
 /*
  * Read the secret whose row id is id, if it has not expired at now.
@@ -167,6 +195,8 @@ int	store_secret_get(struct store *, const unsigned char *id, long long now,
  * it lives is decided at the moment of the claim, by the store's clock
  * read under the write lock, and *at receives that time (the receipt is
  * stamped with it).  Exactly one of any number of concurrent claims wins.
+ * The secret's waiting notices are queued in the same transaction, with
+ * the state's name as their event.
  * Returns 1 claimed, 0 already gone or expired, -1 error.
  */
 int	store_secret_claim(struct store *, const unsigned char *id,
@@ -230,12 +260,13 @@ int	store_mail_retry(struct store *, long long id, long long now,
 /* Up to max ids of queued mail due at now, oldest first.  Count or -1. */
 long	store_mail_due(struct store *, long long now, long long *ids,
 	    size_t max);
-/* Call fn for each message, newest first.  0 or -1. */
+/* Call fn for each outbox row (without payload), newest first.  0 or -1. */
 int	store_mail_list(struct store *,
 	    int (*fn)(void *, const struct store_mail *), void *arg);
 
 struct store_sweep {
 	long long	 expired;	/* receipts marked expired */
+	long long	 notices;	/* notices of expiry queued */
 	long long	 secrets;	/* secrets deleted */
 	long long	 metadata;	/* receipts deleted */
 	long long	 mail;		/* finished mail records deleted */
@@ -244,7 +275,8 @@ struct store_sweep {
 
 /*
  * Remove what has expired at now, in short batches so that live traffic
- * goes on: mark unrevealed expired receipts 'expired', delete expired
+ * goes on: queue the waiting notices of secrets expired unread (event
+ * "expired"), mark unrevealed expired receipts 'expired', delete expired
  * secrets and receipts, mail records finished before mail_before, and
  * rate-limit counters of windows before window.  Counts are added to out.
  * 0 or -1.
@@ -293,6 +325,10 @@ int	store_customer_add(struct store *, const struct store_customer *);
 /* 1 found, 0 unknown, -1 error. */
 int	store_customer_get(struct store *, const char *custid,
 	    struct store_customer *out);
+int	store_customer_by_id(struct store *, long long id,
+	    struct store_customer *out);
+/* Write c's notify, webhook_url and webhook_key.  1, 0 unknown, -1. */
+int	store_customer_set_notify(struct store *, const struct store_customer *c);
 /* 1 updated, 0 unknown, -1 error. */
 int	store_customer_set_token(struct store *, const char *custid,
 	    const unsigned char hash[CRYPTO_ID_LEN]);

@@ -12,13 +12,15 @@
 
 /*
  * The sweep's steps, run by store_sweep in this order, each in batches of
- * short transactions until a batch finds less than a batch's worth: mark
- * receipts of secrets expired at `when`, delete secrets and receipts
+ * short transactions until a batch finds less than a batch's worth: queue
+ * the waiting notices of secrets expired at `when`, mark receipts of
+ * secrets expired at `when`, delete secrets and receipts
  * expired at `when`, finished mail last updated at or before `when`, and
  * rate-limit counters of windows before `when`.  The engine adds what each
  * batch changed to *count.
  */
 enum store_sweep_step {
+	SWEEP_NOTIFY,
 	SWEEP_EXPIRE,
 	SWEEP_SECRETS,
 	SWEEP_RECEIPTS,
@@ -35,7 +37,7 @@ struct store_ops {
 	int	(*check_key)(struct store *, const unsigned char *);
 	int	(*create)(struct store *, const struct store_secret *,
 		    const struct store_meta *, const struct store_mail *,
-		    long long *);
+		    size_t);
 	int	(*secret_get)(struct store *, const unsigned char *, long long,
 		    struct store_secret *);
 	int	(*secret_claim)(struct store *, const unsigned char *,
@@ -71,6 +73,10 @@ struct store_ops {
 		    struct store_customer *);
 	int	(*customer_set_token)(struct store *, const char *,
 		    const unsigned char *);
+	int	(*customer_by_id)(struct store *, long long,
+		    struct store_customer *);
+	int	(*customer_set_notify)(struct store *,
+		    const struct store_customer *);
 	int	(*customer_del)(struct store *, const char *);
 	int	(*customer_list)(struct store *,
 		    int (*)(void *, const struct store_customer *), void *);
@@ -89,6 +95,8 @@ struct store	*store_pg_open(const char *conninfo, const char *password,
 
 /* The states' names, and back (an unknown name reads as burned). */
 enum store_state store_state_parse(const char *);
+/* A stored kind's enum (the schemas check kinds). */
+enum store_mail_kind store_mail_kind_parse(const char *);
 
 /*
  * The schema check every role but the migrator makes at open: 0 when have

@@ -84,7 +84,7 @@ extern const char *const store_pg_migrations[];
 #define SWEEP_BATCH	"1000"
 #define SWEEP_BATCH_N	1000
 
-#define PARAMS_MAX	24
+#define PARAMS_MAX	32
 
 enum stmt {
 	S_CLOCK, S_VERSION,
@@ -92,11 +92,13 @@ enum stmt {
 	S_CREATE, S_CREATE_MAIL,
 	S_SECRET_GET, S_CLAIM,
 	S_META_GET, S_META_VIEWED, S_META_RECENT,
-	S_CUST_PUT, S_CUST_GET, S_CUST_TOKEN, S_CUST_DEL, S_CUST_LIST,
+	S_CUST_PUT, S_CUST_GET, S_CUST_BY_ID, S_CUST_NOTIFY, S_CUST_TOKEN,
+	S_CUST_DEL, S_CUST_LIST,
 	S_MAIL_TAKE, S_MAIL_DONE, S_MAIL_RETRY, S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCK, S_TRY_FAILED,
 	S_LIMIT_ADD,
-	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
+	S_SWEEP_NOTIFY, S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META,
+	S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
 	S_SCRUB_SIZE, S_SWEEP_LOCK,
 	S_MAX
@@ -120,9 +122,11 @@ struct stmt_def {
 #define META_VALUES "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, " \
 	"$16, $17, $18, $19"
 #define META_TYPES "bbitbbitotiiiii"
-#define CUST_COLS "id, custid, token_hash, plan, created"
+#define CUST_COLS "id, custid, token_hash, plan, created, notify, " \
+	"webhook_url, webhook_key"
 #define MAIL_COLS "id, rid, sealed, recipient, state, attempts, last_error, " \
-	"created, updated, next_try, expires"
+	"created, updated, next_try, expires, kind, event, customer_id"
+#define MAIL_MAX	3	/* outbox rows of one create: S_CREATE_MAIL */
 #define NOW "floor(extract(epoch FROM clock_timestamp()))::bigint"
 
 static const struct stmt_def stmts[S_MAX] = {
@@ -141,14 +145,24 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "VALUES ($1, $2, $3, $4)) "
 	    "INSERT INTO metadata (" META_COLS ") VALUES (" META_VALUES ")",
 	    "bbbi" META_TYPES, 0 },
+	/*
+	 * With up to MAIL_MAX outbox rows (kind, rid, sealed, recipient; a
+	 * NULL kind is no row): recipient mail queued now, notices waiting
+	 * until the secret's expiry (as store_sqlite.c's lite_create).
+	 */
 	[S_CREATE_MAIL] = { "WITH s AS (INSERT INTO secret (" SECRET_COLS ") "
 	    "VALUES ($1, $2, $3, $4)), "
 	    "m AS (INSERT INTO metadata (" META_COLS ") VALUES ("
 	    META_VALUES ")) "
-	    "INSERT INTO mail (rid, sealed, recipient, state, created, "
-	    "updated, next_try, expires) "
-	    "VALUES ($20, $21, $22, 'queued', $23, $23, $23, $24) "
-	    "RETURNING id", "bbbi" META_TYPES "bbtii", 0 },
+	    "INSERT INTO mail (kind, rid, sealed, recipient, state, secret_id, "
+	    "customer_id, created, updated, next_try, expires) "
+	    "SELECT k, r, x, t, CASE k WHEN 'secret' THEN 'queued' "
+	    "ELSE 'waiting' END, CASE WHEN k <> 'secret' THEN $1 END, "
+	    "CASE k WHEN 'webhook' THEN $7::bigint END, $15, $15, "
+	    "CASE k WHEN 'secret' THEN $15 ELSE $4 END, $4 "
+	    "FROM (VALUES ($20, $21, $22, $23), ($24, $25, $26, $27), "
+	    "($28, $29, $30, $31)) AS v (k, r, x, t) WHERE k IS NOT NULL",
+	    "bbbi" META_TYPES "tbbttbbttbbt", 0 },
 	[S_SECRET_GET] = { "SELECT sealed, salt, expires FROM secret "
 	    "WHERE id = $1 AND expires > $2", "bi", 0 },
 	/*
@@ -165,7 +179,11 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "updated = (SELECT clock FROM t), "
 	    "received = CASE WHEN $2 = 'received' THEN (SELECT clock FROM t) "
 	    "END WHERE secret_id IN (SELECT id FROM d) AND "
-	    "state IN ('new', 'viewed')) "
+	    "state IN ('new', 'viewed')), "
+	    "n AS (UPDATE mail SET state = 'queued', event = $2, "
+	    "created = (SELECT clock FROM t), updated = (SELECT clock FROM t), "
+	    "next_try = (SELECT clock FROM t) WHERE secret_id IN "
+	    "(SELECT id FROM d) AND state = 'waiting') "
 	    "SELECT (SELECT clock FROM t), EXISTS (SELECT 1 FROM d)",
 	    "bt", 0 },
 	[S_META_GET] = { "SELECT " META_COLS " FROM metadata "
@@ -181,6 +199,11 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "ON CONFLICT (custid) DO NOTHING", "tbti", 0 },
 	[S_CUST_GET] = { "SELECT " CUST_COLS " FROM customer "
 	    "WHERE custid = $1", "t", 0 },
+	[S_CUST_BY_ID] = { "SELECT " CUST_COLS " FROM customer "
+	    "WHERE id = $1", "i", 0 },
+	[S_CUST_NOTIFY] = { "UPDATE customer SET notify = $2, "
+	    "webhook_url = $3, webhook_key = $4 WHERE custid = $1",
+	    "titb", 0 },
 	[S_CUST_TOKEN] = { "UPDATE customer SET token_hash = $2 "
 	    "WHERE custid = $1", "tb", 0 },
 	[S_CUST_DEL] = { "DELETE FROM customer WHERE custid = $1", "t", 0 },
@@ -204,8 +227,8 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "next_try <= $1 ORDER BY next_try, id LIMIT $2", "ii", 0 },
 	/* the list never shows a payload: leave it on the server */
 	[S_MAIL_LIST] = { "SELECT id, rid, NULL::bytea, recipient, state, "
-	    "attempts, last_error, created, updated, next_try, expires "
-	    "FROM mail ORDER BY id DESC", "", 0 },
+	    "attempts, last_error, created, updated, next_try, expires, kind, "
+	    "event, customer_id FROM mail ORDER BY id DESC", "", 0 },
 	/*
 	 * Attempts, as SQLite's S_TRY_*: reserve one if the window has one
 	 * left or its lock has run out (then a new window opens).  Each
@@ -254,6 +277,11 @@ static const struct stmt_def stmts[S_MAX] = {
 	 * on the outer statement, so that a row changed since the batch was
 	 * chosen is looked at again.
 	 */
+	[S_SWEEP_NOTIFY] = { "UPDATE mail SET state = 'queued', "
+	    "event = 'expired', created = $1, updated = $1, next_try = $1 "
+	    "WHERE id IN (SELECT id FROM mail WHERE state = 'waiting' AND "
+	    "next_try <= $1 LIMIT " SWEEP_BATCH " FOR UPDATE SKIP LOCKED) AND "
+	    "state = 'waiting' AND next_try <= $1", "i", 0 },
 	[S_SWEEP_EXPIRE] = { "UPDATE metadata SET state = 'expired', "
 	    "updated = $1 WHERE seq IN (SELECT seq FROM metadata WHERE "
 	    "state IN ('new', 'viewed') AND secret_expires <= $1 "
@@ -266,9 +294,9 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "FROM metadata WHERE expires <= $1 LIMIT " SWEEP_BATCH
 	    " FOR UPDATE SKIP LOCKED) AND expires <= $1", "i", 0 },
 	[S_SWEEP_MAIL] = { "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
-	    "WHERE state <> 'queued' AND updated <= $1 LIMIT " SWEEP_BATCH
-	    " FOR UPDATE SKIP LOCKED) AND state <> 'queued' AND "
-	    "updated <= $1", "i", 0 },
+	    "WHERE state IN ('sent', 'failed') AND updated <= $1 LIMIT "
+	    SWEEP_BATCH " FOR UPDATE SKIP LOCKED) AND state IN ('sent', "
+	    "'failed') AND updated <= $1", "i", 0 },
 	[S_SWEEP_LIMITS] = { "DELETE FROM ratelimit WHERE key IN (SELECT key "
 	    "FROM ratelimit WHERE \"window\" < $1 LIMIT " SWEEP_BATCH
 	    " FOR UPDATE SKIP LOCKED) AND \"window\" < $1", "i", 0 },
@@ -390,14 +418,16 @@ sqlstate_is(const PGresult *r, const char *code)
 	return st != NULL && strcmp(st, code) == 0;
 }
 
-static const char *const names[S_MAX] = {
+static const char *const names[] = {
 	"ots_clock", "ots_version", "ots_setting_get", "ots_setting_put",
 	"ots_create", "ots_create_mail", "ots_secret_get", "ots_claim",
 	"ots_meta_get", "ots_meta_viewed", "ots_meta_recent",
-	"ots_cust_put", "ots_cust_get", "ots_cust_token", "ots_cust_del",
+	"ots_cust_put", "ots_cust_get", "ots_cust_by_id", "ots_cust_notify",
+	"ots_cust_token", "ots_cust_del",
 	"ots_cust_list", "ots_mail_take", "ots_mail_done", "ots_mail_retry",
 	"ots_mail_due", "ots_mail_list", "ots_try_reserve", "ots_try_lock",
-	"ots_try_failed", "ots_limit_add", "ots_sweep_expire",
+	"ots_try_failed", "ots_limit_add", "ots_sweep_notify",
+	"ots_sweep_expire",
 	"ots_sweep_secret", "ots_sweep_meta", "ots_sweep_mail",
 	"ots_sweep_limits", "ots_scrub_size", "ots_sweep_lock",
 };
@@ -1005,17 +1035,18 @@ pgsql_check_key(struct store *base, const unsigned char check[CRYPTO_ID_LEN])
 }
 
 /*
- * The secret, its receipt and (mail not NULL) the queued message, in one
- * statement: all of it commits, or none.
+ * The secret, its receipt and its outbox rows, in one statement: all of
+ * it commits, or none.
  */
 static int
 pgsql_create(struct store *base, const struct store_secret *sec,
     const struct store_meta *m, const struct store_mail *mail,
-    long long *mail_id)
+    size_t nmail)
 {
 	struct pgsql *s = (struct pgsql *)base;
 	struct params p;
 	PGresult *r;
+	size_t i;
 
 	memset(&p, 0, sizeof(p));
 	p_bytes(&p, sec->id, CRYPTO_ID_LEN);
@@ -1043,21 +1074,28 @@ pgsql_create(struct store *base, const struct store_secret *sec,
 		p_null(&p);
 	p_int(&p, m->secret_expires);
 	p_int(&p, m->expires);
-	if (mail == NULL) {
-		if ((r = run(s, S_CREATE, &p, "create secret")) == NULL)
-			return -1;
-		PQclear(r);
-		return 0;
-	}
-	p_bytes(&p, mail->rid, CRYPTO_ID_LEN);
-	p_bytes(&p, mail->sealed.data, mail->sealed.len);
-	p_text(&p, mail->recipient);
-	p_int(&p, mail->created);
-	p_int(&p, mail->expires);
-	if ((r = run(s, S_CREATE_MAIL, &p, "create secret")) == NULL)
+	if (nmail > MAIL_MAX) {
+		log_warnx("store: create: %zu outbox rows", nmail);
 		return -1;
-	/* committed: a bad answer is logged, the secret stays */
-	return one_int(s, r, "queue mail", mail_id);
+	}
+	for (i = 0; i < MAIL_MAX && nmail > 0; i++) {
+		if (i < nmail) {
+			p_text(&p, store_mail_kind_name(mail[i].kind));
+			p_bytes(&p, mail[i].rid, CRYPTO_ID_LEN);
+			p_bytes(&p, mail[i].sealed.data, mail[i].sealed.len);
+			p_text(&p, mail[i].recipient);
+		} else {
+			p_null(&p);
+			p_null(&p);
+			p_null(&p);
+			p_null(&p);
+		}
+	}
+	if ((r = run(s, nmail > 0 ? S_CREATE_MAIL : S_CREATE, &p,
+	    "create secret")) == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
 }
 
 static int
@@ -1305,6 +1343,7 @@ pgsql_customer_add(struct store *base, const struct store_customer *c)
 static int
 customer_row(const PGresult *r, int row, struct store_customer *c)
 {
+	long long notify;
 	size_t n;
 
 	memset(c, 0, sizeof(*c));
@@ -1313,23 +1352,25 @@ customer_row(const PGresult *r, int row, struct store_customer *c)
 	    col_blob(r, row, 2, c->token_hash, sizeof(c->token_hash),
 	    &n) == -1 ||
 	    col_text(r, row, 3, c->plan, sizeof(c->plan)) == -1 ||
-	    col_int(r, row, 4, &c->created) == -1)
+	    col_int(r, row, 4, &c->created) == -1 ||
+	    col_int(r, row, 5, &notify) == -1 ||
+	    col_text(r, row, 6, c->webhook_url, sizeof(c->webhook_url)) == -1 ||
+	    col_blob(r, row, 7, c->webhook_key, sizeof(c->webhook_key),
+	    &c->webhook_key_len) == -1)
 		return -1;
+	c->notify = (int)notify;
 	return 0;
 }
 
+/* One customer by statement i with its parameters.  1, 0 or -1. */
 static int
-pgsql_customer_get(struct store *base, const char *custid,
+customer_one(struct pgsql *s, enum stmt i, struct params *p,
     struct store_customer *out)
 {
-	struct pgsql *s = (struct pgsql *)base;
-	struct params p;
 	PGresult *r;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p_text(&p, custid);
-	if ((r = run(s, S_CUST_GET, &p, "get customer")) == NULL)
+	if ((r = run(s, i, p, "get customer")) == NULL)
 		return -1;
 	rc = PQntuples(r);
 	if (rc == 1 && customer_row(r, 0, out) == -1)
@@ -1338,6 +1379,45 @@ pgsql_customer_get(struct store *base, const char *custid,
 	if (rc == 0 || rc == 1)
 		return rc;
 	return bad_result(s, "get customer");
+}
+
+static int
+pgsql_customer_get(struct store *base, const char *custid,
+    struct store_customer *out)
+{
+	struct params p;
+
+	memset(&p, 0, sizeof(p));
+	p_text(&p, custid);
+	return customer_one((struct pgsql *)base, S_CUST_GET, &p, out);
+}
+
+static int
+pgsql_customer_by_id(struct store *base, long long id,
+    struct store_customer *out)
+{
+	struct params p;
+
+	memset(&p, 0, sizeof(p));
+	p_int(&p, id);
+	return customer_one((struct pgsql *)base, S_CUST_BY_ID, &p, out);
+}
+
+static int
+pgsql_customer_set_notify(struct store *base, const struct store_customer *c)
+{
+	struct params p;
+
+	memset(&p, 0, sizeof(p));
+	p_text(&p, c->custid);
+	p_int(&p, c->notify);
+	if (c->webhook_url[0] != '\0')
+		p_text(&p, c->webhook_url);
+	else
+		p_null(&p);
+	p_bytes(&p, c->webhook_key, c->webhook_key_len);
+	return change_one((struct pgsql *)base, S_CUST_NOTIFY, &p,
+	    "customer notify");
 }
 
 static int
@@ -1389,6 +1469,7 @@ pgsql_customer_list(struct store *base,
 static int
 mail_row(const PGresult *r, int row, struct store_mail *m)
 {
+	char kind[8];
 	long long attempts;
 	size_t n;
 
@@ -1401,8 +1482,13 @@ mail_row(const PGresult *r, int row, struct store_mail *m)
 	    col_int(r, row, 7, &m->created) == -1 ||
 	    col_int(r, row, 8, &m->updated) == -1 ||
 	    col_int(r, row, 9, &m->next_try) == -1 ||
-	    col_int(r, row, 10, &m->expires) == -1)
+	    col_int(r, row, 10, &m->expires) == -1 ||
+	    col_text(r, row, 11, kind, sizeof(kind)) == -1 ||
+	    col_text(r, row, 12, m->event, sizeof(m->event)) == -1 ||
+	    (!PQgetisnull(r, row, 13) &&
+	    col_int(r, row, 13, &m->customer_id) == -1))
 		return -1;
+	m->kind = store_mail_kind_parse(kind);
 	m->attempts = (int)attempts;
 	return 0;
 }
@@ -1578,6 +1664,7 @@ sweep_step(struct pgsql *s, enum stmt i, long long when, long long *count)
 
 /* The statements of the sweep's steps (store_engine.h). */
 static const enum stmt sweep_stmts[] = {
+	[SWEEP_NOTIFY] = S_SWEEP_NOTIFY,
 	[SWEEP_EXPIRE] = S_SWEEP_EXPIRE,
 	[SWEEP_SECRETS] = S_SWEEP_SECRET,
 	[SWEEP_RECEIPTS] = S_SWEEP_META,
@@ -1673,6 +1760,8 @@ static const struct store_ops pgsql_ops = {
 	.customer_add = pgsql_customer_add,
 	.customer_get = pgsql_customer_get,
 	.customer_set_token = pgsql_customer_set_token,
+	.customer_by_id = pgsql_customer_by_id,
+	.customer_set_notify = pgsql_customer_set_notify,
 	.customer_del = pgsql_customer_del,
 	.customer_list = pgsql_customer_list,
 };

@@ -27,12 +27,15 @@ enum stmt {
 	S_SETTING_GET, S_SETTING_PUT,
 	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL,
 	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
-	S_CUST_PUT, S_CUST_GET, S_CUST_TOKEN, S_CUST_DEL, S_CUST_LIST,
+	S_NOTICE_CLAIM,
+	S_CUST_PUT, S_CUST_GET, S_CUST_BY_ID, S_CUST_NOTIFY, S_CUST_TOKEN,
+	S_CUST_DEL, S_CUST_LIST,
 	S_MAIL_PUT, S_MAIL_TAKE, S_MAIL_GET, S_MAIL_DONE, S_MAIL_RETRY,
 	S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
 	S_LIMIT_ADD,
-	S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META, S_SWEEP_MAIL,
+	S_SWEEP_NOTIFY, S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META,
+	S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
 	S_MAX
 };
@@ -40,9 +43,10 @@ enum stmt {
 #define META_COLS "id, secret_id, customer_id, custid, wrapped_key, " \
 	"sealed_skey, ttl, state, passphrase, recipient, created, updated, " \
 	"received, secret_expires, expires"
-#define CUST_COLS "id, custid, token_hash, plan, created"
+#define CUST_COLS "id, custid, token_hash, plan, created, notify, " \
+	"webhook_url, webhook_key"
 #define MAIL_COLS "id, rid, sealed, recipient, state, attempts, last_error, " \
-	"created, updated, next_try, expires"
+	"created, updated, next_try, expires, kind, event, customer_id"
 #define SWEEP_BATCH "1000"
 #define SWEEP_BATCH_N 1000
 
@@ -72,13 +76,20 @@ static const char *const sql[S_MAX] = {
 	    "ORDER BY created DESC, seq DESC",
 	[S_CUST_PUT] = "INSERT INTO customer (custid, token_hash, plan, created)"
 	    " VALUES (?1, ?2, ?3, ?4)",
+	/* a claim queues the secret's notices, with the claim's time */
+	[S_NOTICE_CLAIM] = "UPDATE mail SET state = 'queued', event = ?2, "
+	    "created = ?3, updated = ?3, next_try = ?3 "
+	    "WHERE secret_id = ?1 AND state = 'waiting'",
 	[S_CUST_GET] = "SELECT " CUST_COLS " FROM customer WHERE custid = ?1",
+	[S_CUST_BY_ID] = "SELECT " CUST_COLS " FROM customer WHERE id = ?1",
+	[S_CUST_NOTIFY] = "UPDATE customer SET notify = ?2, webhook_url = ?3, "
+	    "webhook_key = ?4 WHERE custid = ?1",
 	[S_CUST_TOKEN] = "UPDATE customer SET token_hash = ?2 WHERE custid = ?1",
 	[S_CUST_DEL] = "DELETE FROM customer WHERE custid = ?1",
 	[S_CUST_LIST] = "SELECT " CUST_COLS " FROM customer ORDER BY custid",
-	[S_MAIL_PUT] = "INSERT INTO mail (rid, sealed, recipient, state, "
-	    "created, updated, next_try, expires) "
-	    "VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?4, ?5)",
+	[S_MAIL_PUT] = "INSERT INTO mail (kind, rid, sealed, recipient, state, "
+	    "secret_id, customer_id, created, updated, next_try, expires) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
 	[S_MAIL_TAKE] = "UPDATE mail SET next_try = ?3, attempts = attempts + 1,"
 	    " updated = ?2 WHERE id = ?1 AND state = 'queued' AND next_try <= ?2",
 	[S_MAIL_GET] = "SELECT " MAIL_COLS " FROM mail WHERE id = ?1",
@@ -108,6 +119,10 @@ static const char *const sql[S_MAX] = {
 	    "WHEN ?3 > 0 THEN ?3 ELSE count END, "
 	    "window = CASE WHEN ?3 > 0 THEN ?2 ELSE window END "
 	    "RETURNING count",
+	[S_SWEEP_NOTIFY] = "UPDATE mail SET state = 'queued', event = 'expired',"
+	    " created = ?1, updated = ?1, next_try = ?1 WHERE id IN (SELECT id "
+	    "FROM mail WHERE state = 'waiting' AND next_try <= ?1 LIMIT "
+	    SWEEP_BATCH ")",
 	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
 	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
 	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
@@ -116,7 +131,8 @@ static const char *const sql[S_MAX] = {
 	[S_SWEEP_META] = "DELETE FROM metadata WHERE seq IN (SELECT seq FROM "
 	    "metadata WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
 	[S_SWEEP_MAIL] = "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
-	    "WHERE state <> 'queued' AND updated <= ?1 LIMIT " SWEEP_BATCH ")",
+	    "WHERE state IN ('sent', 'failed') AND updated <= ?1 LIMIT "
+	    SWEEP_BATCH ")",
 	[S_SWEEP_LIMITS] = "DELETE FROM ratelimit WHERE key IN (SELECT key "
 	    "FROM ratelimit WHERE window < ?1 LIMIT " SWEEP_BATCH ")",
 };
@@ -566,10 +582,11 @@ bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
 static int
 lite_create(struct store *base, const struct store_secret *sec,
     const struct store_meta *m, const struct store_mail *mail,
-    long long *mail_id)
+    size_t nmail)
 {
 	struct lite *s = (struct lite *)base;
 	sqlite3_stmt *st;
+	size_t i;
 
 	if (begin(s) == -1)
 		return -1;
@@ -600,16 +617,26 @@ lite_create(struct store *base, const struct store_secret *sec,
 	sqlite3_bind_int64(st, 15, m->expires);
 	if (run(s, st, "create metadata") == -1)
 		goto fail;
-	if (mail != NULL) {
+	for (i = 0; i < nmail; i++) {
 		st = get(s, S_MAIL_PUT);
-		bind_blob(st, 1, mail->rid, CRYPTO_ID_LEN);
-		bind_blob(st, 2, mail->sealed.data, mail->sealed.len);
-		sqlite3_bind_text(st, 3, mail->recipient, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, mail->created);
-		sqlite3_bind_int64(st, 5, mail->expires);
+		sqlite3_bind_text(st, 1, store_mail_kind_name(mail[i].kind), -1,
+		    SQLITE_STATIC);
+		bind_blob(st, 2, mail[i].rid, CRYPTO_ID_LEN);
+		bind_blob(st, 3, mail[i].sealed.data, mail[i].sealed.len);
+		sqlite3_bind_text(st, 4, mail[i].recipient, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, mail[i].kind == MAIL_SECRET ?
+		    "queued" : "waiting", -1, SQLITE_STATIC);
+		if (mail[i].kind != MAIL_SECRET)
+			bind_blob(st, 6, sec->id, CRYPTO_ID_LEN);
+		if (mail[i].kind == MAIL_WEBHOOK)
+			sqlite3_bind_int64(st, 7, m->customer_id);
+		sqlite3_bind_int64(st, 8, m->created);
+		/* a waiting notice is due, as "expired", when its secret is */
+		sqlite3_bind_int64(st, 9, mail[i].kind == MAIL_SECRET ?
+		    m->created : sec->expires);
+		sqlite3_bind_int64(st, 10, sec->expires);
 		if (run(s, st, "queue mail") == -1)
 			goto fail;
-		*mail_id = sqlite3_last_insert_rowid(s->db);
 	}
 	return commit(s);
 fail:
@@ -670,6 +697,12 @@ lite_secret_claim(struct store *base, const unsigned char *id,
 	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, *at);
 	if (run(s, st, "claim metadata") == -1)
+		goto fail;
+	st = get(s, S_NOTICE_CLAIM);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, *at);
+	if (run(s, st, "queue notices") == -1)
 		goto fail;
 	return commit(s) == 0 ? 1 : -1;
 fail:
@@ -880,17 +913,18 @@ customer_row(sqlite3_stmt *st, struct store_customer *c)
 	col_blob(st, 2, c->token_hash, sizeof(c->token_hash), &n);
 	col_text(st, 3, c->plan, sizeof(c->plan));
 	c->created = sqlite3_column_int64(st, 4);
+	c->notify = sqlite3_column_int(st, 5);
+	col_text(st, 6, c->webhook_url, sizeof(c->webhook_url));
+	col_blob(st, 7, c->webhook_key, sizeof(c->webhook_key),
+	    &c->webhook_key_len);
 }
 
+/* The one customer st (its parameter bound) finds.  1, 0 or -1. */
 static int
-lite_customer_get(struct store *base, const char *custid,
-    struct store_customer *out)
+customer_one(struct lite *s, sqlite3_stmt *st, struct store_customer *out)
 {
-	struct lite *s = (struct lite *)base;
-	sqlite3_stmt *st = get(s, S_CUST_GET);
 	int rc;
 
-	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		customer_row(st, out);
@@ -901,6 +935,44 @@ lite_customer_get(struct store *base, const char *custid,
 		return 0;
 	dberr(s, "get customer");
 	return -1;
+}
+
+static int
+lite_customer_get(struct store *base, const char *custid,
+    struct store_customer *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_GET);
+
+	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
+	return customer_one(s, st, out);
+}
+
+static int
+lite_customer_by_id(struct store *base, long long id,
+    struct store_customer *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_BY_ID);
+
+	sqlite3_bind_int64(st, 1, id);
+	return customer_one(s, st, out);
+}
+
+static int
+lite_customer_set_notify(struct store *base, const struct store_customer *c)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_CUST_NOTIFY);
+
+	sqlite3_bind_text(st, 1, c->custid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, c->notify);
+	if (c->webhook_url[0] != '\0')
+		sqlite3_bind_text(st, 3, c->webhook_url, -1, SQLITE_STATIC);
+	bind_blob(st, 4, c->webhook_key, c->webhook_key_len);
+	if (run(s, st, "customer notify") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
 }
 
 static int
@@ -968,6 +1040,10 @@ mail_row(sqlite3_stmt *st, struct store_mail *m)
 	m->updated = sqlite3_column_int64(st, 8);
 	m->next_try = sqlite3_column_int64(st, 9);
 	m->expires = sqlite3_column_int64(st, 10);
+	m->kind = store_mail_kind_parse((const char *)
+	    sqlite3_column_text(st, 11));
+	col_text(st, 12, m->event, sizeof(m->event));
+	m->customer_id = sqlite3_column_int64(st, 13);
 }
 
 static int
@@ -1115,6 +1191,7 @@ sweep_step(struct lite *s, enum stmt i, long long when, long long *count)
 
 /* The statements of the sweep's steps (store_engine.h), in its order. */
 static const enum stmt sweep_stmts[] = {
+	[SWEEP_NOTIFY] = S_SWEEP_NOTIFY,
 	[SWEEP_EXPIRE] = S_SWEEP_EXPIRE,
 	[SWEEP_SECRETS] = S_SWEEP_SECRET,
 	[SWEEP_RECEIPTS] = S_SWEEP_META,
@@ -1276,6 +1353,8 @@ static const struct store_ops lite_ops = {
 	.customer_add = lite_customer_add,
 	.customer_get = lite_customer_get,
 	.customer_set_token = lite_customer_set_token,
+	.customer_by_id = lite_customer_by_id,
+	.customer_set_notify = lite_customer_set_notify,
 	.customer_del = lite_customer_del,
 	.customer_list = lite_customer_list,
 };

@@ -51,6 +51,7 @@ BUILDDIR = os.environ.get("OTS_BUILDDIR") or SRCDIR
 OTS = os.path.join(BUILDDIR, "cgi-bin", "ots")
 ADMIN = os.path.join(BUILDDIR, "cgi-bin", "ots-admin")
 SWEEP = os.path.join(BUILDDIR, "cgi-bin", "ots-sweep")
+MAILER = os.path.join(BUILDDIR, "cgi-bin", "ots-mailer")
 FAKECLOCK = os.path.join(BUILDDIR, "tests", "integration", "fakeclock.so")
 
 
@@ -476,7 +477,9 @@ class Server:
             db = dict(database=self.database)
         else:
             raise HarnessError("unknown engine %r" % self.engine)
-        self.settings = dict(DEFAULT_CONF, master_key=self.master_key, **db)
+        self.settings = dict(DEFAULT_CONF, master_key=self.master_key,
+                             mailer_key=os.path.join(self.tmp, "keys", "mailer.key"),
+                             mailer_public_key=os.path.join(self.tmp, "keys", "mailer.pub"), **db)
         if "valgrind" in os.environ.get("OTS_WRAPPER", "") or SANITIZED:
             # The worker's sandbox (sandbox.h) is off for the memory checkers:
             # valgrind runs the program on its own core, whose system calls
@@ -506,6 +509,12 @@ class Server:
         r = self.admin("init")
         if r.returncode != 0:
             raise HarnessError("ots-admin init failed (%d): %s" % (r.returncode, r.stderr.strip()))
+        self.mailer_proc = None
+        if self.settings.get("mailer_key") and self.settings.get("mailer_public_key") and \
+                not os.path.exists(self.settings["mailer_public_key"]):
+            p = subprocess.run([MAILER, "-c", self.conf_path, "-k"], capture_output=True, text=True, timeout=60)
+            if p.returncode != 0:
+                raise HarnessError("ots-mailer -k failed (%d): %s" % (p.returncode, p.stderr.strip()))
         if start:
             self.start()
 
@@ -670,6 +679,7 @@ fastcgi.server = ("/" => ((
         self.proc = None
 
     def close(self):
+        self.stop_mailer()
         self.stop()
         if self.cluster:
             self.cluster.close()
@@ -693,12 +703,55 @@ fastcgi.server = ("/" => ((
         return r.stdout.strip()
 
     def mail_list(self):
-        """`ots-admin mail list` parsed: a list of dicts (id, state, recipient,
-        attempts, created, next, error; raw: the line)."""
+        """`ots-admin mail list` parsed: a list of dicts (id, kind, state,
+        recipient, event, attempts, created, next, error; raw: the line)."""
         r = self.admin("mail", "list")
         if r.returncode != 0:
             raise HarnessError("mail list failed (%d): %s" % (r.returncode, r.stderr.strip()))
         return [parse_mail_line(line) for line in r.stdout.splitlines() if line.strip()]
+
+    # -- ots-mailer
+
+    def _mailer_cmd(self, *args):
+        env = dict(os.environ)
+        env.update(self.app_env())
+        return (shlex.split(os.environ.get("OTS_WRAPPER", "")) + [MAILER, "-c", self.conf_path]
+                + list(args)), env
+
+    def mail_once(self, *args, timeout=300):
+        """Run `ots-mailer -1` (what cron runs) with the workers' fake clock:
+        (rc, summary dict or None, stdout, stderr)."""
+        cmd, env = self._mailer_cmd("-1", *args)
+        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout)
+        return p.returncode, parse_mailer(p.stdout), p.stdout, p.stderr
+
+    def start_mailer(self, *args):
+        """Start the long-running ots-mailer (stopped by close())."""
+        self.stop_mailer()
+        cmd, env = self._mailer_cmd(*args)
+        self.mailer_log = open(os.path.join(self.tmp, "mailer.log"), "ab")
+        self.mailer_proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=self.mailer_log,
+                                            stderr=self.mailer_log, start_new_session=True)
+        return self.mailer_proc
+
+    def stop_mailer(self):
+        p, self.mailer_proc = getattr(self, "mailer_proc", None), None
+        if p is None:
+            return None
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        try:  # its delivery children, if any outlived it
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.mailer_log.close()
+        return p.returncode
 
     # -- ots-sweep
 
@@ -1008,9 +1061,18 @@ def wait_until(pred, timeout=10.0, interval=0.05):
 
 
 SWEEP_RE = re.compile(r"^ots-sweep: (\d+) secrets and (\d+) receipts removed, (\d+) receipts expired, "
-                      r"(\d+) mail records removed; mail (\d+) sent, (\d+) to retry, (\d+) failed; "
+                      r"(\d+) notices queued, (\d+) mail records removed; "
                       r"(?:not )?rebuilt; (\d+\.\d{3}) s$")
-SWEEP_FIELDS = ("secrets", "receipts", "expired", "mail_removed", "sent", "retry", "failed")
+SWEEP_FIELDS = ("secrets", "receipts", "expired", "notices", "mail_removed")
+MAILER_RE = re.compile(r"^ots-mailer: (\d+) sent, (\d+) to retry, (\d+) failed$")
+
+
+def parse_mailer(out):
+    """The `ots-mailer -1` summary line as {sent, retry, failed}, or None
+    unless the output is exactly one such line."""
+    lines = out.splitlines()
+    m = MAILER_RE.match(lines[0]) if len(lines) == 1 else None
+    return dict(zip(("sent", "retry", "failed"), map(int, m.groups()))) if m else None
 
 
 def parse_sweep(out):
@@ -1021,19 +1083,22 @@ def parse_sweep(out):
     if not m:
         return None
     d = {k: int(v) for k, v in zip(SWEEP_FIELDS, m.groups())}
-    d["seconds"] = float(m.group(8))
+    d["seconds"] = float(m.group(len(SWEEP_FIELDS) + 1))
     return d
 
 
 def parse_mail_line(line):
-    """One `mail list` line: id, state, recipient, attempts=N, created=T,
-    next=T or -, last error.  Times are epoch seconds (None for -)."""
+    """One `mail list` line: id, kind, state, recipient, event=E or -,
+    attempts=N, created=T, next=T or -, last error.  Times are epoch seconds
+    (None for -)."""
     f = line.split("\t")
     d = {"raw": line}
-    if len(f) != 7 or not f[0].isdigit() or not f[3].startswith("attempts=") \
-            or not f[4].startswith("created="):
+    if len(f) != 9 or not f[0].isdigit() or not f[4].startswith("event=") \
+            or not f[5].startswith("attempts=") or not f[6].startswith("created="):
         d["bad"] = True
         return d
+    d.update(kind=f[1], event=f[4][6:])
+    f = f[:1] + f[2:4] + f[5:]
 
     def when(v):
         try:
