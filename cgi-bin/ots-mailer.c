@@ -1,160 +1,39 @@
 /*
- * ots-mailer: the delivery side.  It holds the private key the web
- * workers seal outgoing messages to (outbox.h), takes what is due from the
- * store, and delivers each message in a child process of its own: recipient
- * mail and notices by SMTP (libesmtp), webhooks by HTTPS (libcurl).  A
- * slow, dead or silent relay costs the web workers nothing; here it costs
- * one of mail_concurrency children until its deadline.
+ * ots-mailer: the delivery side (mailer.h).
  *
- *   ots-mailer [-c config] [-u user]        run until SIGTERM (systemd)
+ *   ots-mailer [-c config] [-u user]           run until SIGTERM (systemd)
  *   ots-mailer [-c config] [-u user] -1 [-q]   deliver what is due, exit
- *   ots-mailer [-c config] -k               make the key pair
+ *   ots-mailer [-c config] -k                  make the key pair
  *
  * -1 is for cron, every minute, where no long-running process may be.
- * Started as root with -u, it reads its key and then becomes user (for a
+ * Started as root with -u, it reads its key and then becomes user (with a
  * SQLite database, the user the web workers run as); in every case it
- * makes itself undumpable, so a process of that user cannot read the key
- * from its memory.  Failures are retried with back-off until mail_max_age
- * (recipient mail: also until its secret expires), then given up.
+ * makes itself undumpable, so that no other process of that user can read
+ * the key from its memory.
  */
 #include "config.h"
 
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "conf.h"
 #include "crypto.h"
 #include "log.h"
-#include "mail.h"
-#include "outbox.h"
-#include "smtp.h"
-#include "store.h"
-#include "webhook.h"
-
-#define RETRY_FIRST	60	/* seconds; doubles per attempt */
-#define RETRY_MAX	3600
-#define JOBS_MAX	64	/* mail_concurrency's bound */
-#define ERR_MAX		256
-
-/* A delivery under way in a child. */
-struct job {
-	pid_t		 pid;
-	int		 fd;		/* the child's answer: "" sent, or why not */
-	long long	 id;
-	int		 attempts;
-	char		 recipient[STORE_RECIPIENT_MAX + 1];
-	char		 err[ERR_MAX];
-	size_t		 errlen;
-};
-
-struct mailer {
-	const struct conf	*cf;
-	struct store		*st;
-	unsigned char		 pk[OUTBOX_PK_LEN], sk[OUTBOX_SK_LEN];
-	struct job		 jobs[JOBS_MAX];
-	size_t			 njobs;
-	long long		 sent, retry, failed;
-};
-
-static volatile sig_atomic_t stopping;
+#include "mailer.h"
 
 static void
 on_stop(int sig)
 {
 	(void)sig;
-	stopping = 1;
-}
-
-static long long
-now(void)
-{
-	return (long long)time(NULL);
-}
-
-/* Make the key pair named by the configuration; never overwrite. */
-static int
-keygen(const struct conf *cf)
-{
-	unsigned char pk[OUTBOX_PK_LEN], sk[OUTBOX_SK_LEN];
-	char hex[2 * OUTBOX_SK_LEN + 2];
-	const char *path[2] = { cf->mailer_key, cf->mailer_public_key };
-	const unsigned char *key[2] = { sk, pk };
-	int i, fd, rc = 1;
-
-	if (path[0] == NULL || path[1] == NULL) {
-		log_warnx("set mailer_key and mailer_public_key first");
-		return 1;
-	}
-	crypto_box_keypair(pk, sk);
-	for (i = 0; i < 2; i++) {
-		sodium_bin2hex(hex, sizeof(hex) - 1, key[i], OUTBOX_SK_LEN);
-		strcat(hex, "\n");
-		if ((fd = open(path[i], O_WRONLY | O_CREAT | O_EXCL, i == 0 ?
-		    0400 : 0444)) == -1) {
-			log_warn("%s", path[i]);
-			goto out;
-		}
-		if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
-		    close(fd) == -1) {
-			log_warn("%s", path[i]);
-			goto out;
-		}
-	}
-	printf("ots-mailer: private key %s, public key %s\n", path[0], path[1]);
-	rc = 0;
-out:
-	sodium_memzero(sk, sizeof(sk));
-	sodium_memzero(hex, sizeof(hex));
-	return rc;
-}
-
-/* Read the private key; it must belong to mailer_public_key.  0 or -1. */
-static int
-key_load(struct mailer *m)
-{
-	char hex[2 * OUTBOX_SK_LEN + 2];
-	size_t n = 0;
-	FILE *f;
-	int rc = -1;
-
-	if (m->cf->mailer_key == NULL || !m->cf->has_mailer_pk) {
-		log_warnx("mailer_key and mailer_public_key must be set "
-		    "(ots-mailer -k makes them)");
-		return -1;
-	}
-	if ((f = fopen(m->cf->mailer_key, "r")) == NULL) {
-		log_warn("%s", m->cf->mailer_key);
-		return -1;
-	}
-	if (fgets(hex, sizeof(hex), f) != NULL &&
-	    sodium_hex2bin(m->sk, sizeof(m->sk), hex, strcspn(hex, "\n"),
-	    NULL, &n, NULL) == 0 && n == sizeof(m->sk)) {
-		crypto_scalarmult_base(m->pk, m->sk);
-		if (sodium_memcmp(m->pk, m->cf->mailer_pk, sizeof(m->pk)) == 0)
-			rc = 0;
-		else
-			log_warnx("%s does not belong to %s", m->cf->mailer_key,
-			    m->cf->mailer_public_key);
-	} else
-		log_warnx("%s: not a mailer key", m->cf->mailer_key);
-	fclose(f);
-	sodium_memzero(hex, sizeof(hex));
-	return rc;
+	mailer_stop();
 }
 
 /* Become user (from root), keeping nothing of root's.  0 or -1. */
@@ -172,232 +51,8 @@ become(const char *user)
 		log_warn("cannot become %s", user);
 		return -1;
 	}
-	/* setuid makes the process dumpable again */
+	/* a change of user makes the process dumpable again */
 	prctl(PR_SET_DUMPABLE, 0);
-	return 0;
-}
-
-/*
- * In the child: deliver msg and write the outcome to fd ("" delivered,
- * else the reason), then end.  SIGALRM (default: the child ends) bounds
- * what the protocols' own timeouts might not: see smtp.h.
- */
-static void
-child(const struct mailer *m, const struct mail_msg *msg, const char *rid,
-    const struct store_customer *cust, const unsigned char *hook_key, int fd)
-{
-	const struct conf *cf = m->cf;
-	struct webhook_opts wo = { cf->webhook_ca_file,
-	    cf->webhook_allow_private, (long)cf->webhook_timeout };
-	struct buf body = { 0 };
-	char err[ERR_MAX] = "";
-	int rc;
-
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	if (msg->kind == MAIL_WEBHOOK) {
-		alarm((unsigned)(2 * cf->webhook_timeout + 5));
-		rc = webhook_body(rid, msg->event, msg->when, msg->receipt,
-		    &body) == 0 ? webhook_post(cust->webhook_url, &wo,
-		    msg->event, rid, body.data, body.len, hook_key, err,
-		    sizeof(err)) : -1;
-		if (rc == -1 && err[0] == '\0')
-			snprintf(err, sizeof(err), "webhook: out of memory");
-	} else
-		rc = mail_send(cf, msg, now(), err, sizeof(err));
-	if (rc == 0)
-		err[0] = '\0';
-	else if (err[0] == '\0')
-		snprintf(err, sizeof(err), "failed");
-	(void)write(fd, err, strlen(err));
-	_exit(0);
-}
-
-/*
- * Start delivering row r (taken: leased to this process) in a child.
- * Returns 0 started (or finished here: given up), -1 on store errors.
- */
-static int
-start(struct mailer *m, struct store_mail *r)
-{
-	const struct conf *cf = m->cf;
-	struct store_customer cust;
-	struct mail_msg msg;
-	unsigned char hook_key[WEBHOOK_KEY_LEN];
-	char rid[2 * CRYPTO_ID_LEN + 1];
-	const char *why = NULL;
-	struct job *j = &m->jobs[m->njobs];
-	long long t = now();
-	int p[2], rc = 0, found = 0;
-
-	memset(&cust, 0, sizeof(cust));
-	if ((r->kind == MAIL_SECRET && t >= r->expires) ||
-	    t - r->created >= cf->mail_max_age)
-		why = r->kind == MAIL_SECRET && t >= r->expires ?
-		    "the secret expired" : "too old";
-	else if (outbox_open(m->pk, m->sk, r, &msg) == -1)
-		why = "payload does not open";
-	else if (r->kind == MAIL_WEBHOOK && ((found = store_customer_by_id(
-	    m->st, r->customer_id, &cust)) != 1 ||
-	    cust.webhook_url[0] == '\0' || cust.webhook_key_len !=
-	    WEBHOOK_KEY_LEN + crypto_box_SEALBYTES ||
-	    crypto_box_seal_open(hook_key, cust.webhook_key,
-	    cust.webhook_key_len, m->pk, m->sk) != 0))
-		why = found == -1 ? NULL : "no webhook";
-	if (found == -1) {
-		rc = -1;
-		goto out;
-	}
-	if (why != NULL) {
-		char err[ERR_MAX];
-
-		snprintf(err, sizeof(err), "gave up (%s)%s%.200s", why,
-		    r->last_error[0] ? ": " : "", r->last_error);
-		log_warnx("%s %lld to %s: %s", store_mail_kind_name(r->kind),
-		    r->id, r->recipient, err);
-		m->failed++;
-		rc = store_mail_failed(m->st, r->id, t, err);
-		goto out;
-	}
-	snprintf(msg.event, sizeof(msg.event), "%s", r->event);
-	msg.when = r->created;
-	/* the delivery id, for de-duplication by the receiver */
-	sodium_bin2hex(rid, sizeof(rid), r->rid, sizeof(r->rid));
-	if (pipe(p) == -1) {
-		log_warn("pipe");
-		rc = store_mail_retry(m->st, r->id, t, t + RETRY_FIRST,
-		    "no pipe");
-		goto out;
-	}
-	switch (j->pid = fork()) {
-	case -1:
-		log_warn("fork");
-		close(p[0]);
-		close(p[1]);
-		rc = store_mail_retry(m->st, r->id, t, t + RETRY_FIRST,
-		    "no process");
-		goto out;
-	case 0:
-		close(p[0]);
-		child(m, &msg, rid, &cust, hook_key, p[1]);
-	}
-	close(p[1]);
-	j->fd = p[0];
-	j->id = r->id;
-	j->attempts = r->attempts;
-	snprintf(j->recipient, sizeof(j->recipient), "%s", r->recipient);
-	j->errlen = 0;
-	m->njobs++;
-out:
-	sodium_memzero(&msg, sizeof(msg));
-	sodium_memzero(hook_key, sizeof(hook_key));
-	sodium_memzero(&cust, sizeof(cust));
-	return rc;
-}
-
-/* A child has answered (or died): record the outcome.  0 or -1. */
-static int
-finish(struct mailer *m, size_t i)
-{
-	struct job *j = &m->jobs[i];
-	long long t = now(), delay;
-	int status, rc;
-
-	close(j->fd);
-	while (waitpid(j->pid, &status, 0) == -1 && errno == EINTR)
-		;
-	j->err[j->errlen] = '\0';
-	if (WIFSIGNALED(status))
-		snprintf(j->err, sizeof(j->err), WTERMSIG(status) == SIGALRM ?
-		    "timed out" : "delivery process died (signal %d)",
-		    WTERMSIG(status));
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		snprintf(j->err, sizeof(j->err), "delivery process failed");
-	if (j->err[0] == '\0') {
-		m->sent++;
-		rc = store_mail_sent(m->st, j->id, t);
-	} else {
-		delay = RETRY_FIRST << (j->attempts < 7 ? j->attempts - 1 : 6);
-		if (delay > RETRY_MAX)
-			delay = RETRY_MAX;
-		log_warnx("%lld to %s: %s (attempt %d, next in %llds)", j->id,
-		    j->recipient, j->err, j->attempts, delay);
-		m->retry++;
-		rc = store_mail_retry(m->st, j->id, t, t + delay, j->err);
-	}
-	*j = m->jobs[--m->njobs];
-	return rc;
-}
-
-/* The longest an attempt may take: its lease must outlast it. */
-static long long
-attempt_max(const struct conf *cf)
-{
-	long long smtp = 6 * cf->smtp_timeout + 5;
-	long long hook = 2 * cf->webhook_timeout + 5;
-
-	return (smtp > hook ? smtp : hook) + 60;
-}
-
-/*
- * Take what is due into free slots.  Returns the number started, or -1
- * on store errors.
- */
-static long
-take(struct mailer *m)
-{
-	long long ids[JOBS_MAX], t;
-	struct store_mail r;
-	long n, i, started = 0;
-	int rc;
-
-	if ((size_t)m->cf->mail_concurrency <= m->njobs ||
-	    store_ready(m->st, &t) == -1)
-		return m->njobs > 0 ? 0 : -1;
-	if ((n = store_mail_due(m->st, t, ids,
-	    (size_t)m->cf->mail_concurrency - m->njobs)) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		memset(&r, 0, sizeof(r));
-		rc = store_mail_take(m->st, ids[i], t, attempt_max(m->cf), &r);
-		if (rc == 1)
-			rc = start(m, &r);
-		buf_free(&r.sealed);
-		if (rc == -1)
-			return -1;
-		started++;
-	}
-	return started;
-}
-
-/* Wait up to ms for children's answers; finish those that ended. */
-static int
-reap(struct mailer *m, int ms)
-{
-	struct pollfd pfd[JOBS_MAX];
-	struct job *j;
-	ssize_t n;
-	size_t i;
-
-	for (i = 0; i < m->njobs; i++) {
-		pfd[i].fd = m->jobs[i].fd;
-		pfd[i].events = POLLIN;
-		pfd[i].revents = 0;
-	}
-	if (poll(pfd, m->njobs, ms) == -1 && errno != EINTR)
-		return -1;
-	/* backwards: finish moves the last job into slot i */
-	for (i = m->njobs; i-- > 0; ) {
-		if (pfd[i].revents == 0)
-			continue;
-		j = &m->jobs[i];
-		n = read(j->fd, j->err + j->errlen, sizeof(j->err) - 1 -
-		    j->errlen);
-		if (n > 0)
-			j->errlen += (size_t)n;
-		else if ((n == 0 || errno != EINTR) && finish(m, i) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -412,11 +67,12 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct mailer m;
+	struct mailer_stats stats = { 0, 0, 0 };
+	struct mailer *m = NULL;
+	struct conf *cf;
 	struct sigaction sa;
 	const char *path = conf_path(), *user = NULL;
 	char err[512];
-	long started;
 	int ch, once = 0, quiet = 0, make_key = 0, rc = 1;
 
 	log_init("ots-mailer");
@@ -446,25 +102,29 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	memset(&m, 0, sizeof(m));
 	if (crypto_init() == -1) {
 		log_warnx("cannot initialise crypto");
 		return 1;
 	}
-	if ((m.cf = conf_load(path, err, sizeof(err))) == NULL) {
+	if ((cf = conf_load(path, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return 1;
 	}
 	if (make_key) {
-		rc = keygen(m.cf);
-		conf_free((struct conf *)m.cf);
+		if ((rc = mailer_keygen(cf) == 0 ? 0 : 1) == 0)
+			printf("ots-mailer: private key %s, public key %s\n",
+			    cf->mailer_key, cf->mailer_public_key);
+		conf_free(cf);
 		return rc;
 	}
-	if (key_load(&m) == -1 || (user != NULL && become(user) == -1) ||
-	    (m.st = store_open(m.cf->database, m.cf->database_password,
-	    STORE_SWEEPER, err, sizeof(err))) == NULL) {
-		if (m.st == NULL && err[0] != '\0')
-			log_warnx("%s", err);
+	if ((m = mailer_open(cf, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	if (user != NULL && become(user) == -1)
+		goto out;
+	if (mailer_connect(m, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -472,27 +132,14 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	for (;;) {
-		started = stopping ? 0 : take(&m);
-		if (started == -1 && once)
-			goto out;
-		if (once && m.njobs == 0 && started == 0)
-			break;
-		if (stopping && m.njobs == 0)
-			break;
-		/* what a create queues is due at once: look every second */
-		if (reap(&m, 1000) == -1)
-			goto out;
-	}
+	if (mailer_run(m, once, &stats) == -1)
+		goto out;
 	if (once && !quiet)
 		printf("ots-mailer: %lld sent, %lld to retry, %lld failed\n",
-		    m.sent, m.retry, m.failed);
+		    stats.sent, stats.retry, stats.failed);
 	rc = 0;
 out:
-	while (m.njobs > 0)
-		finish(&m, 0);
-	sodium_memzero(m.sk, sizeof(m.sk));
-	store_close(m.st);
-	conf_free((struct conf *)m.cf);
+	mailer_close(m);
+	conf_free(cf);
 	return rc;
 }
