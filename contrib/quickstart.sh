@@ -71,9 +71,14 @@ database = $top/var/state/ots.db
 master_key = $top/var/state/master.key
 base_url = http://127.0.0.1:$port
 web_dir = $top/web
+mailer_key = $top/var/state/mailer.key
+mailer_public_key = $top/var/state/mailer.pub
 CONF
 	fi
 	cgi-bin/ots-admin -c var/ots.conf init
+	if grep -q '^mailer_key' var/ots.conf && [ ! -f var/state/mailer.pub ]; then
+		cgi-bin/ots-mailer -c var/ots.conf -k
+	fi
 	lighttpd=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 	sed -e "s|@PORT@|$port|g" -e "s|@TOP@|$top|g" \
 	    -e "s|@CONF@|$top/var/ots.conf|g" \
@@ -81,6 +86,8 @@ CONF
 	echo "quickstart: serving ots on http://127.0.0.1:$port (Ctrl-C stops)"
 	echo "quickstart: add an account with:" \
 	    "cgi-bin/ots-admin -c var/ots.conf customer add you@example.com"
+	echo "quickstart: mail goes out (to the relay on 127.0.0.1:25) with:" \
+	    "cgi-bin/ots-mailer -c var/ots.conf"
 	exec "$lighttpd" -D -f var/lighttpd.conf
 }
 

@@ -47,6 +47,7 @@ struct fx {
 	char		 db[1100];
 	char		 key[1100];
 	struct conf	*cf;
+	unsigned char	 mailer_sk[32];	/* the mailer's private key */
 	struct crypto	*crypto;
 	struct store	*st;
 	struct gate	*gate;
@@ -77,6 +78,10 @@ fx_open(struct fx *f, const char *settings, const char *web)
 	if ((f->cf = conf_parse(text, strlen(text), "fixture", err,
 	    sizeof(err))) == NULL)
 		bail_out("conf_parse: %s", err);
+	/* the mailer's key pair, as ots-mailer -k makes it: workers seal
+	 * to the public half (f->mailer_sk opens, as only the mailer can) */
+	crypto_box_keypair(f->cf->mailer_pk, f->mailer_sk);
+	f->cf->has_mailer_pk = 1;
 	if (crypto_keyfile_create(f->key, err, sizeof(err)) == -1 ||
 	    (f->crypto = crypto_open(f->key, err, sizeof(err))) == NULL)
 		bail_out("master key: %s", err);

@@ -205,6 +205,17 @@ id_of(int n, unsigned char id[CRYPTO_ID_LEN])
 	memset(id, n, CRYPTO_ID_LEN);
 }
 
+/* The id of the newest outbox row, into *arg. */
+static int
+newest_mail(void *arg, const struct store_mail *m)
+{
+	long long *id = arg;
+
+	if (*id == 0 || m->id > *id)
+		*id = m->id;
+	return 0;
+}
+
 /*
  * Create secret n (created at t, living ttl; its metadata 2 * ttl) for
  * customer cust (0: anonymous), with a queued message when mail_id is not
@@ -256,7 +267,12 @@ create_mail(struct store *st, int n, long long t, long long ttl,
 		mail.created = t;
 		mail.expires = t + ttl;
 	}
-	rc = store_create(st, &sec, &m, mail_id ? &mail : NULL, mail_id);
+	rc = store_create(st, &sec, &m, &mail, mail_id ? 1 : 0);
+	/* its id: the newest row's */
+	if (rc == 0 && mail_id != NULL) {
+		*mail_id = 0;
+		rc = store_mail_list(st, newest_mail, mail_id);
+	}
 	buf_free(&sec.sealed);
 	buf_free(&mail.sealed);
 	return rc;
@@ -431,7 +447,7 @@ test_secret(struct store *st)
 		id_of(0x81, id);
 		store_meta_get(st, id, T0, &dup);
 		dup.secret_id[0] = 2;
-		is_int(store_create(st, &sec, &dup, NULL, NULL), -1,
+		is_int(store_create(st, &sec, &dup, NULL, 0), -1,
 		    "duplicate metadata refused");
 		is_int(secret_at(st, 2, T0), 0,
 		    "and its secret was rolled back");
@@ -1292,7 +1308,7 @@ test_remnants(struct eng *e)
 	m.state = STATE_NEW;
 	m.secret_expires = T0 + TTL;
 	m.expires = T0 + 2 * TTL;
-	store_create(st, &sec, &m, NULL, NULL);
+	store_create(st, &sec, &m, NULL, 0);
 	buf_free(&sec.sealed);
 	ok(file_has(e->db, canary) == 1 || file_has(wal, canary) == 1,
 	    "a stored value is found in the file or its WAL");
