@@ -223,11 +223,12 @@ child(const struct mailer *m, const struct mail_msg *msg, const char *rid,
 }
 
 /*
- * Start delivering row r (taken: leased to this process) in a child.
+ * Start delivering row r (taken at t, the store's time: leased to this
+ * process) in a child.
  * Returns 0 started (or finished here: given up), -1 on store errors.
  */
 static int
-start(struct mailer *m, struct store_mail *r)
+start(struct mailer *m, struct store_mail *r, long long t)
 {
 	const struct conf *cf = m->cf;
 	struct store_customer cust;
@@ -236,7 +237,6 @@ start(struct mailer *m, struct store_mail *r)
 	char rid[2 * CRYPTO_ID_LEN + 1];
 	const char *why = NULL;
 	struct job *j = &m->jobs[m->njobs];
-	long long t = m->clock();
 	int p[2], rc = 0, found = 0;
 
 	memset(&cust, 0, sizeof(cust));
@@ -368,13 +368,15 @@ take(struct mailer *m)
 		return -1;
 	for (i = 0; i < n; i++) {
 		memset(&r, 0, sizeof(r));
-		rc = store_mail_take(m->st, ids[i], t, attempt_max(m->cf), &r);
-		if (rc == 1)
-			rc = start(m, &r);
+		/* 0: another mailer took it meanwhile */
+		if ((rc = store_mail_take(m->st, ids[i], t,
+		    attempt_max(m->cf), &r)) == 1) {
+			rc = start(m, &r, t);
+			started++;
+		}
 		buf_free(&r.sealed);
 		if (rc == -1)
 			return -1;
-		started++;
 	}
 	return started;
 }
