@@ -641,8 +641,8 @@ out:
 
 /*
  * The system calls a worker makes once it serves: found with strace -f
- * over the integration suite (FastCGI and CGI, SQLite, recipient mail
- * with and without STARTTLS and AUTH, a relay named by a host name), over
+ * over the integration suite (FastCGI and CGI, SQLite; recipient mail
+ * when the worker still delivered it, so a few below are now unused), over
  * libpq connecting and reconnecting (TCP and a Unix socket: socket,
  * setsockopt, connect, poll, getsockopt, getsockname, sendto, recvfrom;
  * GSSAPI's look for a credential cache fails closed), and
