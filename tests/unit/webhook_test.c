@@ -103,6 +103,13 @@ test_addr(void)
 		{ "ff00::", 0 }, { "ff02::1", 0 },
 		{ "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 1 },
 		{ "2001:db8::", 0 },
+		{ "2001::1", 0 },
+		{ "2001:0:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ "2001:1::1", 1 },
+		{ "64:ff9b:1::a00:1", 0 },
+		{ "64:ff9b:2::1", 1 },
+		{ "100::1", 0 },
+		{ "100:0:0:1::1", 1 },
 		{ "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
 		{ "2001:db9::", 1 },
 		/* the IPv6 forms of an IPv4 address: as that address */
