@@ -81,6 +81,15 @@ mail_obfuscate(const char *addr, char *out, size_t outlen)
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
 
+/* The headers after Subject, and the blank line: Message-ID's %s@%s. */
+#define MIME_HEADERS \
+	"Message-ID: <%s@%s>\r\n" \
+	"MIME-Version: 1.0\r\n" \
+	"Content-Type: text/plain; charset=utf-8\r\n" \
+	"Content-Transfer-Encoding: 8bit\r\n" \
+	"Auto-Submitted: auto-generated\r\n" \
+	"\r\n"
+
 /* RFC 5322 date; day and month names are fixed, not localised. */
 static void
 rfc5322_date(long long when, char *out, size_t len)
@@ -133,12 +142,7 @@ mail_message(const struct conf *cf, const struct mail_msg *m, long long now,
 		rfc5322_date(m->when, when, sizeof(when));
 		return buf_printf(out,
 		    "Subject: %s\r\n"
-		    "Message-ID: <%s@%s>\r\n"
-		    "MIME-Version: 1.0\r\n"
-		    "Content-Type: text/plain; charset=utf-8\r\n"
-		    "Content-Transfer-Encoding: 8bit\r\n"
-		    "Auto-Submitted: auto-generated\r\n"
-		    "\r\n"
+		    MIME_HEADERS
 		    "Hello,\r\n"
 		    "\r\n"
 		    "The secret you created with receipt %s %s\r\n"
@@ -156,12 +160,7 @@ mail_message(const struct conf *cf, const struct mail_msg *m, long long now,
 	return rc == -1 ? -1 : buf_printf(out,
 	    "Reply-To: %s\r\n"
 	    "Subject: %s sent you a secret\r\n"
-	    "Message-ID: <%s@%s>\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: 8bit\r\n"
-	    "Auto-Submitted: auto-generated\r\n"
-	    "\r\n"
+	    MIME_HEADERS
 	    "Hello,\r\n"
 	    "\r\n"
 	    "%s sent you a secret. Open it here:\r\n"

@@ -305,24 +305,6 @@ test_status(void)
 	ok(intended() == NULL, "status: no intended status");
 }
 
-static int
-count_row(void *arg, const struct store_mail *m)
-{
-	(void)m;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* The rows of the outbox so far. */
-static int
-mail_rows(void)
-{
-	int n = 0;
-
-	store_mail_list(f.st, count_row, &n);
-	return n;
-}
-
 static void
 test_share(void)
 {
@@ -358,7 +340,7 @@ test_share(void)
 	    json_type_boolean) && !json_object_get_boolean(member(doc,
 	    "passphrase_required")), "passphrase_required false");
 	ok(strstr(body(), canary) == NULL, "the value is not in the answer");
-	is_int(mail_rows(), 0, "no mail queued");
+	is_int(fx_mail_rows(&f), 0, "no mail queued");
 
 	call(api_v1_share, "POST", "/api/v1/create", NULL, "secret=x&"
 	    "passphrase=abcd");
@@ -411,7 +393,7 @@ test_share_recipient(void)
 	    json_object_array_length(rcpt) == 1 &&
 	    strcmp(json_object_get_string(json_object_array_get_idx(rcpt, 0)),
 	    "bo*****@e*****.org") == 0, "recipient [obfuscated address]");
-	is_int(mail_rows(), 1, "a message queued");
+	is_int(fx_mail_rows(&f), 1, "a message queued");
 }
 
 static void

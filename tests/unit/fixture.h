@@ -249,4 +249,22 @@ fx_release_gate(struct gate *g)
 	gate_close(g);
 }
 
+static inline int
+fx_count_row(void *arg, const struct store_mail *m)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The rows of the outbox so far. */
+static inline int
+fx_mail_rows(struct fx *f)
+{
+	int n = 0;
+
+	store_mail_list(f->st, fx_count_row, &n);
+	return n;
+}
+
 #endif

@@ -33,23 +33,6 @@
 
 static struct fx f;
 
-static int
-count_row(void *arg, const struct store_mail *m)
-{
-	(void)m;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* The rows of the outbox so far. */
-static int
-mail_rows(void)
-{
-	int n = 0;
-
-	store_mail_list(f.st, count_row, &n);
-	return n;
-}
 static struct caller anon;
 static struct buf got;	/* the value of the last reveal */
 
@@ -165,7 +148,7 @@ test_create_value(void)
 	is_int(out.meta.secret_expires, fx_time + 3600, "the secret lives ttl");
 	is_int(out.meta.expires, fx_time + 7200, "the receipt lives 2 * ttl");
 	is_int(out.meta.passphrase, 0, "no passphrase");
-	is_int(mail_rows(), 0, "no mail");
+	is_int(fx_mail_rows(&f), 0, "no mail");
 	is_int((long long)out.value_len, 0, "nothing generated");
 	is_int(state(out.mkey), STATE_NEW, "the receipt is stored, new");
 	is_int(reveal(out.skey, NULL), SECRET_OK, "reveal it");
@@ -302,7 +285,7 @@ test_create_recipient(void)
 	    "account message");
 	is_int(create(&anon, "v", NULL, NULL, "", &out), SECRET_OK,
 	    "an empty recipient is none");
-	is_int(mail_rows(), 0, "and queues no mail");
+	is_int(fx_mail_rows(&f), 0, "and queues no mail");
 
 	fx_account(&f, "rcpt@example.com", "basic", &acct);
 	is_int(create(&acct, "v", NULL, NULL, "not an address", &out),
@@ -321,7 +304,7 @@ test_create_recipient(void)
 	    SECRET_OK, "an account with a valid recipient");
 	is_str(out.meta.recipient, "bo*****@e*****.org",
 	    "the receipt holds the address obfuscated");
-	is_int(mail_rows(), 1, "a mail is queued with the secret");
+	is_int(fx_mail_rows(&f), 1, "a mail is queued with the secret");
 	is_str(out.meta.custid, "rcpt@example.com", "the account's custid");
 	is_int(out.meta.customer_id, acct.cust.id, "the account's id");
 	ok(out.meta.wrapped_key_len > 0, "the metadata key wrapped for recent");
