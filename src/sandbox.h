@@ -17,16 +17,13 @@
  *   Landlock            files are read and written only in the state
  *                       directory and SQLite's, executed nowhere; no TCP
  *                       port is bound, and one is connected only to reach
- *                       the database or the SMTP relay;
+ *                       the database;
  *   seccomp             an allowlist of system calls: exec, ptrace and
  *                       process_vm_* kill the process, the rest fail
  *                       (EPERM).
  *
- * Until recipient mail leaves the worker, the worker still delivers it
- * right after a response, so the sandbox lets it read what that needs and
- * nothing else: name resolution (when smtp_host is a name), the TLS
- * configuration and CA certificates (unless smtp_starttls is off), the
- * SASL plugins and smtp_password_file (when smtp_user is set).
+ * A worker delivers no mail (ots-mailer does, mailer.h): the mail
+ * settings open nothing here.
  *
  * The sandbox is entered once, by the process that serves; it cannot be
  * left, and a child would inherit it.  The worker's `sandbox = no` setting
