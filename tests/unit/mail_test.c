@@ -1,5 +1,6 @@
 /*
- * mail: the strict recipient syntax, obfuscation, and the message text.
+ * mail: the strict recipient syntax, obfuscation, and the message text:
+ * the recipient's, and a notice's to a secret's creator.
  */
 #include "config.h"
 
@@ -8,6 +9,7 @@
 
 #include "conf.h"
 #include "mail.h"
+#include "store.h"
 #include "util.h"
 
 #include "tap.h"
@@ -181,11 +183,104 @@ test_message(void)
 	conf_free(cf);
 }
 
+/* 1 if the header block of b holds the line "name: value". */
+static int
+header(const struct buf *b, const char *line)
+{
+	const char *end;
+	char want[512];
+	size_t n;
+
+	if (b->data == NULL || (end = strstr(b->data, "\r\n\r\n")) == NULL)
+		return 0;
+	n = (size_t)snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+	return strncmp(b->data, want + 2, n - 2) == 0 ||
+	    memmem(b->data, (size_t)(end - b->data) + 2, want, n) != NULL;
+}
+
+/* The body of a message: after the blank line. */
+static const char *
+body(const struct buf *b)
+{
+	const char *p = b->data ? strstr(b->data, "\r\n\r\n") : NULL;
+
+	return p ? p + 4 : "";
+}
+
+static void
+test_notice(void)
+{
+	static const char cfg[] = "database = /d\nmaster_key = /k\n"
+	    "mail_from = ots@example.net\n";
+	static const struct {
+		const char	*event;
+		const char	*subject;
+		const char	*words;
+	} ev[] = {
+		{ "received", "Subject: Your secret was read", "was read" },
+		{ "burned", "Subject: Your secret was burned", "was burned" },
+		{ "expired", "Subject: Your secret expired unread",
+		    "expired without being read" },
+	};
+	struct mail_msg m;
+	struct buf b = { 0 };
+	struct conf *cf;
+	char err[256];
+	size_t i, j;
+	int bare_lf;
+
+	if ((cf = conf_parse(cfg, sizeof(cfg) - 1, "t.conf", err,
+	    sizeof(err))) == NULL)
+		bail_out("conf_parse: %s", err);
+	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.kind = MAIL_NOTIFY;
+		snprintf(m.to, sizeof(m.to), "alice@example.com");
+		snprintf(m.link, sizeof(m.link),
+		    "https://ots.example/private/mkey123");
+		snprintf(m.receipt, sizeof(m.receipt), "0123456789abcdef");
+		snprintf(m.event, sizeof(m.event), "%s", ev[i].event);
+		m.when = 1700000000;	/* the event's time, not now */
+		is_int(mail_message(cf, &m, 1700086400, &b), 0,
+		    "%s: mail_message", ev[i].event);
+		ok(header(&b, ev[i].subject), "%s: %s", ev[i].event,
+		    ev[i].subject);
+		ok(header(&b, "To: alice@example.com") &&
+		    header(&b, "From: ots@example.net"),
+		    "%s: to the creator, from ots", ev[i].event);
+		ok(strncmp(b.data ? b.data : "",
+		    "Date: Wed, 15 Nov 2023 22:13:20 +0000\r\n", 39) == 0,
+		    "%s: dated now", ev[i].event);
+		ok(header(&b, "Auto-Submitted: auto-generated"),
+		    "%s: auto-generated", ev[i].event);
+		ok(b.data != NULL && strstr(b.data, "Reply-To") == NULL,
+		    "%s: no Reply-To", ev[i].event);
+		ok(strstr(body(&b), "receipt 0123456789abcdef") != NULL,
+		    "%s: the receipt's fingerprint", ev[i].event);
+		ok(strstr(body(&b), "\r\n    https://ots.example/private/mkey123"
+		    "\r\n") != NULL, "%s: the receipt's link", ev[i].event);
+		ok(strstr(body(&b), ev[i].words) != NULL &&
+		    strstr(body(&b), "Tue, 14 Nov 2023 22:13:20 +0000") != NULL,
+		    "%s: what happened, and when", ev[i].event);
+		ok(strstr(b.data ? b.data : "", "sent you a secret") == NULL &&
+		    strstr(b.data ? b.data : "", "/secret/") == NULL,
+		    "%s: not the recipient's message", ev[i].event);
+		for (bare_lf = 0, j = 0; b.data != NULL && j < b.len; j++)
+			if (b.data[j] == '\n' && (j == 0 ||
+			    b.data[j - 1] != '\r'))
+				bare_lf++;
+		is_int(bare_lf, 0, "%s: every line ends in CRLF", ev[i].event);
+		buf_free(&b);
+	}
+	conf_free(cf);
+}
+
 int
 main(void)
 {
 	test_valid();
 	test_obfuscate();
 	test_message();
+	test_notice();
 	return done();
 }

@@ -500,6 +500,10 @@ test_processes(const struct conf *cf)
 	    "prctl (even to read a setting)");
 }
 
+/*
+ * With SQLite a worker connects nowhere: not even to smtp_port, now that
+ * ots-mailer delivers the mail.
+ */
 static void
 test_ports(void)
 {
@@ -512,12 +516,11 @@ test_ports(void)
 	snprintf(extra, sizeof(extra), "smtp_port = %s\n", smtp);
 	cf = config(at(dir, "ots.db"), extra);
 	allowed(NULL, tcp, smtp, "connect to smtp_port");
-	/* mail is ots-mailer's: a worker talks to no relay */
 	if (landlock_abi < 4)
 		skip(why, "connect to smtp_port");
 	else
 		refused(cf, tcp, smtp, EACCES, EACCES,
-		    "connect to smtp_port (mail is not the worker's)");
+		    "connect to smtp_port (the mailer's, not the worker's)");
 	allowed(NULL, tcp, NULL, "bind a TCP port");
 	/* seccomp refuses bind (EPERM); Landlock refuses TCP binds (EACCES) */
 	if (landlock_abi < 4 && !has_seccomp)
@@ -528,34 +531,45 @@ test_ports(void)
 	close(a);
 }
 
-/* No mail setting opens a file to the worker: delivery is ots-mailer's. */
+/*
+ * The mail settings open nothing: what delivery reads (the resolver for
+ * a named smtp_host, OpenSSL's files for STARTTLS, smtp_password_file) is
+ * ots-mailer's, and a worker is refused it whatever they say.
+ */
 static void
 test_mail_files(void)
 {
+	const char *why = "the kernel has no Landlock";
 	const char *cnf = "/etc/ssl/openssl.cnf";
-	struct conf *named;
-	char pw[1100], set[1400];
+	struct conf *tls, *named, *authed;
+	char pw[1100], pwset[1300];
 
 	snprintf(pw, sizeof(pw), "%s/smtp-password", other);
 	write_file(pw, "hunter2\n");
-	snprintf(set, sizeof(set), "smtp_host = localhost\n"
-	    "smtp_starttls = required\nsmtp_user = ots\n"
-	    "smtp_password_file = %s\n", pw);
-	named = config(at(dir, "ots.db"), set);
+	snprintf(pwset, sizeof(pwset), "smtp_starttls = required\n"
+	    "smtp_user = ots\nsmtp_password_file = %s\n", pw);
+	tls = config(at(dir, "ots.db"), "smtp_starttls = required\n");
+	named = config(at(dir, "ots.db"), "smtp_host = localhost\n");
+	authed = config(at(dir, "ots.db"), pwset);
+	allowed(NULL, read_file, "/etc/hosts", "read /etc/hosts");
+	allowed(NULL, read_file, pw, "read smtp_password_file");
 	if (landlock_abi < 1) {
-		skip("the kernel has no Landlock", "mail files");
+		skip(why, "mail files");
 	} else {
-		if (access(cnf, R_OK) == 0)
-			refused(named, read_file, cnf, EACCES, EACCES,
-			    "STARTTLS set: no /etc/ssl/openssl.cnf");
+		if (access(cnf, R_OK) == -1)
+			skip("no /etc/ssl/openssl.cnf here", "STARTTLS files");
 		else
-			skip("no /etc/ssl/openssl.cnf here", "TLS files");
+			refused(tls, read_file, cnf, EACCES, EACCES,
+			    "smtp_starttls = required: read "
+			    "/etc/ssl/openssl.cnf");
 		refused(named, read_file, "/etc/hosts", EACCES, EACCES,
-		    "smtp_host a name: no /etc/hosts");
-		refused(named, read_file, pw, EACCES, EACCES,
-		    "smtp_user: no smtp_password_file");
+		    "smtp_host a name: read /etc/hosts");
+		refused(authed, read_file, pw, EACCES, EACCES,
+		    "smtp_user: read smtp_password_file");
 	}
+	conf_free(tls);
 	conf_free(named);
+	conf_free(authed);
 }
 
 /* A state directory apart from SQLite's: both are the worker's. */

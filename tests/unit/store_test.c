@@ -895,6 +895,302 @@ test_sweep(struct eng *e, struct store *st)
 	    sw.mail == 0 && sw.limits == 0, "nothing left to do");
 }
 
+/*
+ * Create secret n (created at t, living ttl) for customer cust, with the
+ * three outbox rows a create can queue: the recipient's message, an
+ * e-mail notice and a webhook notice.  0 or -1.
+ */
+static int
+create_notices(struct store *st, int n, long long t, long long ttl,
+    long long cust)
+{
+	static const enum store_mail_kind kinds[3] = { MAIL_SECRET,
+	    MAIL_NOTIFY, MAIL_WEBHOOK };
+	struct store_secret sec;
+	struct store_meta m;
+	struct store_mail mail[3];
+	int i, rc;
+
+	memset(&sec, 0, sizeof(sec));
+	memset(&m, 0, sizeof(m));
+	memset(mail, 0, sizeof(mail));
+	id_of(n, sec.id);
+	buf_printf(&sec.sealed, "sealed value %d", n);
+	sec.expires = t + ttl;
+	id_of(n | 0x80, m.id);
+	id_of(n, m.secret_id);
+	m.customer_id = cust;
+	snprintf(m.custid, sizeof(m.custid), "n@example.com");
+	memset(m.sealed_skey, 's', 73);
+	m.sealed_skey_len = 73;
+	m.ttl = ttl;
+	m.state = STATE_NEW;
+	m.created = m.updated = t;
+	m.secret_expires = t + ttl;
+	m.expires = t + 2 * ttl;
+	for (i = 0; i < 3; i++) {
+		mail[i].kind = kinds[i];
+		memset(mail[i].rid, n, sizeof(mail[i].rid));
+		mail[i].rid[0] = (unsigned char)i;
+		buf_printf(&mail[i].sealed, "%s payload %d",
+		    store_mail_kind_name(kinds[i]), n);
+		snprintf(mail[i].recipient, sizeof(mail[i].recipient), "%s",
+		    i == MAIL_WEBHOOK ? "webhook" : "n*****@e*****.com");
+		/* what the store takes from the secret, not from here */
+		mail[i].created = t - 1;
+		mail[i].expires = t - 1;
+	}
+	rc = store_create(st, &sec, &m, mail, 3);
+	buf_free(&sec.sealed);
+	for (i = 0; i < 3; i++)
+		buf_free(&mail[i].sealed);
+	return rc;
+}
+
+#define NOTICE_ROWS	16
+
+struct all_mail {
+	int		 n;
+	struct store_mail m[NOTICE_ROWS];
+};
+
+static int
+collect_all(void *arg, const struct store_mail *m)
+{
+	struct all_mail *ms = arg;
+
+	if (ms->n < NOTICE_ROWS)
+		ms->m[ms->n] = *m;
+	ms->n++;
+	return 0;
+}
+
+/*
+ * The rows of secret n's create, by kind (create_notices puts the kind
+ * in the first byte of the delivery id and n in the others).  The number
+ * found.
+ */
+static int
+notices_of(struct store *st, int n, struct store_mail out[3])
+{
+	struct all_mail ms;
+	int i, k, found = 0;
+
+	memset(out, 0, 3 * sizeof(*out));
+	memset(&ms, 0, sizeof(ms));
+	if (store_mail_list(st, collect_all, &ms) == -1)
+		return -1;
+	if (ms.n > NOTICE_ROWS)
+		bail_out("more outbox rows than collected: %d", ms.n);
+	for (i = 0; i < ms.n; i++) {
+		k = ms.m[i].rid[0];
+		if (ms.m[i].rid[1] == n && k < 3) {
+			out[k] = ms.m[i];
+			found++;
+		}
+	}
+	return found;
+}
+
+/* The states (and events) of secret n's three rows in one word. */
+static const char *
+notice_states(struct store *st, int n, char *out, size_t len)
+{
+	struct store_mail m[3];
+	int i, off = 0;
+
+	if (notices_of(st, n, m) != 3) {
+		snprintf(out, len, "missing");
+		return out;
+	}
+	out[0] = '\0';
+	for (i = 0; i < 3; i++)
+		off += snprintf(out + off, len - (size_t)off, "%s%s%s%s",
+		    i ? " " : "", m[i].state, m[i].event[0] ? ":" : "",
+		    m[i].event);
+	return out;
+}
+
+/*
+ * Notices: stored waiting with their secret, queued with the event by a
+ * claim or by the sweep once the secret expired, never due nor swept
+ * while they wait.
+ */
+static void
+test_notices(struct eng *e, struct store *st)
+{
+	struct store_customer c;
+	struct store_mail m[3], t;
+	struct store_sweep sw;
+	long long ids[8], cust, at;
+	char w[96];
+	long n;
+	int i, due_secret;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.custid, sizeof(c.custid), "n@example.com");
+	snprintf(c.plan, sizeof(c.plan), "basic");
+	c.created = T0;
+	if (store_customer_add(st, &c) != 0 ||
+	    store_customer_get(st, c.custid, &c) != 1)
+		bail_out("%s: a customer", e->name);
+	cust = c.id;
+
+	is_int(create_notices(st, 50, T0, TTL, cust), 0,
+	    "create with three outbox rows");
+	is_int(notices_of(st, 50, m), 3, "three rows listed");
+	ok(m[0].kind == MAIL_SECRET && m[1].kind == MAIL_NOTIFY &&
+	    m[2].kind == MAIL_WEBHOOK, "kinds secret, notify, webhook");
+	is_str(notice_states(st, 50, w, sizeof(w)), "queued waiting waiting",
+	    "the secret's message queued, the notices waiting");
+	is_int(m[0].next_try, T0, "the message is due now");
+	ok(m[1].next_try == T0 + TTL && m[2].next_try == T0 + TTL,
+	    "a notice's time is its secret's expiry");
+	for (i = 0; i < 3; i++)
+		if (m[i].created != T0 || m[i].expires != T0 + TTL ||
+		    m[i].attempts != 0 || m[i].event[0] != '\0')
+			break;
+	is_int(i, 3, "created with the secret, expiring with it, no event");
+	ok(m[0].customer_id == 0 && m[1].customer_id == 0 &&
+	    m[2].customer_id == cust, "the webhook has the account");
+	is_str(m[2].recipient, "webhook", "recipient as given");
+	n = store_mail_due(st, T0 + 100 * TTL, ids, 8);
+	ok(n == 1 && ids[0] == m[0].id, "waiting rows are never due");
+	memset(&t, 0, sizeof(t));
+	is_int(store_mail_take(st, m[1].id, T0 + 100 * TTL, 60, &t), 0,
+	    "nor taken");
+	buf_free(&t.sealed);
+
+	/* a claim queues its own secret's notices, with the claim's time */
+	create_notices(st, 51, T0, TTL, cust);
+	create_notices(st, 52, T0, TTL, cust);
+	is_int(claim(st, 50, T0 + 5, STATE_RECEIVED), 1, "claim: received");
+	at = claimed_at;
+	is_str(notice_states(st, 50, w, sizeof(w)),
+	    "queued queued:received queued:received",
+	    "its notices are queued with the event");
+	notices_of(st, 50, m);
+	ok(m[1].created == at && m[1].updated == at && m[1].next_try == at &&
+	    m[2].created == at && m[2].next_try == at,
+	    "at the claim's time");
+	is_int(m[0].next_try, T0, "its message is left alone");
+	is_str(notice_states(st, 51, w, sizeof(w)), "queued waiting waiting",
+	    "another secret's notices still wait");
+	n = store_mail_due(st, at, ids, 8);
+	due_secret = 0;
+	for (i = 0; i < n; i++)
+		if (ids[i] == m[1].id || ids[i] == m[2].id)
+			due_secret++;
+	is_int(due_secret, 2, "the queued notices are due");
+	is_int(claim(st, 51, T0 + 6, STATE_BURNED), 1, "claim: burned");
+	is_str(notice_states(st, 51, w, sizeof(w)),
+	    "queued queued:burned queued:burned", "queued: burned");
+	is_int(claim(st, 50, T0 + 7, STATE_BURNED), 0, "a second claim fails");
+	is_str(notice_states(st, 50, w, sizeof(w)),
+	    "queued queued:received queued:received", "and changes nothing");
+
+	/* expired: a claim fails and queues nothing; the sweep queues */
+	create_notices(st, 53, T0 - TTL - 10, TTL, cust);
+	is_int(claim(st, 53, T0 + 8, STATE_RECEIVED), 0,
+	    "the claim of an expired secret fails");
+	is_str(notice_states(st, 53, w, sizeof(w)), "queued waiting waiting",
+	    "and queues nothing");
+	memset(&sw, 0, sizeof(sw));
+	is_int(store_sweep(st, T0 + 20, 0, 0, &sw), 0, "sweep");
+	is_int(sw.notices, 2, "the expired secret's two notices");
+	is_str(notice_states(st, 53, w, sizeof(w)),
+	    "queued queued:expired queued:expired", "queued: expired");
+	notices_of(st, 53, m);
+	ok(m[1].created == T0 + 20 && m[1].next_try == T0 + 20 &&
+	    m[2].created == T0 + 20, "at the sweep's time");
+	is_str(notice_states(st, 52, w, sizeof(w)), "queued waiting waiting",
+	    "a live secret's notices still wait");
+	is_str(notice_states(st, 50, w, sizeof(w)),
+	    "queued queued:received queued:received",
+	    "a received secret's stay received");
+	memset(&sw, 0, sizeof(sw));
+	store_sweep(st, T0 + 20, 0, 0, &sw);
+	is_int(sw.notices, 0, "swept again: nothing more");
+
+	/* finished rows are swept; waiting ones never */
+	for (i = 50; i <= 53; i++) {
+		notices_of(st, i, m);
+		store_mail_sent(st, m[0].id, T0 + 30);
+		if (i != 52) {
+			store_mail_failed(st, m[1].id, T0 + 30, "x");
+			store_mail_sent(st, m[2].id, T0 + 30);
+		}
+	}
+	memset(&sw, 0, sizeof(sw));
+	is_int(store_sweep(st, T0 + 40, T0 + 100 * TTL, 0, &sw), 0,
+	    "sweep with every finished row old enough");
+	is_int(sw.mail, 4 + 3 * 2, "the finished rows are deleted");
+	is_int(raw_int(e, "SELECT count(*) FROM mail"), 2,
+	    "the waiting rows stay");
+	is_str(notice_states(st, 52, w, sizeof(w)), "missing",
+	    "(its message was deleted)");
+	notices_of(st, 52, m);
+	ok(strcmp(m[1].state, "waiting") == 0 &&
+	    strcmp(m[2].state, "waiting") == 0, "the live secret's notices "
+	    "wait on");
+}
+
+/* An account's notices and webhook: stored, read back both ways, cleared. */
+static void
+test_customer_notify(struct store *st)
+{
+	struct store_customer c, a, b;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.custid, sizeof(c.custid), "hook@example.com");
+	snprintf(c.plan, sizeof(c.plan), "basic");
+	c.created = T0;
+	is_int(store_customer_add(st, &c), 0, "a customer");
+	store_customer_get(st, c.custid, &a);
+	ok(a.notify == 0 && a.webhook_url[0] == '\0' &&
+	    a.webhook_key_len == 0, "no notices, no webhook at first");
+	c.id = a.id;
+	c.notify = NOTIFY_EMAIL | NOTIFY_WEBHOOK;
+	snprintf(c.webhook_url, sizeof(c.webhook_url),
+	    "https://hooks.example/ots?x=1");
+	for (i = 0; i < 80; i++)
+		c.webhook_key[i] = (unsigned char)(i * 7 + 1);
+	c.webhook_key[5] = 0;
+	c.webhook_key_len = 80;
+	is_int(store_customer_set_notify(st, &c), 1, "set_notify");
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	is_int(store_customer_get(st, c.custid, &a), 1, "customer_get");
+	is_int(store_customer_by_id(st, c.id, &b), 1, "customer_by_id");
+	is_int(a.notify, NOTIFY_EMAIL | NOTIFY_WEBHOOK, "notify");
+	is_str(a.webhook_url, c.webhook_url, "webhook_url");
+	ok(a.webhook_key_len == 80 && memcmp(a.webhook_key, c.webhook_key,
+	    80) == 0, "webhook_key, byte for byte");
+	ok(b.id == a.id && strcmp(b.custid, a.custid) == 0 &&
+	    b.notify == a.notify && strcmp(b.webhook_url, a.webhook_url) ==
+	    0 && b.webhook_key_len == a.webhook_key_len && memcmp(b.webhook_key,
+	    a.webhook_key, a.webhook_key_len) == 0 && strcmp(b.plan, "basic")
+	    == 0 && b.created == T0, "by id: the same customer");
+	c.notify = NOTIFY_EMAIL;
+	c.webhook_url[0] = '\0';
+	c.webhook_key_len = 0;
+	is_int(store_customer_set_notify(st, &c), 1, "clear the webhook");
+	memset(&a, 0, sizeof(a));
+	store_customer_by_id(st, c.id, &a);
+	ok(a.notify == NOTIFY_EMAIL && a.webhook_url[0] == '\0' &&
+	    a.webhook_key_len == 0, "cleared, notify kept");
+	c.notify = 0;
+	store_customer_set_notify(st, &c);
+	store_customer_get(st, c.custid, &a);
+	is_int(a.notify, 0, "notify cleared");
+	snprintf(c.custid, sizeof(c.custid), "nobody@example.com");
+	is_int(store_customer_set_notify(st, &c), 0,
+	    "set_notify of an unknown customer: 0");
+	is_int(store_customer_by_id(st, a.id + 1000, &b), 0,
+	    "customer_by_id of an unknown id: 0");
+}
+
 static void
 test_scrub(struct eng *e, struct store *st)
 {
@@ -1492,6 +1788,10 @@ run_engine(struct eng *e)
 	st = fresh(e, "sweep", STORE_WORKER);
 	test_sweep(e, st);
 	test_scrub(e, st);
+	store_close(st);
+	st = fresh(e, "notices", STORE_WORKER);
+	test_notices(e, st);
+	test_customer_notify(st);
 	store_close(st);
 	test_races(e);
 	test_sweep_lock(e);
