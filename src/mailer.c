@@ -349,15 +349,16 @@ attempt_max(const struct conf *cf)
 }
 
 /*
- * Take what is due into free slots.  Returns the number started, or -1
- * on store errors.
+ * Take what is due into free slots: each row is started in a child or
+ * settled at once (given up).  Returns the number taken, or -1 on store
+ * errors.
  */
 static long
 take(struct mailer *m)
 {
 	long long ids[JOBS_MAX], t;
 	struct store_mail r;
-	long n, i, started = 0;
+	long n, i, taken = 0;
 	int rc;
 
 	if ((size_t)m->cf->mail_concurrency <= m->njobs ||
@@ -372,15 +373,16 @@ take(struct mailer *m)
 		if ((rc = store_mail_take(m->st, ids[i], t,
 		    attempt_max(m->cf), &r)) == 1) {
 			rc = start(m, &r, t);
-			started++;
+			taken++;
 		}
 		buf_free(&r.sealed);
 		if (rc == -1)
 			return -1;
 	}
-	return started;
+	return taken;
 }
 
+/* Wait up to ms for children's answers; finish those that ended. */
 static int
 reap(struct mailer *m, int ms)
 {
@@ -414,19 +416,20 @@ reap(struct mailer *m, int ms)
 int
 mailer_run(struct mailer *m, int once, struct mailer_stats *stats)
 {
-	long started;
+	long taken;
 
 	m->stats = stats;
 	for (;;) {
-		started = stopping ? 0 : take(m);
-		if (started == -1 && once)
+		taken = stopping ? 0 : take(m);
+		if (taken == -1 && once)
 			return -1;
-		if ((once || stopping) && m->njobs == 0 && started <= 0)
+		if ((once || stopping) && m->njobs == 0 && taken <= 0)
 			return 0;
+		/* all of it settled here (given up): there may be more */
+		if (m->njobs == 0 && taken > 0)
+			continue;
 		/* what a create queues is due at once: look every second */
 		if (reap(m, 1000) == -1)
 			return -1;
 	}
 }
-
-/* Wait up to ms for children's answers; finish those that ended. */
