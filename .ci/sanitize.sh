@@ -119,7 +119,8 @@ FUZZ_CFLAGS=(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 # word splitting wanted: each is a list of flags
 # shellcheck disable=SC2206
 INC=(-I"$TREE/build-asan" -I"$TREE/src" $(mkvar SQLITE_CFLAGS) $(mkvar PQ_CFLAGS)
-    $(mkvar JSONC_CFLAGS) $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS) $(mkvar SECCOMP_CFLAGS))
+    $(mkvar JSONC_CFLAGS) $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS) $(mkvar CURL_CFLAGS)
+    $(mkvar SECCOMP_CFLAGS))
 DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"')
 # shellcheck disable=SC2206
 LIBS=($(mkvar SQLITE_LIBS) $(mkvar PQ_LIBS) $(mkvar JSONC_LIBS) $(mkvar SODIUM_LIBS)
