@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
 """Webhooks from ots-mailer to a real HTTPS receiver on 127.0.0.1 (Python's
-http.server over TLS, with a CA and a certificate this test makes): the
-signed event for a reveal, a burn and an expiry (signature, fields and
-their order, delivery id, receipt fingerprint, nothing of the secret);
-retries of the same delivery id until 2xx; giving up after mail_max_age;
-loopback refused before any connection unless webhook_allow_private; and
-ots-admin refusing http:// and userinfo URLs."""
+http.server over TLS, with a CA and a certificate the test makes with the
+openssl command): the signed event for a reveal, a burn and an expiry
+(signature, fields and their order, delivery id, receipt fingerprint,
+nothing of the secret); retries of the same delivery id until 2xx; giving
+up after mail_max_age; loopback refused before any connection unless
+webhook_allow_private; and ots-admin refusing http:// and userinfo URLs."""
 
-import datetime
 import hashlib
 import hmac
 import json
@@ -15,6 +14,7 @@ import os
 import re
 import shutil
 import ssl
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,53 +33,48 @@ MAX_AGE = 600
 Hook = namedtuple("Hook", "method path headers body")   # headers: {lower-cased name: [values]}
 
 
+OPENSSL_CNF = """[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = %(cn)s
+[ca]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
 def make_certs(d):
     """A CA and a server certificate for 127.0.0.1 and localhost signed by
-    it (python3-cryptography), valid from a day ago for ten years (the
-    mailer's clock moves ahead).  (ca.pem, server.pem, server.key)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    import ipaddress
+    it (the openssl command), for ten years from now (the mailer's clock
+    moves ahead).  (ca.pem, server.pem, server.key)."""
+    ca, cert, key = (os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key"))
 
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=3650)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ots test CA %s" % canary())])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(start).not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    paths = [os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key")]
-    with open(paths[0], "wb") as f:
-        f.write(ca.public_bytes(serialization.Encoding.PEM))
-    with open(paths[1], "wb") as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(paths[2], "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    return paths
+    def openssl(cn, *args):
+        cnf = os.path.join(d, "openssl.cnf")
+        with open(cnf, "w") as f:
+            f.write(OPENSSL_CNF % {"cn": cn})
+        r = subprocess.run(["openssl"] + list(args) + ["-config" if args[0] == "req" else "-extfile", cnf],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("openssl %s: %s" % (args[0], r.stderr))
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("ots test CA " + canary(), "req", "-x509", *ec, "-keyout", os.path.join(d, "ca.key"), "-out", ca,
+            "-days", "3650", "-sha256", "-extensions", "ca")
+    openssl("127.0.0.1", "req", "-new", *ec, "-keyout", key, "-out", os.path.join(d, "server.csr"))
+    openssl("127.0.0.1", "x509", "-req", "-in", os.path.join(d, "server.csr"), "-CA", ca, "-CAkey",
+            os.path.join(d, "ca.key"), "-set_serial", "0x1" + canary("")[:15], "-days", "3650", "-sha256",
+            "-out", cert, "-extensions", "server")
+    return ca, cert, key
 
 
 class Receiver:
@@ -301,6 +296,32 @@ def gave_up(s, recv, auth):
     recv.default = 200
 
 
+def untrusted(s, recv, auth, other_ca):
+    """webhook_ca_file names a CA that did not sign the receiver's
+    certificate: the TLS handshake fails, nothing is posted; with the
+    right one again, the retry is."""
+    ca = s.settings["webhook_ca_file"]
+    s.settings["webhook_ca_file"] = other_ca
+    s._write_conf()
+    c, n0 = recv.connections, len(recv.requests)
+    before = {y["id"] for y in s.mail_list()}
+    meta = s.create(auth=auth)
+    s.reveal(meta["secret_key"])
+    once(s, {"sent": 0, "retry": 1, "failed": 0}, "a receiver whose certificate another CA signed")
+    x = [y for y in rows(s, "received") if y["id"] not in before]
+    ok(recv.connections == c + 1 and len(recv.requests) == n0 and len(x) == 1 and x[0]["state"] == "queued"
+       and x[0]["error"].startswith("webhook: ") and "HTTP" not in x[0]["error"],
+       "it connected once, posted nothing, and is queued with the TLS error",
+       [recv.connections - c, len(recv.requests) - n0] + [y["raw"] for y in x])
+    if x:
+        diag("untrusted: %s" % x[0]["error"])
+    s.settings["webhook_ca_file"] = ca
+    s._write_conf()
+    s.advance(61)
+    once(s, SENT(), "the right CA again, 61 s later")
+    is_(len(recv.requests) - n0, 1, "the event is posted")
+
+
 def refused(s, recv, auth):
     """webhook_allow_private = no, then unset (its default): loopback is
     refused when the mailer is about to connect."""
@@ -368,6 +389,8 @@ def hooks(tmp):
         retried(s, recv, auth, secret)
         burned_expired(s, recv, auth, secret)
         gave_up(s, recv, auth)
+        os.mkdir(os.path.join(tmp, "other"))
+        untrusted(s, recv, auth, make_certs(os.path.join(tmp, "other"))[0])
         refused(s, recv, auth)
         registration(s, recv.port, url)
     finally:
