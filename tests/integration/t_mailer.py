@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (POSTGRESQL, Server, SmtpSink, canary, diag, free_port, is_, is_error,  # noqa: E402
+from otstest import (POSTGRESQL, Server, SmtpSink, canary, count_bytes, diag, free_port, is_, is_error,  # noqa: E402
                      ok, parallel, parse_sweep, run, wait_until)
 
 FROM = "noreply@ots.example.org"
@@ -322,6 +322,9 @@ def hung_relay():
     rows = s.mail_list()
     is_([x["state"] for x in rows], ["sent"] * len(want), "mail list: all %d sent" % len(want))
     is_(rc, 0, "the mailer stopped on SIGTERM with status 0")
+    found = count_bytes(s.log_files(), [x.encode() for q in queued for x in q])
+    ok(not sum(found.values()), "the logs (the mailer's, lighttpd's, the workers'%s) hold no share link, key or "
+       "recipient address" % (", PostgreSQL's" if POSTGRESQL else ""), {k: v for k, v in found.items() if v})
     return s, sink, auth
 
 
