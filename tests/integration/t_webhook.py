@@ -9,7 +9,6 @@ webhook_allow_private; and ots-admin refusing http:// and userinfo URLs."""
 
 import hashlib
 import hmac
-import json
 import os
 import re
 import shutil
