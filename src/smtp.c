@@ -149,7 +149,8 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		char e[128];
 
 		snprintf(err, errlen, "smtp %s: %s%s", hostport,
-		    started ? "no answer: " : "",
+		    started ? "no answer (timed out, or the connection closed): " :
+		    "",
 		    smtp_strerror(smtp_errno(), e, sizeof(e)));
 		goto out;
 	}

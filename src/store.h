@@ -161,7 +161,8 @@ struct store_mail {
 	enum store_mail_kind kind;
 	unsigned char	 rid[CRYPTO_ID_LEN];	/* the delivery id */
 	struct buf	 sealed;	/* empty once sent or failed */
-	char		 recipient[STORE_RECIPIENT_MAX + 1];	/* obfuscated */
+	char		 recipient[STORE_RECIPIENT_MAX + 1];	/* obfuscated, or
+						 * "webhook" */
 	char		 state[8];	/* waiting, queued, sent, failed */
 	char		 event[12];	/* a notice's: received, burned, expired */
 	long long	 customer_id;	/* a webhook's account */

@@ -12,7 +12,7 @@ CREATE TABLE mail_v3 (
 	kind		TEXT NOT NULL CHECK (kind IN ('secret', 'notify', 'webhook')),
 	rid		BLOB NOT NULL,		-- random: the delivery id, also sealed inside
 	sealed		BLOB,			-- to the mailer's key; NULL when done
-	recipient	TEXT NOT NULL,		-- obfuscated address, or the webhook's host
+	recipient	TEXT NOT NULL,		-- obfuscated address, or 'webhook'
 	state		TEXT NOT NULL CHECK (state IN
 			    ('waiting', 'queued', 'sent', 'failed')),
 	event		TEXT NOT NULL DEFAULT '',	-- a notice's: received, burned, expired
