@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -101,6 +102,12 @@ mailer_keygen(const struct conf *cf)
 		if ((fd = open(path[i], O_WRONLY | O_CREAT | O_EXCL, i == 0 ?
 		    0400 : 0444)) == -1) {
 			log_warn("%s", path[i]);
+			goto out;
+		}
+		/* the workers read the public key: past ots-mailer's umask */
+		if (fchmod(fd, i == 0 ? 0400 : 0444) == -1) {
+			log_warn("%s", path[i]);
+			close(fd);
 			goto out;
 		}
 		if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||

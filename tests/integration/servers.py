@@ -30,7 +30,7 @@ import signal
 import subprocess
 import time
 
-from otstest import ADMIN, OTS, SRCDIR, SWEEP, HarnessError, Server, canary, free_port, lstr
+from otstest import ADMIN, MAILER, OTS, SRCDIR, SWEEP, HarnessError, Server, canary, free_port, lstr
 
 CONTRIB = os.path.join(SRCDIR, "contrib")
 PLACEHOLDER_RE = re.compile(r"@[A-Z][A-Z0-9_]*@")
@@ -89,7 +89,7 @@ class Deployed(Server):
 
     def __init__(self):
         self._admin_user = None  # ots-admin runs as root until the chown
-        self.ots_bin, self.admin_bin, self.sweep_bin = OTS, ADMIN, SWEEP
+        self.ots_bin, self.admin_bin, self.sweep_bin, self.mailer_bin = OTS, ADMIN, SWEEP, MAILER
         super().__init__(start=False, fake_clock=False)
         self.run_dir = os.path.join(self.tmp, "run")
         self.static_dir = os.path.join(self.tmp, "static")
@@ -125,6 +125,7 @@ class Deployed(Server):
         self.ots_bin = shutil.copy(OTS, os.path.join(app, "cgi-bin", "ots"))
         self.admin_bin = shutil.copy(ADMIN, os.path.join(app, "cgi-bin", "ots-admin"))
         self.sweep_bin = shutil.copy(SWEEP, os.path.join(app, "cgi-bin", "ots-sweep"))
+        self.mailer_bin = shutil.copy(MAILER, os.path.join(app, "cgi-bin", "ots-mailer"))
         shutil.copytree(os.path.join(SRCDIR, "web"), os.path.join(app, "web"))
         for root, dirs, files in os.walk(app):
             os.chmod(root, 0o755)

@@ -18,9 +18,12 @@ received; 64 simultaneous reveals of one secret split over both hosts give
 exactly one plaintext, in every one of 20 trials; wrong passphrases on A
 lock the secret on B (the right one refused there until the lock window
 ends); a rate limit (limit.create_secret) is one count for both hosts; two
-ots-sweep at once, one per host, do each job once (a message queued while
-the relay was down reaches the SMTP sink exactly once, expired secrets are
-removed once); the plain-CGI host creates and reveals in the same database.
+ots-sweep at once, one per host, remove expired secrets once and deliver
+nothing; ots-mailer -1 run at once on every host (one mailer key pair,
+copied like the master key) takes each message once (the delivery lease):
+while the relay is down each message queued on A, B or C is attempted
+once, and once it is back each reaches the SMTP sink exactly once; the
+plain-CGI host creates and reveals in the same database.
 """
 
 import os
@@ -41,6 +44,7 @@ LOCK_TIME = 30 * 60
 LIMIT = 6             # limit.create_secret in the rate-limit case
 SWEEP_ROUNDS = 3
 EXPIRED_PER_ROUND = 40
+MAIL_PER_ROUND = 6    # more than a mailer takes at once (mail_concurrency 4)
 FROM = "ots@example.org"
 CUST = "alice@example.org"
 
@@ -48,7 +52,7 @@ CUST = "alice@example.org"
 # the counts of ots-sweep's summary line (its tail, the rebuild and the
 # time, is no matter here)
 SWEEP_COUNTS = re.compile(r"^ots-sweep: (\d+) secrets and (\d+) receipts removed, (\d+) receipts expired, "
-                          r"(\d+) mail records removed; mail (\d+) sent, (\d+) to retry, (\d+) failed; ")
+                          r"(\d+) notices queued, (\d+) mail records removed; ")
 
 
 def sweep_counts(out):
@@ -84,9 +88,13 @@ class Deployment:
         h.database = a.database
         h.settings.update(database=a.settings["database"], migrate_database=a.settings["migrate_database"],
                           state_dir=h.state_dir)
-        os.chmod(h.master_key, 0o600)
-        shutil.copyfile(a.master_key, h.master_key)
-        os.chmod(h.master_key, os.stat(a.master_key).st_mode & 0o777)
+        # one master key, and one mailer key pair: what a worker on any
+        # host seals, the mailer on any host opens
+        for k in ("master_key", "mailer_key", "mailer_public_key"):
+            src, dst = a.settings[k], h.settings[k]
+            os.chmod(dst, 0o600)
+            shutil.copyfile(src, dst)
+            os.chmod(dst, os.stat(src).st_mode & 0o777)
         if start:
             h.start()
         else:
@@ -127,6 +135,11 @@ def across(d):
                "A and B: other ports, configuration files and state directories")
     with open(a.master_key, "rb") as fa, open(b.master_key, "rb") as fb:
         otstest.ok(fa.read() == fb.read(), "one master key (B's is a copy of A's)")
+    keys = {}
+    for h in d.hosts:
+        with open(h.settings["mailer_key"], "rb") as fk, open(h.settings["mailer_public_key"], "rb") as fp:
+            keys[fk.read() + fp.read()] = True
+    otstest.is_(len(keys), 1, "one mailer key pair (B's and C's are copies of A's)")
 
     v = otstest.canary()
     m = a.create(v)
@@ -228,49 +241,92 @@ def rate_limit(d):
     d.restart(**{"limit.create_secret": otstest.DEFAULT_CONF["limit.create_secret"]})
 
 
+def is_said(got, want, desc, said):
+    """is_, with what the programs said on failure."""
+    return otstest.ok(got == want, desc, ["got:      %r" % (got,), "expected: %r" % (want,)] + list(said))
+
+
+def mailers(d):
+    """ots-mailer -1 on A, B and C at once (each with its own ots.conf):
+    the summed counts, or None when one did not exit 0 with its summary;
+    and what each said (a failed attempt is a line on stderr)."""
+    res = otstest.parallel(3, lambda i: d.hosts[i].mail_once())
+    said = [r if isinstance(r, Exception) else (r[0], r[2].strip(), r[3].strip()) for r in res]
+    if any(isinstance(r, Exception) or r[0] != 0 or r[1] is None for r in res):
+        return None, said
+    return {k: sum(r[1][k] for r in res) for k in ("sent", "retry", "failed")}, said
+
+
 def sweeps(d, sink):
-    a, b = d.a, d.b
+    a, b, c = d.a, d.b, d.c
     token = a.add_customer(CUST)
     auth = (CUST, token)
     otstest.is_(b.request("GET", "authcheck", auth=auth).status, 200,
                 "an account added with ots-admin on A authenticates on B")
-    busy_seen, totals = 0, []
+    busy_seen, totals, rcpts_all = 0, [], []
     for rnd in range(SWEEP_ROUNDS):
+        p = "round %d: " % (rnd + 1)
         sink.stop()
         before = len(sink.messages)
         for i in range(EXPIRED_PER_ROUND):
             (a if i % 2 else b).share(secret="x" * 64, ttl="60")
-        r = (a if rnd % 2 else b).share(auth=auth, secret=otstest.canary(), recipient="bob%d@example.net" % rnd)
-        otstest.is_(r.status, 200, "round %d: a secret with a recipient created while the relay is down" % (rnd + 1))
-        queued = otstest.wait_until(lambda: [x for x in a.mail_list() if x["state"] == "queued"
-                                             and x.get("attempts") == 1 and x.get("error")], 60)
-        otstest.ok(len(queued) == 1, "round %d: its message is queued after one failed attempt" % (rnd + 1),
-                   [x["raw"] for x in a.mail_list()])
+        rcpts = ["bob%d.%d@example.net" % (rnd, i) for i in range(MAIL_PER_ROUND)]
+        got = []
+        for i, to in enumerate(rcpts):
+            v = otstest.canary()
+            if i % 3 == 2:
+                got.append(c.cgi("POST", "share", body={"secret": v, "recipient": to}, auth=auth).status)
+            else:
+                got.append((a if i % 3 else b).share(auth=auth, secret=v, recipient=to).status)
+        otstest.is_(got, [200] * MAIL_PER_ROUND, p + "%d secrets with a recipient created on B, A and C (plain "
+                    "CGI) while the relay is down" % MAIL_PER_ROUND)
+        tot, said = mailers(d)
+        is_said(tot, {"sent": 0, "retry": MAIL_PER_ROUND, "failed": 0},
+            p + "ots-mailer -1 on A, B and C at once, relay down: each message attempted once, to retry",
+            said)
+        leaked = [to for to in rcpts for x in said if not isinstance(x, Exception) and to in x[2]]
+        otstest.is_(leaked, [], p + "the mailers' lines name no recipient's address (obfuscated)")
+        ls = a.mail_list()
+        otstest.ok(len(ls) == MAIL_PER_ROUND * (rnd + 1)
+                   and [x for x in ls if x["state"] == "queued"] == ls[:MAIL_PER_ROUND]
+                   and all(x["attempts"] == 1 and x["error"] for x in ls[:MAIL_PER_ROUND]),
+                   p + "mail list: the %d queued, attempts=1 each, with the error" % MAIL_PER_ROUND,
+                   [x["raw"] for x in ls])
         sink.start()
+        conns = sink.connections
         d.advance(121)  # past the retry (60 s) and the ttl-60 secrets' receipts (2 x 60 s)
         procs = [a.sweep(wait=False), b.sweep(wait=False)]
-        res = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+        res = [p_.communicate(timeout=300) + (p_.returncode,) for p_ in procs]
         busy = [o for o, e, rc in res if "another sweep is running" in o]
         summ = [sweep_counts(o) for o, e, rc in res]
         otstest.ok(all(rc == 0 and not e for o, e, rc in res) and len(busy) + sum(x is not None for x in summ) == 2,
-                   "round %d: two sweeps at once (A's and B's configuration): both exit 0, each a summary or "
-                   "'another sweep is running'" % (rnd + 1), [repr(x) for x in res])
-        tot = {k: sum(x[k] for x in summ if x) for k in ("secrets", "sent")}
-        otstest.is_(tot, {"secrets": EXPIRED_PER_ROUND, "sent": 1},
-                    "round %d: together they removed %d expired secrets and sent 1 message"
-                    % (rnd + 1, EXPIRED_PER_ROUND))
-        n = sink.wait(before + 1, 10)
-        otstest.is_(n - before, 1, "round %d: the SMTP sink received the message exactly once" % (rnd + 1))
+                   p + "two sweeps at once (A's and B's configuration): both exit 0, each a summary or "
+                   "'another sweep is running'", [repr(x) for x in res])
+        tot = {k: sum(x[k] for x in summ if x) for k in ("secrets", "notices")}
+        otstest.is_(tot, {"secrets": EXPIRED_PER_ROUND, "notices": 0},
+                    p + "together they removed %d expired secrets" % EXPIRED_PER_ROUND)
+        otstest.is_((sink.connections - conns, len(sink.messages) - before), (0, 0),
+                    p + "and delivered nothing (the relay saw no connection)")
+        tot, said = mailers(d)
+        is_said(tot, {"sent": MAIL_PER_ROUND, "retry": 0, "failed": 0},
+            p + "ots-mailer -1 on A, B and C at once, relay up: %d sent in all" % MAIL_PER_ROUND, said)
+        sink.wait(before + MAIL_PER_ROUND, 10)
+        otstest.is_(sorted(r for m in sink.messages[before:] for r in m.rcpt_tos), sorted(rcpts),
+                    p + "the SMTP sink received each message exactly once")
+        rcpts_all += rcpts
         busy_seen += len(busy)
-        totals.append([o.strip() for o, e, rc in res])
+        totals.append([o.strip() for o, e, rc in res] + [x[1] for x in said])
     rc, out, err = b.sweep()
     s = sweep_counts(out) or {}
-    otstest.ok(rc == 0 and s.get("sent") == 0 and s.get("secrets") == 0, "a later sweep on B finds nothing to do",
-               [out, err])
-    otstest.is_(len(sink.messages), SWEEP_ROUNDS, "the sink holds %d messages, one per round" % SWEEP_ROUNDS)
-    otstest.is_([x["state"] for x in a.mail_list()], ["sent"] * SWEEP_ROUNDS, "mail list: every message sent")
-    otstest.diag("two sweeps at once, %d rounds: %d times one said 'another sweep is running'; outputs: %s"
-                 % (SWEEP_ROUNDS, busy_seen, totals))
+    otstest.ok(rc == 0 and s.get("secrets") == 0, "a later sweep on B finds nothing to do", [out, err])
+    rc, summary, out, err = b.mail_once()
+    is_said((rc, summary), (0, {"sent": 0, "retry": 0, "failed": 0}), "a later ots-mailer -1 on B neither",
+            [out, err])
+    otstest.is_(sorted(r for m in sink.messages for r in m.rcpt_tos), sorted(rcpts_all),
+                "the sink holds %d messages, each recipient's once" % len(rcpts_all))
+    otstest.is_([x["state"] for x in a.mail_list()], ["sent"] * len(rcpts_all), "mail list: every message sent")
+    otstest.diag("%d rounds: two sweeps at once (%d times one said 'another sweep is running'), three mailers "
+                 "at once; outputs: %s" % (SWEEP_ROUNDS, busy_seen, totals))
 
 
 def main():

@@ -14,8 +14,9 @@ pool_mode = session (what plain CGI needs: a CGI process connects per
 request, and PgBouncer hands the next one a server connection already
 open, reset with DISCARD ALL): creates, reveals, burns, receipts and a
 rate limit, through FastCGI and plain CGI; simultaneous reveals give one
-plaintext; plain CGI reuses a handful of server connections; ots-sweep and
-ots-admin work through it.
+plaintext; plain CGI reuses a handful of server connections; ots-sweep,
+ots-admin and ots-mailer work through it (the mailer delivers a message a
+worker queued).
 
 pool_mode = transaction: plain CGI sends its statements unprepared
 (STORE_CGI), so it works: creates, receipts and reveals all answer, each
@@ -253,6 +254,12 @@ def session(s, b):
     ok(rc == 0 and out.startswith("ots-sweep: ") and not err, "ots-sweep through PgBouncer", [out, err])
     r = s.admin("customer", "list")
     is_(r.returncode, 0, "ots-admin customer list through PgBouncer")
+    auth = ("pgb@example.com", s.add_customer("pgb@example.com"))
+    r = s.share(auth=auth, secret=canary(), recipient="bob@example.net")
+    is_(r.status, 200, "a share with a recipient through PgBouncer (queued)")
+    rc, summary, out, err = s.mail_once()
+    ok(rc == 0 and summary == {"sent": 1, "retry": 0, "failed": 0} and not err and s.sink.wait(1) == 1,
+       "ots-mailer -1 through PgBouncer delivers it", [out, err, len(s.sink.messages)])
 
     # a rate limit, counted through the pool (last: it spends the window)
     s.advance(WINDOW)
@@ -357,8 +364,11 @@ def transaction(s, b):
 
 
 def main():
+    sink = otstest.SmtpSink()
+    sink.start()
     s = otstest.Server(engine="postgresql", max_procs=WORKERS, start=False,
-                       conf={"limit.burn_secret": LIMIT})
+                       conf={"limit.burn_secret": LIMIT, "smtp_port": sink.port})
+    s.sink = sink
     v = subprocess.run([pgbouncer_program(), "--version"], capture_output=True, text=True).stdout.splitlines()
     diag("%s; %s" % (v[0] if v else "pgbouncer", pgcluster.pg_version()))
 

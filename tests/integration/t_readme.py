@@ -14,7 +14,8 @@ foreground) runs in a temporary directory laid out like the source tree
 each other command runs in that directory through sh, with the README's
 port replaced by the instance's and its placeholders by what earlier
 commands printed: TOKEN (customer add), SECRET_KEY and METADATA_KEY (the
-last share).  What each must answer follows from its URL: share -> a
+last share).  state() also makes the mailer's key pair, and the mailer
+command serve prints runs once (ots-mailer -1).  What each must answer follows from its URL: share -> a
 metadata object, state new; reveal -> the shared value, and run again
 -> Unknown secret; recent with the account -> a JSON list (and, once the
 test has shared a secret with that token, that receipt first); a command
@@ -37,8 +38,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (ADMIN, OTS, POSTGRESQL, SRCDIR, HarnessError, _tap, basic, diag, free_port, is_,  # noqa: E402
-                     meta_problems, ok, parse_json, raw_request, run, skip)
+from otstest import (ADMIN, MAILER, OTS, POSTGRESQL, SRCDIR, HarnessError, _tap, basic, diag, free_port,  # noqa: E402
+                     is_, meta_problems, ok, parse_json, parse_mailer, raw_request, run, skip)
 from servers import pid_alive, stop_pid  # noqa: E402
 
 README = os.path.join(SRCDIR, "README")
@@ -103,8 +104,8 @@ def default_port():
 # ---------------------------------------------------------------- the instance
 
 class Quickstart:
-    """The serve instance in a temporary tree: TOP/cgi-bin/{ots,ots-admin}
-    (the build's), TOP/web, TOP/contrib/lighttpd-quickstart.conf, and the
+    """The serve instance in a temporary tree: TOP/cgi-bin/{ots,ots-admin,
+    ots-mailer} (the build's), TOP/web, TOP/contrib/lighttpd-quickstart.conf, and the
     state quickstart.sh makes under TOP/var."""
 
     def __init__(self):
@@ -112,7 +113,7 @@ class Quickstart:
                                                      dir=os.environ.get("OTS_TMPDIR") or None))
         os.makedirs(os.path.join(self.top, "cgi-bin"))
         os.makedirs(os.path.join(self.top, "contrib"))
-        for prog in (OTS, ADMIN):
+        for prog in (OTS, ADMIN, MAILER):
             if not os.access(prog, os.X_OK):
                 raise HarnessError("binaries missing: build first (%s)" % prog)
             shutil.copy(prog, os.path.join(self.top, "cgi-bin"))
@@ -366,6 +367,28 @@ class Readme:
         is_(keys, want, "README `%s`, after a share with its token: that receipt first" % cmd)
 
 
+def mailer(q, said):
+    """state() made the mailer's key pair (the private key its owner's
+    alone), and the mailer command serve prints runs once (-1) against
+    the instance: exit 0, its summary (nothing queued yet)."""
+    modes = {}
+    for name in ("mailer.key", "mailer.pub"):
+        try:
+            modes[name] = oct(os.stat(os.path.join(q.top, "var", "state", name)).st_mode & 0o777)
+        except OSError as e:
+            modes[name] = str(e)
+    is_(modes, {"mailer.key": "0o400", "mailer.pub": "0o444"},
+        "quickstart.sh's state() made the mailer's key pair (var/state/mailer.key 0400, mailer.pub)")
+    m = re.search(r"\bcgi-bin/ots-mailer -c \S+", said)
+    if not ok(m, "serve prints the mailer's command", said[-600:]):
+        return
+    r = q.sh(m.group(0) + " -1")
+    out = r.stdout.decode("utf-8", "replace")
+    is_((r.returncode, parse_mailer(out)), (0, {"sent": 0, "retry": 0, "failed": 0}),
+        "`%s -1` (once) runs against the instance: exit 0, nothing to send" % m.group(0))
+    ok(not r.stderr, "and says nothing on stderr", r.stderr.decode("utf-8", "replace")[-500:])
+
+
 def main():
     if POSTGRESQL:
         # its own state directory, SQLite's as the quick start and the
@@ -400,6 +423,7 @@ def main():
         adds = [c for c in rest if "customer add" in c]
         ok(adds and all(c in said for c in adds), "serve prints the README's customer add command",
            [adds, said[-600:]])
+        mailer(q, said)
         rd = Readme(q)
         for c in rest:
             rd.run(c, port)

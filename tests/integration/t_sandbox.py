@@ -2,10 +2,11 @@
 """The worker's sandbox (src/sandbox.h), seen from outside: FastCGI workers
 and a plain CGI run show no-new-privileges and a seccomp filter in
 /proc/PID/status and still serve; with sandbox = no they show neither; a
-worker that cannot enter the sandbox refuses to serve; recipient mail still
-leaves a sandboxed worker (FastCGI and CGI) for a relay named by a host
-name, over STARTTLS with AUTH, the password read from a file outside the
-state directory.  On PostgreSQL the workers also reach the database over
+worker that cannot enter the sandbox refuses to serve; a sandboxed worker
+(FastCGI and CGI) takes a create with a recipient and only queues its
+message, never touching the relay, and ots-mailer delivers it to a relay
+named by a host name, over STARTTLS with AUTH, the password read from a
+file outside the state directory.  On PostgreSQL the workers also reach the database over
 TCP with a password file, and their database role holds rows only.
 tests/unit/sandbox_test.c proves what the sandbox refuses."""
 
@@ -213,8 +214,8 @@ def db_role():
 
 
 class TlsServer(Sandboxed):
-    """Workers that trust the test relay's certificate (OpenSSL reads
-    SSL_CERT_FILE; the sandbox lets them read it)."""
+    """Programs (the mailer's delivery processes) that trust the test
+    relay's certificate (OpenSSL reads SSL_CERT_FILE)."""
 
     cert = None
 
@@ -237,9 +238,10 @@ def make_cert(d):
 
 
 def mail():
-    """Relay "localhost" (resolved through /etc/hosts), STARTTLS required,
-    AUTH (libesmtp picks LOGIN or PLAIN from its plugins) with the password
-    from smtp_password_file."""
+    """Sandboxed workers queue; the mailer delivers to relay "localhost"
+    (resolved through /etc/hosts), STARTTLS required, AUTH (libesmtp picks
+    LOGIN or PLAIN from its plugins) with the password from
+    smtp_password_file."""
     tls_dir = tempfile.mkdtemp(prefix="ots-relay-", dir=os.environ.get("OTS_TMPDIR") or None)
     try:
         relay(tls_dir)
@@ -272,14 +274,25 @@ def relay(tls_dir):
                         "smtp_user": "ots", "smtp_password_file": pwfile, "mail_from": FROM})
     auth = (CUST, s.add_customer(CUST, "basic"))
     r = s.share(auth=auth, secret=canary(), recipient="bob@example.net")
-    ok(r.status == 200, "FastCGI share with a recipient: 200", r.body[:300])
-    got = sink.wait(1, 30)
-    is_((got, sink.sessions[:1]), (1, [(True, "ots")]),
-        "FastCGI: delivered to relay localhost over STARTTLS, AUTH with the file's password")
+    ok(r.status == 200, "sandboxed FastCGI worker: share with a recipient: 200", r.body[:300])
     r = s.cgi("POST", "share", body={"secret": canary(), "recipient": "carol@example.net"}, auth=auth)
-    ok(r.status == 200 and r.rc == 0, "CGI share with a recipient: 200", [r.body[:300], r.stderr[-300:]])
+    ok(r.status == 200 and r.rc == 0, "sandboxed plain CGI: share with a recipient: 200",
+       [r.body[:300], r.stderr[-300:]])
+    pids = ots_pids(s)
+    seen = {pid: status_of(pid) for pid in pids}
+    ok(pids and all(x == (1, 2) for x in seen.values()), "the FastCGI workers that took them are sandboxed",
+       repr(seen))
+    ls = s.mail_list()
+    is_([(x.get("kind"), x.get("state"), x.get("attempts")) for x in ls], [("secret", "queued", 0)] * 2,
+        "mail list: both messages queued by the workers, not attempted")
+    is_(sink.connections, 0, "the workers never connected to the relay")
+    rc, summary, out, err = s.mail_once()
+    is_((rc, summary, err), (0, {"sent": 2, "retry": 0, "failed": 0}, ""), "ots-mailer -1 sends both")
     got = sink.wait(2, 30)
-    is_((got, sink.sessions[1:2]), (2, [(True, "ots")]), "CGI: delivered the same way, after its answer")
+    is_((got, sink.sessions), (2, [(True, "ots")] * 2),
+        "delivered to relay localhost over STARTTLS, AUTH with the file's password")
+    is_(sorted(m.rcpt_tos[0] for m in sink.messages), ["bob@example.net", "carol@example.net"],
+        "to the two recipients")
     states = [x["state"] for x in s.mail_list()]
     is_(states, ["sent", "sent"], "mail list: both sent")
     lines = [ln for ln in s.logs().splitlines() if "mail" in ln or "sandbox" in ln]
@@ -292,7 +305,7 @@ def main():
     db_role()
     if UNDER_VALGRIND:
         # valgrind's core cannot run under the worker's seccomp filter
-        for what in ("FastCGI workers sandboxed", "plain CGI sandboxed", "refusal", "mail from the sandbox"):
+        for what in ("FastCGI workers sandboxed", "plain CGI sandboxed", "refusal", "mail queued by sandboxed workers"):
             skip(what, "under valgrind the instances run with sandbox = no")
         fastcgi("no")
         return

@@ -2,10 +2,11 @@
 """Schema versions, on the engine of OTS_TEST_ENGINE (README: Administration).
 
 A worker facing an older schema answers 503 on the API and on the pages,
-and logs why, naming `ots-admin migrate`; ots-sweep and `ots-admin
-customer list` refuse it too (non-zero exit, a message).  `ots-admin
-migrate` brings it up to date and the same workers serve again, not
-restarted.  A newer schema than the program's is refused the same way,
+and logs why, naming `ots-admin migrate`; ots-sweep, `ots-mailer -1` and
+`ots-admin customer list` refuse it too (non-zero exit, a message).
+`ots-admin migrate` brings it up to date and the same workers serve again,
+not restarted, mail included (a recipient's message queued, `mail list`,
+the mailer runs).  A newer schema than the program's is refused the same way,
 with a line saying that the database is newer, and migrate refuses it.
 
 The old schema is made the way an older release made it: only
@@ -190,6 +191,10 @@ def tool_refuses(s, what, pattern):
     ok(rc != 0 and re.search(pattern, err) and "another sweep" not in out,
        "%s: ots-sweep exits %d with a message matching /%s/" % (what, rc, pattern), [out, err])
     diag("%s: ots-sweep says: %s" % (what, err.strip()))
+    rc, summary, out, err = s.mail_once()
+    ok(rc != 0 and re.search(pattern, err) and summary is None,
+       "%s: ots-mailer -1 exits %d with a message matching /%s/" % (what, rc, pattern), [out, err])
+    diag("%s: ots-mailer says: %s" % (what, err.strip()))
     r = s.admin("customer", "list")
     ok(r.returncode != 0 and re.search(pattern, r.stderr),
        "%s: ots-admin customer list exits %d with a message matching /%s/" % (what, r.returncode, pattern),
@@ -232,6 +237,19 @@ def older(s):
     ok(rc == 0 and out.startswith("ots-sweep: ") and not err, "after migrate ots-sweep succeeds", [out, err])
     r = s.admin("customer", "list")
     is_(r.returncode, 0, "after migrate ots-admin customer list succeeds")
+    # mail on the migrated schema: queued by a worker, listed, taken by the
+    # mailer (no relay listens on smtp_port: the attempt fails, to retry)
+    auth = ("mig@example.com", s.add_customer("mig@example.com"))
+    r = s.share(auth=auth, secret=canary(), recipient="bob@example.net")
+    ls = s.mail_list()
+    ok(r.status == 200 and [(x.get("kind"), x.get("state"), x.get("attempts")) for x in ls] == [("secret", "queued", 0)],
+       "after migrate a create with a recipient queues its message", [r.status, r.body[:200]] + [x["raw"] for x in ls])
+    rc, summary, out, err = s.mail_once()
+    ok(rc == 0 and summary == {"sent": 0, "retry": 1, "failed": 0},
+       "after migrate ots-mailer -1 runs (its attempt fails: no relay, to retry)", [out, err])
+    ls = s.mail_list()
+    ok([(x.get("state"), x.get("attempts")) for x in ls] == [("queued", 1)] and ls[0]["error"],
+       "mail list: queued, attempts=1, the error", [x["raw"] for x in ls])
 
 
 def newer(s):
@@ -323,7 +341,8 @@ def migrate_as_worker(s):
 def main():
     diag("engine %s; migrations %s; this program's version %d"
          % (otstest.ENGINE, [os.path.basename(m) for m in MIGRATIONS], CURRENT))
-    s = Server(max_procs=WORKERS)
+    # no relay: port 1 of 127.0.0.1 refuses at once
+    s = Server(max_procs=WORKERS, conf={"smtp_port": 1})
     is_(recorded_version(s), CURRENT, "ots-admin init records version %d" % CURRENT)
     older(s)
     newer(s)

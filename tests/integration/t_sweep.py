@@ -17,7 +17,7 @@ from otstest import (Server, canary, count_bytes, diag, is_, is_meta, is_unknown
 MANY = 4000      # expired secrets for the two-sweeps race
 LIVE_SECONDS = 5
 CLIENTS = 8
-ZERO = dict(secrets=0, receipts=0, expired=0, mail_removed=0, sent=0, retry=0, failed=0)
+ZERO = dict(secrets=0, receipts=0, expired=0, notices=0, mail_removed=0)
 
 
 def swept(s, want, desc):
