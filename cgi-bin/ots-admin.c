@@ -221,7 +221,8 @@ mail_one(void *arg, const struct store_mail *m)
 /*
  * customer set EMAIL notify=... | webhook=URL|none.  A new webhook gets a
  * new signing secret, printed once (hex) and stored sealed to the mailer's
- * key: only the mailer, which signs, can read it back.
+ * key: only the mailer, which signs, can read it back.  Registering a
+ * webhook turns its notices on (notify gains webhook); removing it, off.
  */
 static void
 customer_set(struct store_customer *c, const char *arg)
@@ -246,6 +247,7 @@ customer_set(struct store_customer *c, const char *arg)
 	} else if (strcmp(arg, "webhook=none") == 0) {
 		c->webhook_url[0] = '\0';
 		c->webhook_key_len = 0;
+		c->notify &= ~NOTIFY_WEBHOOK;
 	} else if (strncmp(arg, "webhook=", 8) == 0) {
 		if (!webhook_url_valid(arg + 8, 0) ||
 		    strlen(arg + 8) > STORE_URL_MAX)
@@ -259,6 +261,8 @@ customer_set(struct store_customer *c, const char *arg)
 		snprintf(c->webhook_url, sizeof(c->webhook_url), "%s", arg + 8);
 		memcpy(c->webhook_key, sealed, sizeof(sealed));
 		c->webhook_key_len = sizeof(sealed);
+		/* registering one is asking for its events */
+		c->notify |= NOTIFY_WEBHOOK;
 		sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
 		sodium_memzero(key, sizeof(key));
 	} else

@@ -35,7 +35,9 @@ enum crypto_purpose {
 	CRYPTO_SECRET = 1,	/* secret value, under secret_key (+ pw) */
 	CRYPTO_META = 2,	/* secret_key, under metadata_key */
 	CRYPTO_ACCOUNT = 3,	/* metadata_key, under the API token */
-	CRYPTO_MAIL = 4,	/* queued mail, under the master key alone */
+	CRYPTO_MAIL = 4,	/* queued mail under the master key alone, until
+				 * schema version 3: now sealed to the mailer's
+				 * key instead (outbox.h), nothing uses it */
 };
 
 /* Row-id domains, so one key never names two kinds of row. */

@@ -375,10 +375,11 @@ def hooks(tmp):
     secret = r.stdout.strip()
     ok(r.returncode == 0 and re.fullmatch(r"[0-9a-f]{64}", secret), "customer set webhook=URL prints the signing "
        "secret (64 hex digits)", [r.returncode, r.stdout, r.stderr])
-    r = s.admin("customer", "set", CUST, "notify=webhook")
     listed = s.admin("customer", "list").stdout
-    ok(r.returncode == 0 and "notify=webhook\twebhook=%s\n" % url in listed and secret not in listed,
-       "customer set notify=webhook; the list shows the URL, not the secret", [r.stderr, listed])
+    ok("notify=webhook\twebhook=%s\n" % url in listed and secret not in listed,
+       "registering a webhook turns its notices on; the list shows the URL, not the secret", listed)
+    r = s.admin("customer", "set", CUST, "notify=webhook")
+    ok(r.returncode == 0, "customer set notify=webhook", r.stderr)
     raw = bytes.fromhex(secret) if len(secret) == 64 else b"\0" * 32
     found = count_bytes(s.db_files(), [secret.encode(), raw])
     ok(not sum(found.values()), "the signing secret (hex or bytes) is not in the database's files", found)
@@ -392,6 +393,10 @@ def hooks(tmp):
         untrusted(s, recv, auth, make_certs(os.path.join(tmp, "other"))[0])
         refused(s, recv, auth)
         registration(s, recv.port, url)
+        r = s.admin("customer", "set", CUST, "webhook=none")
+        listed = s.admin("customer", "list").stdout
+        ok(r.returncode == 0 and "notify=none\twebhook=none\n" in listed,
+           "webhook=none removes the webhook and turns its notices off", [r.stderr, listed])
     finally:
         recv.stop()
         sink.stop()
