@@ -39,7 +39,7 @@
 /* A delivery under way in a child. */
 struct job {
 	pid_t		 pid;
-	int		 fd;		/* the child's answer: "" sent, or why not */
+	int		 fd;		/* the answer: "" sent, else why not */
 	long long	 id;
 	int		 attempts;
 	char		 recipient[STORE_RECIPIENT_MAX + 1];

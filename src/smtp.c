@@ -148,9 +148,8 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		/* no session, or it ended before the server said anything */
 		char e[128];
 
-		snprintf(err, errlen, "smtp %s: %s%s", hostport,
-		    started ? "no answer (timed out, or the connection closed): " :
-		    "",
+		snprintf(err, errlen, "smtp %s: %s%s", hostport, started ?
+		    "no answer (timed out, or the connection closed): " : "",
 		    smtp_strerror(smtp_errno(), e, sizeof(e)));
 		goto out;
 	}

@@ -161,10 +161,11 @@ struct store_mail {
 	enum store_mail_kind kind;
 	unsigned char	 rid[CRYPTO_ID_LEN];	/* the delivery id */
 	struct buf	 sealed;	/* empty once sent or failed */
-	char		 recipient[STORE_RECIPIENT_MAX + 1];	/* obfuscated, or
-						 * "webhook" */
+	/* the address obfuscated, or "webhook" */
+	char		 recipient[STORE_RECIPIENT_MAX + 1];
 	char		 state[8];	/* waiting, queued, sent, failed */
-	char		 event[12];	/* a notice's: received, burned, expired */
+	char		 event[12];	/* a notice's: received, burned,
+					 * expired */
 	long long	 customer_id;	/* a webhook's account */
 	int		 attempts;
 	char		 last_error[256];

@@ -56,7 +56,7 @@ static const struct {
 	{ { 0xfe, 0xc0 }, 10 },			/* site-local */
 	{ { 0xff }, 8 },			/* multicast */
 	{ { 0x20, 0x01, 0x0d, 0xb8 }, 32 },	/* documentation */
-	{ { 0x20, 0x01, 0x00, 0x00 }, 32 },	/* Teredo: an IPv4 address, hidden */
+	{ { 0x20, 0x01, 0x00, 0x00 }, 32 },	/* Teredo: IPv4 inside, hidden */
 	{ { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 }, 48 },	/* local-use NAT64 */
 	{ { 0x01 }, 64 },			/* discard-only */
 };
