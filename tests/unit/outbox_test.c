@@ -1050,6 +1050,30 @@ test_black_hole(void)
 }
 
 /*
+ * One message through a responder at pace: the mailer's outcome, its
+ * row, what the responder heard (the caller frees it) and the time taken.
+ */
+static void
+deliver_at(const struct pace *pace, struct mailer_stats *stats,
+    struct store_mail *m, struct buf *heard, double *took)
+{
+	struct secret_made made;
+	char to[64];
+	int transcript;
+	pid_t pid;
+
+	open_fixture(1);
+	new_address(to);
+	must_create(&alice, to, "v", "3600", NULL, &made);
+	pid = smtp_responder(1, pace, &transcript);
+	run_mailer(stats, took);
+	responder_done(pid, transcript, heard);
+	record(newest(), m);
+	secret_made_clear(&made);
+	fx_close(&f);
+}
+
+/*
  * The connect's deadline ends with the connect: a relay slower than
  * smtp_timeout in all (each step within it) still gets the message.
  */
@@ -1057,30 +1081,18 @@ static void
 test_slow_relay(void)
 {
 	static const struct pace slow = { 600, 0 };
-	struct secret_made made;
 	struct store_mail m;
 	struct mailer_stats stats;
 	struct buf heard = { 0 };
-	char to[64];
 	double took;
-	int transcript;
-	pid_t pid;
 
-	open_fixture(1);
-	new_address(to);
-	must_create(&alice, to, "v", "3600", NULL, &made);
-	pid = smtp_responder(1, &slow, &transcript);
-	run_mailer(&stats, &took);
-	responder_done(pid, transcript, &heard);
-	record(newest(), &m);
+	deliver_at(&slow, &stats, &m, &heard, &took);
 	ok(stats.sent == 1 && strcmp(m.state, "sent") == 0,
 	    "a relay taking 0.6 s a step gets the message (%s)", m.last_error);
 	ok(took > 2 * SMTP_TIMEOUT, "in more than smtp_timeout in all "
 	    "(%.1f s)", took);
 	ok(holds(&heard, "\r\n.\r\n"), "all of it");
 	buf_free(&heard);
-	secret_made_clear(&made);
-	fx_close(&f);
 }
 
 /*
@@ -1092,30 +1104,18 @@ static void
 test_dripping_relay(void)
 {
 	static const struct pace drip = { 500, 40 };
-	struct secret_made made;
 	struct store_mail m;
 	struct mailer_stats stats;
 	struct buf heard = { 0 };
-	char to[64];
 	double took;
-	int transcript;
-	pid_t pid;
 
-	open_fixture(1);
-	new_address(to);
-	must_create(&alice, to, "v", "3600", NULL, &made);
-	pid = smtp_responder(1, &drip, &transcript);
-	run_mailer(&stats, &took);
-	responder_done(pid, transcript, &heard);
-	record(newest(), &m);
+	deliver_at(&drip, &stats, &m, &heard, &took);
 	ok(stats.retry == 1 && strcmp(m.last_error, "timed out") == 0,
 	    "a relay that never finishes: timed out (%s)", m.last_error);
 	ok(took >= SESSION_MAX - 0.5 && took < SESSION_MAX + 3,
 	    "at smtp_timeout * 6 + 5 s (%.1f s)", took);
 	ok(!holds(&heard, "RCPT TO:"), "before the envelope");
 	buf_free(&heard);
-	secret_made_clear(&made);
-	fx_close(&f);
 }
 
 /* At most mail_concurrency deliveries at once, even when all hang. */
