@@ -211,6 +211,14 @@ child(const struct mailer *m, const struct mail_msg *msg, const char *rid,
 
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	/*
+	 * Of the parent's descriptors only the answer's: the store's stay
+	 * the parent's (a child holds none of its locks), and so do the
+	 * other children's pipes.
+	 */
+	if (fd > 3)
+		close_range(3, (unsigned)fd - 1, 0);
+	close_range((unsigned)fd + 1, ~0U, 0);
 	if (msg->kind == MAIL_WEBHOOK) {
 		alarm((unsigned)(2 * cf->webhook_timeout + 5));
 		rc = webhook_body(rid, msg->event, msg->when, msg->receipt,
@@ -226,6 +234,7 @@ child(const struct mailer *m, const struct mail_msg *msg, const char *rid,
 	else if (err[0] == '\0')
 		snprintf(err, sizeof(err), "failed");
 	(void)write(fd, err, strlen(err));
+	close(fd);
 	_exit(0);
 }
 
