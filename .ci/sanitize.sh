@@ -22,7 +22,7 @@
 # .ci/run counts); exits 1 when anything failed.  Work and logs stay in
 # $OTS_SANITIZE_DIR (default: a new directory under /tmp, printed).
 #
-# Environment: FUZZ_TIME (seconds per target, default 20), FUZZ_MERGE=1
+# Environment: FUZZ_TIME (seconds per target, default 10), FUZZ_MERGE=1
 # (write each grown corpus, minimized with -merge=1, back into
 # tests/fuzz/corpus/), SKIP_VALGRIND=1, SKIP_ASAN_CHECK=1, SKIP_FUZZ=1,
 # CC_FUZZ (default clang).
@@ -31,7 +31,7 @@ set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${OTS_SANITIZE_DIR:-$(mktemp -d /tmp/ots-sanitize.XXXXXX)}
 WORK=$(mkdir -p "$WORK" && cd "$WORK" && pwd)
-FUZZ_TIME=${FUZZ_TIME:-20}
+FUZZ_TIME=${FUZZ_TIME:-10}
 CC_FUZZ=${CC_FUZZ:-clang}
 JOBS=$(nproc 2>/dev/null || echo 2)
 TREE=$WORK/tree
