@@ -89,6 +89,7 @@ mailer_keygen(const struct conf *cf)
 	char hex[2 * OUTBOX_SK_LEN + 2];
 	const char *path[2] = { cf->mailer_key, cf->mailer_public_key };
 	const unsigned char *key[2] = { sk, pk };
+	const size_t len[2] = { OUTBOX_SK_LEN, OUTBOX_PK_LEN };
 	int i, fd, rc = -1;
 
 	if (path[0] == NULL || path[1] == NULL) {
@@ -97,7 +98,7 @@ mailer_keygen(const struct conf *cf)
 	}
 	crypto_box_keypair(pk, sk);
 	for (i = 0; i < 2; i++) {
-		sodium_bin2hex(hex, sizeof(hex) - 1, key[i], OUTBOX_SK_LEN);
+		sodium_bin2hex(hex, sizeof(hex) - 1, key[i], len[i]);
 		strcat(hex, "\n");
 		if ((fd = open(path[i], O_WRONLY | O_CREAT | O_EXCL, i == 0 ?
 		    0400 : 0444)) == -1) {
@@ -256,23 +257,23 @@ start(struct mailer *m, struct store_mail *r, long long t)
 	int p[2], rc = 0, found = 0;
 
 	memset(&cust, 0, sizeof(cust));
-	if ((r->kind == MAIL_SECRET && t >= r->expires) ||
-	    t - r->created >= cf->mail_max_age)
-		why = r->kind == MAIL_SECRET && t >= r->expires ?
-		    "the secret expired" : "too old";
+	if (r->kind == MAIL_WEBHOOK && (found = store_customer_by_id(m->st,
+	    r->customer_id, &cust)) == -1) {
+		rc = -1;
+		goto out;
+	}
+	if (r->kind == MAIL_SECRET && t >= r->expires)
+		why = "the secret expired";
+	else if (t - r->created >= cf->mail_max_age)
+		why = "too old";
 	else if (outbox_open(m->pk, m->sk, r, &msg) == -1)
 		why = "payload does not open";
-	else if (r->kind == MAIL_WEBHOOK && ((found = store_customer_by_id(
-	    m->st, r->customer_id, &cust)) != 1 ||
+	else if (r->kind == MAIL_WEBHOOK && (found == 0 ||
 	    cust.webhook_url[0] == '\0' || cust.webhook_key_len !=
 	    WEBHOOK_KEY_LEN + crypto_box_SEALBYTES ||
 	    crypto_box_seal_open(hook_key, cust.webhook_key,
 	    cust.webhook_key_len, m->pk, m->sk) != 0))
-		why = found == -1 ? NULL : "no webhook";
-	if (found == -1) {
-		rc = -1;
-		goto out;
-	}
+		why = "no webhook";
 	if (why != NULL) {
 		char err[ERR_MAX];
 

@@ -23,15 +23,14 @@
  * connect: an alarm does, and is moved on to the whole session's bound
  * once connected.
  */
-static long long session_max;
-
 static void
 on_event(smtp_session_t ss, int event, void *arg, ...)
 {
+	const long long *session_max = arg;
+
 	(void)ss;
-	(void)arg;
 	if (event == SMTP_EV_CONNECT)
-		alarm((unsigned)session_max);
+		alarm((unsigned)*session_max);
 }
 
 /* libesmtp asks for AUTH credentials through this callback. */
@@ -105,6 +104,7 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 	struct buf text = { 0 };
 	char hostport[300], pw[256] = "", *cred[2];
 	size_t i;
+	long long session_max = 6 * cf->smtp_timeout + 5;
 	int rc = -1, started;
 
 	snprintf(err, errlen, "out of memory");
@@ -138,8 +138,7 @@ mail_send(const struct conf *cf, const struct mail_msg *m, long long now,
 		auth_set_interact_cb(auth, interact, cred);
 		smtp_auth_set_context(ss, auth);
 	}
-	session_max = 6 * cf->smtp_timeout + 5;
-	smtp_set_eventcb(ss, on_event, NULL);
+	smtp_set_eventcb(ss, on_event, &session_max);
 	alarm((unsigned)cf->smtp_timeout);
 	started = smtp_start_session(ss);
 	alarm(0);

@@ -678,6 +678,7 @@ lite_secret_claim(struct store *base, const unsigned char *id,
 {
 	struct lite *s = (struct lite *)base;
 	sqlite3_stmt *st;
+	int i;
 
 	if (begin(s) == -1)
 		return -1;
@@ -692,18 +693,16 @@ lite_secret_claim(struct store *base, const unsigned char *id,
 		rollback(s);
 		return 0;
 	}
-	st = get(s, S_META_CLAIM);
-	bind_blob(st, 1, id, CRYPTO_ID_LEN);
-	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, *at);
-	if (run(s, st, "claim metadata") == -1)
-		goto fail;
-	st = get(s, S_NOTICE_CLAIM);
-	bind_blob(st, 1, id, CRYPTO_ID_LEN);
-	sqlite3_bind_text(st, 2, store_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, *at);
-	if (run(s, st, "queue notices") == -1)
-		goto fail;
+	/* the receipt moves on; the secret's waiting notices are queued */
+	for (i = 0; i < 2; i++) {
+		st = get(s, i == 0 ? S_META_CLAIM : S_NOTICE_CLAIM);
+		bind_blob(st, 1, id, CRYPTO_ID_LEN);
+		sqlite3_bind_text(st, 2, store_state_name(state), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, *at);
+		if (run(s, st, "claim") == -1)
+			goto fail;
+	}
 	return commit(s) == 0 ? 1 : -1;
 fail:
 	rollback(s);
