@@ -32,6 +32,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mail.h"
+#include "secret.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -181,9 +182,6 @@ fmt_time(long long when, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
-static const char *const notify_names[] = { "none", "email", "webhook",
-    "all" };
-
 static int
 list_one(void *arg, const struct store_customer *c)
 {
@@ -192,7 +190,7 @@ list_one(void *arg, const struct store_customer *c)
 	(void)arg;
 	fmt_time(c->created, when, sizeof(when));
 	printf("%s\t%s\t%s\tnotify=%s\twebhook=%s\n", c->custid, c->plan,
-	    when, notify_names[c->notify & 3],
+	    when, secret_notify_name(c->notify),
 	    c->webhook_url[0] ? c->webhook_url : "none");
 	return 0;
 }
@@ -229,16 +227,12 @@ customer_set(struct store_customer *c, const char *arg)
 {
 	unsigned char key[32], sealed[32 + crypto_box_SEALBYTES];
 	char hex[65];
-	size_t i;
-	int rc, n = -1;
+	int rc, n;
 
 	if ((rc = store_customer_get(st, c->custid, c)) != 1)
 		fail(rc == 0 ? "no such account" : "cannot read the account");
 	if (strncmp(arg, "notify=", 7) == 0) {
-		for (i = 0; i < 4; i++)
-			if (strcmp(arg + 7, notify_names[i]) == 0)
-				n = (int)i;
-		if (n == -1)
+		if ((n = secret_notify_parse(arg + 7, strlen(arg + 7))) == -1)
 			fail("notify= takes none, email, webhook or all");
 		if (n != 0 && !cf->has_mailer_pk)
 			fail("notices need the mailer's key "

@@ -128,17 +128,26 @@ check_new(const struct conf *cf, const struct caller *c,
 	return SECRET_OK;
 }
 
+/* By NOTIFY_* bits: email 1, webhook 2, both 3. */
+static const char *const notify_names[] = { "none", "email", "webhook",
+    "all" };
+
 int
 secret_notify_parse(const char *s, size_t len)
 {
-	static const char *const names[] = { "none", "email", "webhook",
-	    "all" };
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (len == strlen(names[i]) && memcmp(s, names[i], len) == 0)
-			return (int)i;	/* NOTIFY_EMAIL | NOTIFY_WEBHOOK */
+	for (i = 0; i < sizeof(notify_names) / sizeof(notify_names[0]); i++)
+		if (len == strlen(notify_names[i]) &&
+		    memcmp(s, notify_names[i], len) == 0)
+			return (int)i;
 	return -1;
+}
+
+const char *
+secret_notify_name(int notify)
+{
+	return notify_names[notify & (NOTIFY_EMAIL | NOTIFY_WEBHOOK)];
 }
 
 /*

@@ -49,6 +49,8 @@ struct secret_new {
  * "all".  -1 for anything else.
  */
 int	secret_notify_parse(const char *s, size_t len);
+/* The name of NOTIFY_* bits, as secret_notify_parse reads it. */
+const char *secret_notify_name(int notify);
 
 /* What a create made (and wipes with secret_made_clear). */
 struct secret_made {
