@@ -178,6 +178,7 @@ serve_fcgi(struct app *a)
 		fcgi_wipe(&rq);
 		FCGX_Finish_r(&rq);
 		http_resp_free(&rs);
+		app_idle(a);
 	}
 }
 

@@ -81,6 +81,12 @@ app_close(struct app *a)
 	free(a);
 }
 
+void
+app_idle(struct app *a)
+{
+	store_idle(a->ctx.store);
+}
+
 /*
  * Open the store if it is not open yet, and refuse a master key other
  * than the one the database was made with.  0 ready, -1 not (logged).

@@ -29,6 +29,8 @@ void		 app_close(struct app *);
 
 /* Serve one request; always leaves a complete response in resp. */
 void		 app_handle(struct app *, const struct http_io *, struct resp *);
+/* Between requests, the last answer sent: the store's upkeep. */
+void		 app_idle(struct app *);
 
 
 #endif

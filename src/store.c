@@ -275,6 +275,21 @@ store_sweep_lock(struct store *s)
 }
 
 int
+store_secret_take(struct store *s, const unsigned char *id,
+    struct store_secret *out, long long *at)
+{
+	return s->ops->secret_take == NULL ? 0 :
+	    s->ops->secret_take(s, id, out, at);
+}
+
+void
+store_idle(struct store *s)
+{
+	if (s != NULL && s->ops->idle != NULL)
+		s->ops->idle(s);
+}
+
+int
 store_customer_add(struct store *s, const struct store_customer *c)
 {
 	return s->ops->customer_add(s, c);

@@ -205,6 +205,16 @@ int	store_secret_claim(struct store *, const unsigned char *id,
 	    enum store_state state, long long *at);
 
 /*
+ * Claim a secret that has no passphrase as store_secret_claim does
+ * (STATE_RECEIVED), and fill out (id, sealed, expires) with the row it
+ * deleted: the read and the claim in one statement.  1 taken; 0 not taken
+ * (gone, expired, protected by a passphrase, or an engine that does not
+ * do this: the caller reads and claims as before); -1 error.
+ */
+int	store_secret_take(struct store *, const unsigned char *id,
+	    struct store_secret *out, long long *at);
+
+/*
  * Reserve one passphrase attempt on the secret before checking it.  At
  * most lock_after attempts are reserved per lock window; the window ends
  * lock_time after its last failure (see store_attempt_failed), or after
@@ -321,6 +331,12 @@ int	store_scrub(struct store *, long long rebuild_max,
  * sweep holds it, -1 error.
  */
 int	store_sweep_lock(struct store *);
+
+/*
+ * A worker between requests, its answer sent: upkeep that must not delay
+ * an answer (SQLite: a checkpoint once the WAL has grown).  NULL is fine.
+ */
+void	store_idle(struct store *);
 
 /* Customers.  _add returns 0, 1 when custid exists, -1 on error. */
 int	store_customer_add(struct store *, const struct store_customer *);

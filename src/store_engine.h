@@ -42,6 +42,8 @@ struct store_ops {
 		    struct store_secret *);
 	int	(*secret_claim)(struct store *, const unsigned char *,
 		    enum store_state, long long *);
+	int	(*secret_take)(struct store *, const unsigned char *,
+		    struct store_secret *, long long *);	/* NULL: 0 */
 	int	(*attempt_reserve)(struct store *, const unsigned char *,
 		    long long, long long, long long);
 	long long (*attempt_failed)(struct store *, const unsigned char *,
@@ -68,6 +70,7 @@ struct store_ops {
 		    int, long long *);
 	int	(*scrub)(struct store *, long long, struct store_scrub *);
 	int	(*sweep_lock)(struct store *);
+	void	(*idle)(struct store *);	/* NULL: nothing to do */
 	int	(*customer_add)(struct store *, const struct store_customer *);
 	int	(*customer_get)(struct store *, const char *,
 		    struct store_customer *);

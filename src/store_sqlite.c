@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "store_engine.h"
 
 #define BUSY_MS	10000
+#define CKPT_FRAMES 1000	/* a worker checkpoints past this many WAL pages */
 
 /* Migrations, one string per sql/sqlite/NNN_*.sql file (generated schema.c). */
 extern const char *const store_sqlite_migrations[];
@@ -25,7 +28,7 @@ extern const char *const store_sqlite_migrations[];
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
 	S_SETTING_GET, S_SETTING_PUT,
-	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL,
+	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL, S_SECRET_TAKE,
 	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
 	S_NOTICE_CLAIM,
 	S_CUST_PUT, S_CUST_GET, S_CUST_BY_ID, S_CUST_NOTIFY, S_CUST_TOKEN,
@@ -62,6 +65,8 @@ static const char *const sql[S_MAX] = {
 	[S_SECRET_GET] = "SELECT sealed, salt, expires FROM secret "
 	    "WHERE id = ?1 AND expires > ?2",
 	[S_SECRET_DEL] = "DELETE FROM secret WHERE id = ?1 AND expires > ?2",
+	[S_SECRET_TAKE] = "DELETE FROM secret WHERE id = ?1 AND expires > ?2 "
+	    "AND salt IS NULL RETURNING sealed, expires",
 	[S_META_PUT] = "INSERT INTO metadata (" META_COLS ") VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[S_META_GET] = "SELECT " META_COLS " FROM metadata "
@@ -138,11 +143,31 @@ static const char *const sql[S_MAX] = {
 };
 
 /*
- * Two connections to one file: db for everything, with synchronous=FULL so
- * that every acknowledged create and every claim is on disk before the
- * answer; and counters, opened on first use for the rate-limit counters,
- * with synchronous=NORMAL (a count lost to a power cut is harmless, and
- * an fsync per request is not).
+ * Group commit across a host's workers.  A worker's connection commits
+ * with synchronous=NORMAL (SQLite appends the transaction to the WAL and
+ * lets the write lock go without waiting for the disk), then, from the WAL
+ * hook, outside every lock and before the statement returns, makes the WAL
+ * durable itself: unless another worker's sync already covered it.  Two
+ * marks in DATABASE.sync, shared by mmap, say how far the WAL is known to
+ * be written ("committed") and synced ("durable"), each as the WAL's
+ * generation (salt-1 of its header, which a restart of the WAL changes)
+ * and a frame count.  A sync covers what was committed before it began.
+ * When the WAL restarts, every frame of the old generation was synced by
+ * the checkpoint that made the restart possible (NORMAL syncs the WAL
+ * before each checkpoint), so a mark of another generation only ever
+ * costs a sync.  Other roles (plain CGI, ots-sweep, ots-admin) commit with
+ * synchronous=FULL: SQLite syncs inside COMMIT, the simple durable path.
+ */
+struct sync_marks {
+	uint64_t	committed;
+	uint64_t	durable;
+};
+
+/*
+ * Two files: the database, with db for everything; and DATABASE.limits,
+ * a SQLite file of its own for the rate-limit counters (opened on first
+ * use, synchronous=OFF): a count lost to a crash is harmless, a write
+ * transaction and its sync in the database per request is not.
  */
 struct lite {
 	struct store	 base;
@@ -155,15 +180,18 @@ struct lite {
 	sqlite3		*db;
 	sqlite3		*counters;
 	sqlite3_stmt	*st[S_MAX];	/* prepared on first use */
+	struct sync_marks *marks;	/* a worker's, or NULL */
+	int		 frames;	/* WAL frames after our last commit */
+	unsigned long	 syncs, skipped;	/* group commit, for the tests */
 };
 
 static int
 on_counters(enum stmt i)
 {
-	return i == S_LIMIT_ADD;
+	return i == S_LIMIT_ADD || i == S_SWEEP_LIMITS;
 }
 
-static int conn_open(const char *, const char *, sqlite3 **, char *, size_t);
+static int counters_open(struct lite *, char *, size_t);
 
 static long long
 clock_time(void)
@@ -192,8 +220,7 @@ get(struct lite *s, enum stmt i)
 
 	if (s->st[i] == NULL) {
 		if (on_counters(i) && s->counters == NULL &&
-		    conn_open(s->path, "NORMAL", &s->counters, err,
-		    sizeof(err)) == -1) {
+		    counters_open(s, err, sizeof(err)) == -1) {
 			/* tried again on the next use, not left half open */
 			log_warnx("store: %s", err);
 			sqlite3_close(s->counters);
@@ -380,12 +407,12 @@ busy(void *arg, int n)
  * otherwise checkpoint the WAL on every request: ots-sweep does it).
  */
 static int
-conn_open(const char *path, const char *sync, sqlite3 **db, char *err,
-    size_t errlen)
+conn_open(const char *path, int flags, const char *sync, sqlite3 **db,
+    char *err, size_t errlen)
 {
 	char q[160], *msg = NULL;
 
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE |
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | flags |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		    *db ? sqlite3_errmsg(*db) : "cannot open");
@@ -406,15 +433,136 @@ conn_open(const char *path, const char *sync, sqlite3 **db, char *err,
 	return 0;
 }
 
+/*
+ * The counters' own file, made by the first worker that counts (the
+ * others open it if it is there: DATABASE.limits is not theirs to own).
+ */
+static int
+limits_path(const struct lite *s, char *path, size_t len)
+{
+	return (size_t)snprintf(path, len, "%s.limits", s->path) < len ? 0 : -1;
+}
+
+static int
+counters_open(struct lite *s, char *err, size_t errlen)
+{
+	char path[4096], *msg = NULL;
+	int make = s->base.role == STORE_WORKER || s->base.role == STORE_CGI;
+
+	if (limits_path(s, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "%s.limits: name too long", s->path);
+		return -1;
+	}
+	if (conn_open(path, make ? SQLITE_OPEN_CREATE : 0, "OFF", &s->counters,
+	    err, errlen) == -1)
+		return -1;
+	if (sqlite3_exec(s->counters, "PRAGMA journal_mode = WAL; "
+	    "CREATE TABLE IF NOT EXISTS ratelimit (key BLOB PRIMARY KEY, "
+	    "window INTEGER NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID; "
+	    "CREATE INDEX IF NOT EXISTS ratelimit_window ON ratelimit (window)",
+	    NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s.limits: %s", s->path,
+		    msg ? msg : sqlite3_errmsg(s->counters));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* DATABASE.sync, mapped (see struct sync_marks); NULL: sync every commit. */
+static struct sync_marks *
+marks_open(const char *db)
+{
+	char path[4096];
+	struct stat st;
+	void *p = MAP_FAILED;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.sync", db) >= sizeof(path))
+		return NULL;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600))
+	    == -1) {
+		log_warn("%s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && (st.st_size >= (off_t)sizeof(struct
+	    sync_marks) || ftruncate(fd, sizeof(struct sync_marks)) == 0))
+		p = mmap(NULL, sizeof(struct sync_marks), PROT_READ |
+		    PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		log_warn("%s", path);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Raise a mark to v: a later frame of its generation, or another one. */
+static void
+mark_raise(uint64_t *m, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(m, __ATOMIC_ACQUIRE);
+
+	while ((cur >> 32 != v >> 32 || cur < v) &&
+	    !__atomic_compare_exchange_n(m, &cur, v, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE))
+		;
+}
+
+/*
+ * The WAL hook: a transaction of ours is in the WAL (frames long now) and
+ * the write lock is free again.  Return only once the WAL is durable up
+ * to it, by our sync or by one that began after it was written.  An error
+ * fails the statement that committed (its answer is an error, though the
+ * transaction stands).
+ */
+static int
+wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct lite *s = arg;
+	struct sync_marks *m = s->marks;
+	sqlite3_file *wal = NULL;
+	unsigned char h[32];
+	uint64_t mine = 0, upto = 0;
+	int rc;
+
+	(void)name;
+	s->frames = frames;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL)
+		return SQLITE_IOERR_FSYNC;
+	if (m != NULL && wal->pMethods->xRead(wal, h, sizeof(h), 0) ==
+	    SQLITE_OK) {
+		mine = (uint64_t)((uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 |
+		    (uint32_t)h[18] << 8 | h[19]) << 32 | (uint32_t)frames;
+		mark_raise(&m->committed, mine);
+		upto = __atomic_load_n(&m->durable, __ATOMIC_ACQUIRE);
+		if (upto >> 32 == mine >> 32 && upto >= mine) {
+			s->skipped++;
+			return SQLITE_OK;
+		}
+		upto = __atomic_load_n(&m->committed, __ATOMIC_ACQUIRE);
+	}
+	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
+		return rc;
+	s->syncs++;
+	if (mine != 0)
+		mark_raise(&m->durable, upto);
+	return SQLITE_OK;
+}
+
 /* Open the connection and check the schema (but for the migrator). */
 static int
 lite_connect(struct lite *s, char *err, size_t errlen)
 {
+	int group = s->base.role == STORE_WORKER;
 	struct stat st;
 	int have;
 
-	if (conn_open(s->path, "FULL", &s->db, err, errlen) == -1)
+	if (conn_open(s->path, 0, group ? "NORMAL" : "FULL", &s->db, err,
+	    errlen) == -1)
 		return -1;
+	/* replaces the automatic checkpoint too: lite_idle does it */
+	if (group)
+		sqlite3_wal_hook(s->db, wal_committed, s);
 	if (stat(s->path, &st) == -1) {
 		snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
 		return -1;
@@ -449,6 +597,8 @@ lite_close(struct store *base)
 	struct lite *s = (struct lite *)base;
 
 	lite_disconnect(s);
+	if (s->marks != NULL)
+		munmap(s->marks, sizeof(*s->marks));
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	free(s->path);
@@ -532,6 +682,8 @@ store_sqlite_open(const char *path, enum store_role role, char *err,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (role == STORE_WORKER)
+		s->marks = marks_open(path);
 	if (lite_connect(s, err, errlen) == -1)
 		goto fail;
 	/* WAL is a property of the file, set once when it is made */
@@ -672,13 +824,37 @@ lite_secret_get(struct store *base, const unsigned char *id, long long now,
 	return rc == 0 ? 1 : -1;
 }
 
+/*
+ * The rest of a claim, in its transaction, the secret's row deleted: the
+ * receipt moves on, the secret's waiting notices are queued; committed.
+ */
+static int
+claimed(struct lite *s, const unsigned char *id, enum store_state state,
+    long long at)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		st = get(s, i == 0 ? S_META_CLAIM : S_NOTICE_CLAIM);
+		bind_blob(st, 1, id, CRYPTO_ID_LEN);
+		sqlite3_bind_text(st, 2, store_state_name(state), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, at);
+		if (run(s, st, "claim") == -1) {
+			rollback(s);
+			return -1;
+		}
+	}
+	return commit(s);
+}
+
 static int
 lite_secret_claim(struct store *base, const unsigned char *id,
     enum store_state state, long long *at)
 {
 	struct lite *s = (struct lite *)base;
 	sqlite3_stmt *st;
-	int i;
 
 	if (begin(s) == -1)
 		return -1;
@@ -693,20 +869,45 @@ lite_secret_claim(struct store *base, const unsigned char *id,
 		rollback(s);
 		return 0;
 	}
-	/* the receipt moves on; the secret's waiting notices are queued */
-	for (i = 0; i < 2; i++) {
-		st = get(s, i == 0 ? S_META_CLAIM : S_NOTICE_CLAIM);
-		bind_blob(st, 1, id, CRYPTO_ID_LEN);
-		sqlite3_bind_text(st, 2, store_state_name(state), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, *at);
-		if (run(s, st, "claim") == -1)
-			goto fail;
-	}
-	return commit(s) == 0 ? 1 : -1;
+	return claimed(s, id, state, *at) == 0 ? 1 : -1;
 fail:
 	rollback(s);
 	return -1;
+}
+
+static int
+lite_secret_take(struct store *base, const unsigned char *id,
+    struct store_secret *out, long long *at)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (begin(s) == -1)
+		return -1;
+	*at = s->clock();
+	st = get(s, S_SECRET_TAKE);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, *at);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memcpy(out->id, id, CRYPTO_ID_LEN);
+		out->has_salt = 0;
+		out->expires = sqlite3_column_int64(st, 1);
+		rc = buf_add(&out->sealed, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0)) == 0 ?
+		    sqlite3_step(st) : SQLITE_NOMEM;
+	} else if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		rollback(s);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "take secret");
+		rollback(s);
+		return -1;
+	}
+	return claimed(s, id, STATE_RECEIVED, *at) == 0 ? 1 : -1;
 }
 
 static int
@@ -1188,6 +1389,34 @@ sweep_step(struct lite *s, enum stmt i, long long when, long long *count)
 	return 0;
 }
 
+/* The counters of old windows, in their own file (if anyone counted). */
+static int
+sweep_limits(struct lite *s, long long when, long long *count)
+{
+	sqlite3_stmt *st;
+	char path[4096];
+	int n;
+
+	if (s->counters == NULL && (limits_path(s, path, sizeof(path)) == -1 ||
+	    access(path, F_OK) == -1))
+		return 0;
+	do {
+		if ((st = get(s, S_SWEEP_LIMITS)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, when);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			log_warnx("store: sweep: %s", sqlite3_errmsg(s->counters));
+			sqlite3_reset(st);
+			s->broken = 1;
+			return -1;
+		}
+		sqlite3_reset(st);
+		n = sqlite3_changes(s->counters);
+		*count += n;
+	} while (n >= SWEEP_BATCH_N);
+	return 0;
+}
+
 /* The statements of the sweep's steps (store_engine.h), in its order. */
 static const enum stmt sweep_stmts[] = {
 	[SWEEP_NOTIFY] = S_SWEEP_NOTIFY,
@@ -1195,13 +1424,14 @@ static const enum stmt sweep_stmts[] = {
 	[SWEEP_SECRETS] = S_SWEEP_SECRET,
 	[SWEEP_RECEIPTS] = S_SWEEP_META,
 	[SWEEP_MAIL] = S_SWEEP_MAIL,
-	[SWEEP_LIMITS] = S_SWEEP_LIMITS,
 };
 
 static int
 lite_sweep(struct store *base, enum store_sweep_step step, long long when,
     long long *count)
 {
+	if (step == SWEEP_LIMITS)
+		return sweep_limits((struct lite *)base, when, count);
 	return sweep_step((struct lite *)base, sweep_stmts[step], when, count);
 }
 
@@ -1299,6 +1529,27 @@ lite_scrub(struct store *base, long long rebuild_max, struct store_scrub *out)
 	return 0;
 }
 
+/*
+ * Between requests: a worker's WAL hook replaced SQLite's automatic
+ * checkpoint, which would have run inside a request; once the WAL has
+ * grown past CKPT_FRAMES, copy what it can back into the database now,
+ * without waiting for anyone (another worker may be at it already).
+ */
+static void
+lite_idle(struct store *base)
+{
+	struct lite *s = (struct lite *)base;
+	int rc;
+
+	if (s->db == NULL || s->frames < CKPT_FRAMES)
+		return;
+	s->frames = 0;
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		dberr(s, "checkpoint");
+}
+
 /* An exclusive flock on DATABASE.sweep-lock, released when closed. */
 static int
 lite_sweep_lock(struct store *base)
@@ -1334,6 +1585,7 @@ static const struct store_ops lite_ops = {
 	.create = lite_create,
 	.secret_get = lite_secret_get,
 	.secret_claim = lite_secret_claim,
+	.secret_take = lite_secret_take,
 	.attempt_reserve = lite_attempt_reserve,
 	.attempt_failed = lite_attempt_failed,
 	.meta_get = lite_meta_get,
@@ -1349,6 +1601,7 @@ static const struct store_ops lite_ops = {
 	.limit_add = lite_limit_add,
 	.scrub = lite_scrub,
 	.sweep_lock = lite_sweep_lock,
+	.idle = lite_idle,
 	.customer_add = lite_customer_add,
 	.customer_get = lite_customer_get,
 	.customer_set_token = lite_customer_set_token,

@@ -771,15 +771,21 @@ fastcgi.server = ("/" => ((
 
     # -- the database, read only, either engine
 
-    def sql(self, query, params=()):
+    def sql(self, query, params=(), counters=False):
         """The rows of one query (sqlite3's ? placeholders, params bound)
         as tuples: BLOB/bytea as bytes, integers as int, NULL as None.
         SQLite: a read-only connection (this process never writes,
         checkpoints or removes the WAL).  PostgreSQL: a psql session as the
-        owner ots_owner, each query in a transaction rolled back."""
+        owner ots_owner, each query in a transaction rolled back.
+        counters: the rate-limit counters' table, which SQLite keeps in a
+        file of its own (DATABASE.limits, made by the first count)."""
         if self.cluster is None:
-            con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(self.database_file), uri=True,
-                                  timeout=30)
+            path = self.database_file + (".limits" if counters else "")
+            if counters and not os.path.exists(path):
+                con = sqlite3.connect(":memory:")
+                con.execute("CREATE TABLE ratelimit (key, window, count)")
+            else:
+                con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(path), uri=True, timeout=30)
             try:
                 return con.execute(query, params).fetchall()
             finally:

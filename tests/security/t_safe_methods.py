@@ -193,10 +193,10 @@ def main():
     for k in keys:
         s.metadata(k["metadata_key"])
     before = s.dump(skip=("ratelimit",))
-    rl_before = s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0]
+    rl_before = s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit", counters=True)[0]
     tally, statuses, errors, took = storm(PHASE2, 2)
     after = s.dump(skip=("ratelimit",))
-    rl_after = s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit")[0]
+    rl_after = s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit", counters=True)[0]
     diag("phase 2: %d safe requests in %.1f s: %s; answers: %s"
          % (PHASE2, took, dict(tally), dict(sorted(statuses.items(), key=str))))
     diag("phase 2: rate-limit rows/hits %s -> %s (show_metadata counted per GET of a receipt)"
