@@ -182,7 +182,6 @@ struct lite {
 	sqlite3_stmt	*st[S_MAX];	/* prepared on first use */
 	struct sync_marks *marks;	/* a worker's, or NULL */
 	int		 frames;	/* WAL frames after our last commit */
-	unsigned long	 syncs, skipped;	/* group commit, for the tests */
 };
 
 static int
@@ -535,15 +534,12 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 		    (uint32_t)h[18] << 8 | h[19]) << 32 | (uint32_t)frames;
 		mark_raise(&m->committed, mine);
 		upto = __atomic_load_n(&m->durable, __ATOMIC_ACQUIRE);
-		if (upto >> 32 == mine >> 32 && upto >= mine) {
-			s->skipped++;
+		if (upto >> 32 == mine >> 32 && upto >= mine)
 			return SQLITE_OK;
-		}
 		upto = __atomic_load_n(&m->committed, __ATOMIC_ACQUIRE);
 	}
 	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
 		return rc;
-	s->syncs++;
 	if (mine != 0)
 		mark_raise(&m->durable, upto);
 	return SQLITE_OK;

@@ -348,6 +348,25 @@ claim(struct store *st, int n, long long now, enum store_state to)
 	return rc;
 }
 
+/* store_secret_take of secret n at now (the claim's stamp checked as in
+ * claim()); its sealed value in *out. */
+static int
+take(struct store *st, int n, long long now, struct store_secret *out)
+{
+	unsigned char id[CRYPTO_ID_LEN];
+	long long at = -1;
+	int rc;
+
+	id_of(n, id);
+	clock_now = now;
+	store_set_clock(st, test_clock);
+	if (store_ready(st, &at) == -1)
+		return -3;
+	if ((rc = store_secret_take(st, id, out, &at)) == 1 && at != now)
+		return -2;
+	return rc;
+}
+
 static int
 viewed(struct store *st, int n, long long now)
 {
@@ -488,6 +507,44 @@ test_secret(struct store *st)
 	store_meta_get(st, id, T0 + 5, &m);
 	is_int(m.received, 0, "a burn is not a receipt");
 	is_int(viewed(st, 3, T0 + 6), 0, "burned never goes back to viewed");
+}
+
+/*
+ * A reveal without a passphrase: the read and the claim in one statement
+ * (SQLite); PostgreSQL does not take (0: the caller reads and claims).
+ */
+static void
+test_take(struct eng *e, struct store *st)
+{
+	unsigned char id[CRYPTO_ID_LEN];
+	struct store_secret s;
+	struct store_meta m;
+	int yes = !e->pg;
+
+	memset(&s, 0, sizeof(s));
+	is_int(create(st, 70, T0, TTL, 0, 0) | create(st, 71, T0, TTL, 0, 1) |
+	    create(st, 72, T0, 10, 0, 0), 0, "take: three secrets");
+	is_int(take(st, 70, T0 + 1, &s), yes, "take a secret without a "
+	    "passphrase (%s)", yes ? "taken" : "not this engine's");
+	if (yes) {
+		is_str(s.sealed.data, "sealed value 70", "take: its sealed value");
+		ok(!s.has_salt && s.expires == T0 + TTL, "take: no salt, expires");
+		id_of(0x80 | 70, id);
+		ok(store_meta_get(st, id, T0 + 2, &m) == 1 &&
+		    m.state == STATE_RECEIVED && m.received == T0 + 1,
+		    "take: the receipt says received, at the take's stamp");
+		is_int(take(st, 70, T0 + 2, &s), 0, "take: a second take loses");
+		is_int(claim(st, 70, T0 + 2, STATE_BURNED), 0,
+		    "take: a burn after it loses");
+	}
+	buf_free(&s.sealed);
+	is_int(take(st, 71, T0 + 1, &s), 0, "take: a secret with a passphrase "
+	    "is not taken");
+	is_int(secret_at(st, 71, T0 + 1), 1, "take: and it stays");
+	is_int(take(st, 72, T0 + 10, &s), 0, "take: an expired secret is not "
+	    "taken");
+	is_int(take(st, 99, T0, &s), 0, "take: an unknown secret");
+	buf_free(&s.sealed);
 }
 
 static void
@@ -1261,6 +1318,7 @@ race(struct eng *e, enum store_role role, racer fn, int counts[5])
 }
 
 static long long race_mail;
+static int race_pg;
 
 static int
 racer_claim(struct store *st, int i)
@@ -1276,6 +1334,20 @@ racer_reveal_burn(struct store *st, int i)
 	int rc = claim(st, 21, T0 + 1, i % 2 ? STATE_BURNED : STATE_RECEIVED);
 
 	return rc == 1 ? 1 + i % 2 : rc;
+}
+
+static int
+racer_take(struct store *st, int i)
+{
+	struct store_secret s;
+	int rc;
+
+	(void)i;
+	memset(&s, 0, sizeof(s));
+	rc = take(st, 24, T0 + 1, &s);
+	buf_free(&s.sealed);
+	/* an engine that does not take: the claim, as a reveal would */
+	return rc == 0 && race_pg ? claim(st, 24, T0 + 1, STATE_RECEIVED) : rc;
 }
 
 static int
@@ -1334,12 +1406,18 @@ test_races(struct eng *e)
 	if (create(st, 20, T0, TTL, 0, 0) == -1 ||
 	    create(st, 21, T0, TTL, 0, 0) == -1 ||
 	    create_mail(st, 22, T0, TTL, 0, 0, &race_mail) == -1 ||
-	    create(st, 23, T0, TTL, 0, 1) == -1)
+	    create(st, 23, T0, TTL, 0, 1) == -1 ||
+	    create(st, 24, T0, TTL, 0, 0) == -1)
 		bail_out("race set-up failed");
 	store_close(st);
+	race_pg = e->pg;
 
 	race(e, STORE_WORKER, racer_claim, c);
 	is_int(c[2], 1, "%d concurrent claims: exactly one wins", RACERS);
+	is_int(c[1], RACERS - 1, "the others see it gone (no errors)");
+
+	race(e, STORE_WORKER, racer_take, c);
+	is_int(c[2], 1, "%d concurrent takes: exactly one wins", RACERS);
 	is_int(c[1], RACERS - 1, "the others see it gone (no errors)");
 
 	race(e, STORE_WORKER, racer_reveal_burn, c);
@@ -1774,6 +1852,7 @@ run_engine(struct eng *e)
 	test_ready(e, st);
 	test_check_key(st);
 	test_secret(st);
+	test_take(e, st);
 	test_expiry(st);
 	test_attempts(st);
 	test_recent(st);
