@@ -14,7 +14,7 @@
  * previous version, so that its binaries can be rolled out before
  * `ots-admin migrate` runs; version 1 lacked the tables of 2.
  */
-#define SCHEMA_VERSION	3
+#define SCHEMA_VERSION	4
 #define SCHEMA_OLDEST	3
 
 static const char *const state_names[] = {
