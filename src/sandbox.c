@@ -34,11 +34,11 @@
 #include <linux/landlock.h>
 #include <linux/limits.h>	/* PATH_MAX (src/limits.h shadows <limits.h>) */
 
-#include <libpq-fe.h>
 #include <seccomp.h>
 #endif
 
 #include "conf.h"
+#include "pq.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -416,17 +416,20 @@ allow_pg(const struct ruleset *rs, const struct conf *cf, char *err,
 	long long portnum;
 	char *msg = NULL;
 
-	if ((opts = PQconninfoParse(cf->database, &msg)) == NULL) {
+	/* loaded now, while the program's libraries are still readable */
+	if (pq_load(err, errlen) == -1)
+		return -1;
+	if ((opts = pq.PQconninfoParse(cf->database, &msg)) == NULL) {
 		/* not libpq's message: it may quote a piece of a password */
 		util_seterr(err, errlen, "sandbox: database: %s",
 		    msg != NULL ? "not a valid libpq conninfo" :
 		    "out of memory");
-		PQfreemem(msg);
+		pq.PQfreemem(msg);
 		return -1;
 	}
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		util_seterr(err, errlen, "sandbox: out of memory");
-		PQconninfoFree(opts);
+		pq.PQconninfoFree(opts);
 		return -1;
 	}
 	for (op = opts; op->keyword != NULL; op++)
@@ -434,7 +437,7 @@ allow_pg(const struct ruleset *rs, const struct conf *cf, char *err,
 			if (op->val != NULL && *op->val != '\0' &&
 			    strcmp(op->keyword, pg_keys[i][0]) == 0)
 				pg_set(o, i, op->val, strlen(op->val));
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 
 	/* the home directory, as libpq finds it (outside the sandbox here) */
 	home[0] = '\0';

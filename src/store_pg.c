@@ -54,10 +54,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "log.h"
+#include "pq.h"
 #include "store_engine.h"
 
 /* Migrations, one string per sql/postgresql/NNN_*.sql (generated schema.c). */
@@ -403,9 +403,9 @@ dberr(struct pgsql *s, const PGresult *r, const char *what)
 
 	s->broken = 1;
 	if (r != NULL)
-		msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		msg = pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 	if (msg == NULL && s->conn != NULL)
-		msg = PQerrorMessage(s->conn);
+		msg = pq.PQerrorMessage(s->conn);
 	log_warnx("store: %s: %s", what, first_line(msg, line, sizeof(line)));
 }
 
@@ -413,7 +413,7 @@ dberr(struct pgsql *s, const PGresult *r, const char *what)
 static int
 sqlstate_is(const PGresult *r, const char *code)
 {
-	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *st = pq.PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
 	return st != NULL && strcmp(st, code) == 0;
 }
@@ -487,27 +487,27 @@ run(struct pgsql *s, enum stmt i, const struct params *p, const char *what)
 		return NULL;
 	}
 	if (stmts[i].once || s->base.role == STORE_CGI)
-		r = PQexecParams(s->conn, stmts[i].sql, n, oids, p->v, p->len,
+		r = pq.PQexecParams(s->conn, stmts[i].sql, n, oids, p->v, p->len,
 		    p->fmt, 1);
 	else {
 		if (!s->prepared[i]) {
-			r = PQprepare(s->conn, names[i], stmts[i].sql, n, oids);
-			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			r = pq.PQprepare(s->conn, names[i], stmts[i].sql, n, oids);
+			if (pq.PQresultStatus(r) != PGRES_COMMAND_OK) {
 				dberr(s, r, what);
-				PQclear(r);
+				pq.PQclear(r);
 				return NULL;
 			}
-			PQclear(r);
+			pq.PQclear(r);
 			s->prepared[i] = 1;
 		}
-		r = PQexecPrepared(s->conn, names[i], n, p->v, p->len, p->fmt,
+		r = pq.PQexecPrepared(s->conn, names[i], n, p->v, p->len, p->fmt,
 		    1);
 	}
-	if (PQresultStatus(r) == PGRES_TUPLES_OK ||
-	    PQresultStatus(r) == PGRES_COMMAND_OK)
+	if (pq.PQresultStatus(r) == PGRES_TUPLES_OK ||
+	    pq.PQresultStatus(r) == PGRES_COMMAND_OK)
 		return r;
 	dberr(s, r, what);
-	PQclear(r);
+	pq.PQclear(r);
 	return NULL;
 }
 
@@ -515,7 +515,7 @@ run(struct pgsql *s, enum stmt i, const struct params *p, const char *what)
 static long long
 changed(const PGresult *r)
 {
-	const char *t = PQcmdTuples((PGresult *)r);
+	const char *t = pq.PQcmdTuples((PGresult *)r);
 	long long n;
 
 	if (util_strtoll(t, strlen(t), 0, INT64_MAX, &n) == -1)
@@ -536,9 +536,9 @@ col_int(const PGresult *r, int row, int c, long long *out)
 	int len, want, i;
 
 	*out = 0;
-	if (c >= PQnfields(r))
+	if (c >= pq.PQnfields(r))
 		return -1;
-	switch (PQftype(r, c)) {
+	switch (pq.PQftype(r, c)) {
 	case OID_INT8:
 		want = 8;
 		break;
@@ -554,11 +554,11 @@ col_int(const PGresult *r, int row, int c, long long *out)
 	default:
 		return -1;
 	}
-	if (PQgetisnull(r, row, c))
+	if (pq.PQgetisnull(r, row, c))
 		return 0;
-	if (PQfformat(r, c) != 1 || (len = PQgetlength(r, row, c)) != want)
+	if (pq.PQfformat(r, c) != 1 || (len = pq.PQgetlength(r, row, c)) != want)
 		return -1;
-	b = (const unsigned char *)PQgetvalue(r, row, c);
+	b = (const unsigned char *)pq.PQgetvalue(r, row, c);
 	for (i = 0; i < len; i++)
 		u = u << 8 | b[i];
 	/* sign-extend the narrower types */
@@ -577,13 +577,13 @@ col_raw(const PGresult *r, int row, int c, const char **b, size_t *len)
 {
 	*b = NULL;
 	*len = 0;
-	if (c >= PQnfields(r) || PQfformat(r, c) != 1 ||
-	    (PQftype(r, c) != OID_BYTEA && PQftype(r, c) != OID_TEXT))
+	if (c >= pq.PQnfields(r) || pq.PQfformat(r, c) != 1 ||
+	    (pq.PQftype(r, c) != OID_BYTEA && pq.PQftype(r, c) != OID_TEXT))
 		return -1;
-	if (PQgetisnull(r, row, c))
+	if (pq.PQgetisnull(r, row, c))
 		return 0;
-	*b = PQgetvalue(r, row, c);
-	*len = (size_t)PQgetlength(r, row, c);
+	*b = pq.PQgetvalue(r, row, c);
+	*len = (size_t)pq.PQgetlength(r, row, c);
 	return 0;
 }
 
@@ -635,9 +635,9 @@ one_int(struct pgsql *s, PGresult *r, const char *what, long long *out)
 {
 	int rc = 0;
 
-	if (PQntuples(r) != 1 || col_int(r, 0, 0, out) == -1)
+	if (pq.PQntuples(r) != 1 || col_int(r, 0, 0, out) == -1)
 		rc = bad_result(s, what);
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -650,10 +650,10 @@ read_clock(struct pgsql *s, long long *now, long long *version)
 
 	if ((r = run(s, S_CLOCK, NULL, "clock")) == NULL)
 		return -1;
-	if (PQntuples(r) != 1 || col_int(r, 0, 0, now) == -1 ||
+	if (pq.PQntuples(r) != 1 || col_int(r, 0, 0, now) == -1 ||
 	    col_int(r, 0, 1, version) == -1)
 		rc = bad_result(s, "clock");
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -678,9 +678,9 @@ schema_version(struct pgsql *s, int *v, char *err, size_t errlen)
 	long long n;
 	int rc = -1;
 
-	r = PQexecParams(s->conn, stmts[S_VERSION].sql, 0, NULL, NULL, NULL,
+	r = pq.PQexecParams(s->conn, stmts[S_VERSION].sql, 0, NULL, NULL, NULL,
 	    NULL, 1);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	if (pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1 &&
 	    col_int(r, 0, 0, &n) == 0 && n >= 0 && n <= INT32_MAX) {
 		*v = (int)n;
 		rc = 0;
@@ -688,15 +688,15 @@ schema_version(struct pgsql *s, int *v, char *err, size_t errlen)
 		*v = 0;
 		rc = 0;
 	} else {
-		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		if (pq.PQresultStatus(r) == PGRES_TUPLES_OK)
 			msg = "no version recorded";
-		else if ((msg = PQresultErrorField(r,
+		else if ((msg = pq.PQresultErrorField(r,
 		    PG_DIAG_MESSAGE_PRIMARY)) == NULL)
-			msg = PQerrorMessage(s->conn);
+			msg = pq.PQerrorMessage(s->conn);
 		util_seterr(err, errlen, "postgresql: schema version: %s",
 		    first_line(msg, line, sizeof(line)));
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -756,17 +756,17 @@ pg_connect(struct pgsql *s, char *err, size_t errlen)
 	}
 	keys[n] = vals[n] = NULL;
 	memset(s->prepared, 0, sizeof(s->prepared));
-	if ((s->conn = PQconnectdbParams(keys, vals, 1)) == NULL) {
+	if ((s->conn = pq.PQconnectdbParams(keys, vals, 1)) == NULL) {
 		util_seterr(err, errlen, "postgresql: out of memory");
 		return -1;
 	}
-	if (PQstatus(s->conn) != CONNECTION_OK) {
+	if (pq.PQstatus(s->conn) != CONNECTION_OK) {
 		/* libpq's message names the server, never the password */
 		util_seterr(err, errlen, "postgresql: cannot connect: %s",
-		    first_line(PQerrorMessage(s->conn), line, sizeof(line)));
+		    first_line(pq.PQerrorMessage(s->conn), line, sizeof(line)));
 		return -1;
 	}
-	PQsetNoticeProcessor(s->conn, notice, NULL);
+	pq.PQsetNoticeProcessor(s->conn, notice, NULL);
 	if (s->base.role != STORE_MIGRATOR) {
 		if (schema_version(s, &v, err, errlen) == -1 ||
 		    store_schema_check(v, err, errlen) == -1)
@@ -775,8 +775,8 @@ pg_connect(struct pgsql *s, char *err, size_t errlen)
 	if (s->locked && take_sweep_lock(s) != 1) {
 		s->locked = 0;
 		util_seterr(err, errlen, "postgresql: the sweep lock was lost "
-		    "with the connection (database %s on %s)", PQdb(s->conn),
-		    PQhost(s->conn));
+		    "with the connection (database %s on %s)", pq.PQdb(s->conn),
+		    pq.PQhost(s->conn));
 		return -1;
 	}
 	return 0;
@@ -785,7 +785,7 @@ pg_connect(struct pgsql *s, char *err, size_t errlen)
 static void
 disconnect(struct pgsql *s)
 {
-	PQfinish(s->conn);
+	pq.PQfinish(s->conn);
 	s->conn = NULL;
 }
 
@@ -821,7 +821,7 @@ pgsql_ready(struct store *base, long long *now)
 
 	for (tries = 0; tries < 2; tries++) {
 		if ((s->conn == NULL || s->broken ||
-		    PQstatus(s->conn) != CONNECTION_OK) && reconnect(s) == -1)
+		    pq.PQstatus(s->conn) != CONNECTION_OK) && reconnect(s) == -1)
 			return -1;
 		if (read_clock(s, now, &version) == 0) {
 			if (version >= 0 && version <= INT32_MAX &&
@@ -831,7 +831,7 @@ pgsql_ready(struct store *base, long long *now)
 			log_warnx("store: %s", err);
 			return -1;
 		}
-		if (PQstatus(s->conn) == CONNECTION_OK)
+		if (pq.PQstatus(s->conn) == CONNECTION_OK)
 			return -1;	/* not a lost connection: no retry */
 	}
 	return -1;
@@ -856,8 +856,8 @@ pgsql_close(struct store *base)
 	 * it go now, so that a sweep started next finds it free.
 	 */
 	if (s->locked && s->conn != NULL &&
-	    PQstatus(s->conn) == CONNECTION_OK)
-		PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock_all()"));
+	    pq.PQstatus(s->conn) == CONNECTION_OK)
+		pq.PQclear(pq.PQexec(s->conn, "SELECT pg_advisory_unlock_all()"));
 	disconnect(s);
 	if (s->conninfo != NULL) {
 		sodium_memzero(s->conninfo, strlen(s->conninfo));
@@ -879,17 +879,17 @@ mig_exec(struct pgsql *s, const char *q, char *err, size_t errlen)
 	PGresult *r;
 	int rc = 0;
 
-	r = PQexec(s->conn, q);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		if ((msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) ==
+	r = pq.PQexec(s->conn, q);
+	if (pq.PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
+		if ((msg = pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) ==
 		    NULL)
-			msg = PQerrorMessage(s->conn);
+			msg = pq.PQerrorMessage(s->conn);
 		util_seterr(err, errlen, "postgresql: migrate: %s",
 		    first_line(msg, line, sizeof(line)));
 		rc = -1;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -908,7 +908,7 @@ pgsql_migrate(struct store *base, int *from, int *to, char *err,
 	PGresult *r;
 	int have, want, exists;
 
-	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
+	if (s->conn == NULL || pq.PQstatus(s->conn) != CONNECTION_OK) {
 		util_seterr(err, errlen, "postgresql: migrate: not connected");
 		return -1;
 	}
@@ -920,10 +920,10 @@ pgsql_migrate(struct store *base, int *from, int *to, char *err,
 	    mig_exec(s, q, err, errlen) == -1)
 		goto fail;
 	/* the table exists once version 1 is in */
-	r = PQexec(s->conn, "SELECT to_regclass('schema_version') IS NOT NULL");
-	exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ?
-	    *PQgetvalue(r, 0, 0) == 't' : -1;
-	PQclear(r);
+	r = pq.PQexec(s->conn, "SELECT to_regclass('schema_version') IS NOT NULL");
+	exists = pq.PQresultStatus(r) == PGRES_TUPLES_OK && pq.PQntuples(r) == 1 ?
+	    *pq.PQgetvalue(r, 0, 0) == 't' : -1;
+	pq.PQclear(r);
 	if (exists == -1) {
 		util_seterr(err, errlen, "postgresql: migrate: cannot read "
 		    "the catalog");
@@ -949,7 +949,7 @@ pgsql_migrate(struct store *base, int *from, int *to, char *err,
 	*to = have;
 	return 0;
 fail:
-	PQclear(PQexec(s->conn, "ROLLBACK"));
+	pq.PQclear(pq.PQexec(s->conn, "ROLLBACK"));
 	return -1;
 }
 
@@ -963,6 +963,8 @@ store_pg_open(const char *conninfo, const char *password,
 	struct pgsql *s;
 	char *msg = NULL;
 
+	if (pq_load(err, errlen) == -1)
+		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->conninfo = strdup(conninfo)) == NULL ||
 	    (password != NULL && (s->password = strdup(password)) == NULL)) {
@@ -972,14 +974,14 @@ store_pg_open(const char *conninfo, const char *password,
 	s->base.ops = &pgsql_ops;
 	s->base.role = role;
 	/* libpq's own message about a malformed one may quote a password */
-	if ((opts = PQconninfoParse(conninfo, &msg)) == NULL) {
+	if ((opts = pq.PQconninfoParse(conninfo, &msg)) == NULL) {
 		util_seterr(err, errlen, "postgresql: %s", msg == NULL ?
 		    "out of memory" : "the database setting is not a valid "
 		    "libpq conninfo (URI or keyword=value)");
-		PQfreemem(msg);
+		pq.PQfreemem(msg);
 		goto fail;
 	}
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	if (pg_connect(s, err, errlen) == -1)
 		goto fail;
 	return &s->base;
@@ -1018,18 +1020,18 @@ pgsql_check_key(struct store *base, const unsigned char check[CRYPTO_ID_LEN])
 		p_text(&p, "key_check");
 		if ((r = run(s, S_SETTING_GET, &p, "key check")) == NULL)
 			return -1;
-		if (PQntuples(r) == 1) {
+		if (pq.PQntuples(r) == 1) {
 			rc = key_matches(r, check);
-			PQclear(r);
+			pq.PQclear(r);
 			return rc;
 		}
-		PQclear(r);
+		pq.PQclear(r);
 		if (tries > 0)
 			break;
 		p_bytes(&p, check, CRYPTO_ID_LEN);
 		if ((r = run(s, S_SETTING_PUT, &p, "key check")) == NULL)
 			return -1;
-		PQclear(r);
+		pq.PQclear(r);
 	}
 	return bad_result(s, "key check");
 }
@@ -1094,7 +1096,7 @@ pgsql_create(struct store *base, const struct store_secret *sec,
 	if ((r = run(s, nmail > 0 ? S_CREATE_MAIL : S_CREATE, &p,
 	    "create secret")) == NULL)
 		return -1;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1114,14 +1116,14 @@ pgsql_secret_get(struct store *base, const unsigned char *id, long long now,
 	p_int(&p, now);
 	if ((r = run(s, S_SECRET_GET, &p, "get secret")) == NULL)
 		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return 0;
 	}
-	if (PQntuples(r) != 1 || col_raw(r, 0, 0, &b, &n) == -1 ||
+	if (pq.PQntuples(r) != 1 || col_raw(r, 0, 0, &b, &n) == -1 ||
 	    col_raw(r, 0, 1, &salt, &saltlen) == -1 ||
 	    col_int(r, 0, 2, &out->expires) == -1) {
-		PQclear(r);
+		pq.PQclear(r);
 		return bad_result(s, "get secret");
 	}
 	memcpy(out->id, id, CRYPTO_ID_LEN);
@@ -1129,7 +1131,7 @@ pgsql_secret_get(struct store *base, const unsigned char *id, long long now,
 	if (out->has_salt)
 		memcpy(out->salt, salt, CRYPTO_SALT_LEN);
 	rc = buf_add(&out->sealed, b, n) == 0 ? 1 : -1;
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1147,12 +1149,12 @@ pgsql_secret_claim(struct store *base, const unsigned char *id,
 	p_text(&p, store_state_name(state));
 	if ((r = run(s, S_CLAIM, &p, "claim secret")) == NULL)
 		return -1;
-	if (PQntuples(r) != 1 || col_int(r, 0, 0, at) == -1 ||
+	if (pq.PQntuples(r) != 1 || col_int(r, 0, 0, at) == -1 ||
 	    col_int(r, 0, 1, &won) == -1) {
-		PQclear(r);
+		pq.PQclear(r);
 		return bad_result(s, "claim secret");
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return won != 0;
 }
 
@@ -1172,8 +1174,8 @@ pgsql_attempt_reserve(struct store *base, const unsigned char *id,
 	p_int(&p, lock_after);
 	if ((r = run(s, S_TRY_RESERVE, &p, "reserve attempt")) == NULL)
 		return -1;
-	n = PQntuples(r);
-	PQclear(r);
+	n = pq.PQntuples(r);
+	pq.PQclear(r);
 	if (n == 1)
 		return 1;
 	p_int(&p, lock_time);
@@ -1200,8 +1202,8 @@ pgsql_attempt_failed(struct store *base, const unsigned char *id,
 	if ((r = run(s, S_TRY_FAILED, &p, "attempt failed")) == NULL)
 		return -1;
 	/* no row: the secret is gone, as SQLite's 0 */
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return 0;
 	}
 	if (one_int(s, r, "attempt failed", &fails) == -1)
@@ -1258,10 +1260,10 @@ pgsql_meta_get(struct store *base, const unsigned char *id, long long now,
 	p_int(&p, now);
 	if ((r = run(s, S_META_GET, &p, "get metadata")) == NULL)
 		return -1;
-	rc = PQntuples(r);
+	rc = pq.PQntuples(r);
 	if (rc == 1 && meta_row(r, 0, now, out) == -1)
 		rc = -1;
-	PQclear(r);
+	pq.PQclear(r);
 	if (rc == 0 || rc == 1)
 		return rc;
 	return bad_result(s, "get metadata");
@@ -1278,7 +1280,7 @@ change_one(struct pgsql *s, enum stmt i, const struct params *p,
 	if ((r = run(s, i, p, what)) == NULL)
 		return -1;
 	n = changed(r);
-	PQclear(r);
+	pq.PQclear(r);
 	if (n == -1)
 		return bad_result(s, what);
 	return n == 1;
@@ -1312,13 +1314,13 @@ pgsql_meta_recent(struct store *base, long long customer_id, long long since,
 	p_int(&p, now);
 	if ((r = run(s, S_META_RECENT, &p, "recent metadata")) == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(r) && rc == 0; i++) {
+	for (i = 0; i < pq.PQntuples(r) && rc == 0; i++) {
 		if (meta_row(r, i, now, &m) == -1)
 			rc = bad_result(s, "recent metadata");
 		else if (fn(arg, &m) == -1)
 			rc = -1;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1372,10 +1374,10 @@ customer_one(struct pgsql *s, enum stmt i, struct params *p,
 
 	if ((r = run(s, i, p, "get customer")) == NULL)
 		return -1;
-	rc = PQntuples(r);
+	rc = pq.PQntuples(r);
 	if (rc == 1 && customer_row(r, 0, out) == -1)
 		rc = -1;
-	PQclear(r);
+	pq.PQclear(r);
 	if (rc == 0 || rc == 1)
 		return rc;
 	return bad_result(s, "get customer");
@@ -1455,13 +1457,13 @@ pgsql_customer_list(struct store *base,
 
 	if ((r = run(s, S_CUST_LIST, NULL, "list customers")) == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(r) && rc == 0; i++) {
+	for (i = 0; i < pq.PQntuples(r) && rc == 0; i++) {
 		if (customer_row(r, i, &c) == -1)
 			rc = bad_result(s, "list customers");
 		else if (fn(arg, &c) == -1)
 			rc = -1;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1485,7 +1487,7 @@ mail_row(const PGresult *r, int row, struct store_mail *m)
 	    col_int(r, row, 10, &m->expires) == -1 ||
 	    col_text(r, row, 11, kind, sizeof(kind)) == -1 ||
 	    col_text(r, row, 12, m->event, sizeof(m->event)) == -1 ||
-	    (!PQgetisnull(r, row, 13) &&
+	    (!pq.PQgetisnull(r, row, 13) &&
 	    col_int(r, row, 13, &m->customer_id) == -1))
 		return -1;
 	m->kind = store_mail_kind_parse(kind);
@@ -1510,14 +1512,14 @@ pgsql_mail_take(struct store *base, long long id, long long now,
 	p_int(&p, now + lease);
 	if ((r = run(s, S_MAIL_TAKE, &p, "take mail")) == NULL)
 		return -1;
-	if ((rc = PQntuples(r)) == 1) {
+	if ((rc = pq.PQntuples(r)) == 1) {
 		if (mail_row(r, 0, out) == -1 || col_raw(r, 0, 2, &b, &n) == -1)
 			rc = bad_result(s, "take mail");
 		else if (buf_add(&out->sealed, b, n) == -1)
 			rc = -1;
 	} else if (rc != 0)
 		rc = bad_result(s, "take mail");
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1554,7 +1556,7 @@ mail_done(struct pgsql *s, long long id, long long now, const char *state,
 	p_text(&p, valid_text(error, buf, sizeof(buf)));
 	if ((r = run(s, S_MAIL_DONE, &p, "finish mail")) == NULL)
 		return -1;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1587,7 +1589,7 @@ pgsql_mail_retry(struct store *base, long long id, long long now,
 	p_text(&p, valid_text(error, buf, sizeof(buf)));
 	if ((r = run(s, S_MAIL_RETRY, &p, "retry mail")) == NULL)
 		return -1;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1605,12 +1607,12 @@ pgsql_mail_due(struct store *base, long long now, long long *ids, size_t max)
 	p_int(&p, max > INT64_MAX ? INT64_MAX : (long long)max);
 	if ((r = run(s, S_MAIL_DUE, &p, "due mail")) == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(r) && (size_t)n < max; i++)
+	for (i = 0; i < pq.PQntuples(r) && (size_t)n < max; i++)
 		if (col_int(r, i, 0, &ids[n++]) == -1) {
-			PQclear(r);
+			pq.PQclear(r);
 			return bad_result(s, "due mail");
 		}
-	PQclear(r);
+	pq.PQclear(r);
 	return n;
 }
 
@@ -1625,14 +1627,14 @@ pgsql_mail_list(struct store *base,
 
 	if ((r = run(s, S_MAIL_LIST, NULL, "list mail")) == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(r) && rc == 0; i++) {
+	for (i = 0; i < pq.PQntuples(r) && rc == 0; i++) {
 		memset(&m, 0, sizeof(m));
 		if (mail_row(r, i, &m) == -1)
 			rc = bad_result(s, "list mail");
 		else if (fn(arg, &m) == -1)
 			rc = -1;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1654,7 +1656,7 @@ sweep_step(struct pgsql *s, enum stmt i, long long when, long long *count)
 		if ((r = run(s, i, &p, "sweep")) == NULL)
 			return -1;
 		n = changed(r);
-		PQclear(r);
+		pq.PQclear(r);
 		if (n == -1)
 			return bad_result(s, "sweep");
 		*count += n;
