@@ -150,6 +150,9 @@ serve_cgi(struct app *a)
 	app_handle(a, &io, &rs);
 	rc = http_resp_write(&rs, cgi_write, NULL);
 	http_resp_free(&rs);
+	/* the answer is complete for the server now, before the store's
+	 * upkeep at close; stray output goes to the error log */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
 	return rc;
 }
 

@@ -401,9 +401,8 @@ busy(void *arg, int n)
 /*
  * Open one connection with the settings every one needs: secure_delete,
  * so that freed content (a revealed secret's ciphertext) is overwritten;
- * sync, FULL or NORMAL; no trusted schema; foreign keys; the busy
- * handler; and no checkpoint on close (a plain CGI process would
- * otherwise checkpoint the WAL on every request: ots-sweep does it).
+ * sync, FULL, NORMAL or OFF; no trusted schema; foreign keys; the busy
+ * handler.
  */
 static int
 conn_open(const char *path, int flags, const char *sync, sqlite3 **db,
@@ -418,7 +417,6 @@ conn_open(const char *path, int flags, const char *sync, sqlite3 **db,
 		return -1;
 	}
 	sqlite3_busy_handler(*db, busy, NULL);
-	sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* temp_store: a sandboxed worker writes nowhere but the db's directory */
 	snprintf(q, sizeof(q), "PRAGMA secure_delete = ON; PRAGMA synchronous = "
 	    "%s; PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON; "
@@ -455,7 +453,12 @@ counters_open(struct lite *s, char *err, size_t errlen)
 	if (conn_open(path, make ? SQLITE_OPEN_CREATE : 0, "OFF", &s->counters,
 	    err, errlen) == -1)
 		return -1;
+	/*
+	 * A short WAL, checkpointed often (no sync) and on the last close: a
+	 * process that opens the file first reads all of the WAL there is.
+	 */
 	if (sqlite3_exec(s->counters, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA wal_autocheckpoint = 64; "
 	    "CREATE TABLE IF NOT EXISTS ratelimit (key BLOB PRIMARY KEY, "
 	    "window INTEGER NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID; "
 	    "CREATE INDEX IF NOT EXISTS ratelimit_window ON ratelimit (window)",
@@ -556,6 +559,15 @@ lite_connect(struct lite *s, char *err, size_t errlen)
 	if (conn_open(s->path, 0, group ? "NORMAL" : "FULL", &s->db, err,
 	    errlen) == -1)
 		return -1;
+	/*
+	 * The last connection to close checkpoints the WAL and removes it,
+	 * so that the next process to open the file (plain CGI: the next
+	 * request) does not read the whole WAL to rebuild its index.  Others
+	 * leave that to ots-sweep and lite_idle, not to their exit.
+	 */
+	if (s->base.role != STORE_CGI)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		    NULL);
 	/* replaces the automatic checkpoint too: lite_idle does it */
 	if (group)
 		sqlite3_wal_hook(s->db, wal_committed, s);
