@@ -20,6 +20,7 @@
 
 #define BUSY_MS	10000
 #define CKPT_FRAMES 1000	/* a worker checkpoints past this many WAL pages */
+#define WAL_MAX_BYTES "67108864"	/* the WAL file is cut back to this */
 
 /* Migrations, one string per sql/sqlite/NNN_*.sql file (generated schema.c). */
 extern const char *const store_sqlite_migrations[];
@@ -509,6 +510,37 @@ mark_raise(uint64_t *m, uint64_t v)
 		;
 }
 
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Our last commit's place in the WAL as a mark: its generation and
+ * frames, or 0 when it cannot be told.  The generation is the header's
+ * salt-1, read after the frame: if another writer restarted the WAL since
+ * our commit (the checkpoint that allowed it synced our frames), the frame
+ * in our last slot carries the new salt only once the new generation has
+ * been written that far, so a match always names written frames.
+ */
+static uint64_t
+wal_place(sqlite3_file *wal, int frames)
+{
+	unsigned char h[32], f[24];
+	uint32_t page;
+
+	if (wal->pMethods->xRead(wal, h, sizeof(h), 0) != SQLITE_OK ||
+	    (page = be32(h + 8)) < 512 || page > 65536 ||
+	    wal->pMethods->xRead(wal, f, sizeof(f), 32 + (sqlite3_int64)
+	    (frames - 1) * (page + 24)) != SQLITE_OK ||
+	    wal->pMethods->xRead(wal, h, sizeof(h), 0) != SQLITE_OK ||
+	    be32(f + 8) != be32(h + 16))
+		return 0;
+	return (uint64_t)be32(h + 16) << 32 | (uint32_t)frames;
+}
+
 /*
  * The WAL hook: a transaction of ours is in the WAL (frames long now) and
  * the write lock is free again.  Return only once the WAL is durable up
@@ -522,7 +554,6 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 	struct lite *s = arg;
 	struct sync_marks *m = s->marks;
 	sqlite3_file *wal = NULL;
-	unsigned char h[32];
 	uint64_t mine = 0, upto = 0;
 	int rc;
 
@@ -531,10 +562,7 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
 	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL)
 		return SQLITE_IOERR_FSYNC;
-	if (m != NULL && wal->pMethods->xRead(wal, h, sizeof(h), 0) ==
-	    SQLITE_OK) {
-		mine = (uint64_t)((uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 |
-		    (uint32_t)h[18] << 8 | h[19]) << 32 | (uint32_t)frames;
+	if (m != NULL && frames > 0 && (mine = wal_place(wal, frames)) != 0) {
 		mark_raise(&m->committed, mine);
 		upto = __atomic_load_n(&m->durable, __ATOMIC_ACQUIRE);
 		if (upto >> 32 == mine >> 32 && upto >= mine)
@@ -568,6 +596,10 @@ lite_connect(struct lite *s, char *err, size_t errlen)
 	if (s->base.role != STORE_CGI)
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
 		    NULL);
+	/* a WAL that grew under load is cut back when it starts over */
+	if (group && exec(s, "PRAGMA journal_size_limit = " WAL_MAX_BYTES, err,
+	    errlen) == -1)
+		return -1;
 	/* replaces the automatic checkpoint too: lite_idle does it */
 	if (group)
 		sqlite3_wal_hook(s->db, wal_committed, s);
@@ -1541,7 +1573,7 @@ lite_scrub(struct store *base, long long rebuild_max, struct store_scrub *out)
  * Between requests: a worker's WAL hook replaced SQLite's automatic
  * checkpoint, which would have run inside a request; once the WAL has
  * grown past CKPT_FRAMES, copy what it can back into the database now,
- * without waiting for anyone (another worker may be at it already).
+ * at first without waiting for anyone (another worker may be at it).
  */
 static void
 lite_idle(struct store *base)
@@ -1551,9 +1583,15 @@ lite_idle(struct store *base)
 
 	if (s->db == NULL || s->frames < CKPT_FRAMES)
 		return;
-	s->frames = 0;
-	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	/*
+	 * Readers that never all pause at once keep the WAL from starting
+	 * over: past 4 times the mark, wait for them to move on (writers
+	 * wait meanwhile, briefly), so that the next commit restarts it.
+	 */
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, s->frames < 4 *
+	    CKPT_FRAMES ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_RESTART,
 	    NULL, NULL);
+	s->frames = 0;
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		dberr(s, "checkpoint");
 }
