@@ -181,6 +181,7 @@ struct lite {
 	sqlite3		*db;
 	sqlite3		*counters;
 	sqlite3_stmt	*st[S_MAX];	/* prepared on first use */
+	int		 counters_bad;	/* made again at the next connect */
 	struct sync_marks *marks;	/* a worker's, or NULL */
 	int		 frames;	/* WAL frames after our last commit */
 };
@@ -192,6 +193,7 @@ on_counters(enum stmt i)
 }
 
 static int counters_open(struct lite *, char *, size_t);
+static void counters_check(struct lite *);
 
 static long long
 clock_time(void)
@@ -223,6 +225,7 @@ get(struct lite *s, enum stmt i)
 		    counters_open(s, err, sizeof(err)) == -1) {
 			/* tried again on the next use, not left half open */
 			log_warnx("store: %s", err);
+			counters_check(s);
 			sqlite3_close(s->counters);
 			s->counters = NULL;
 			s->broken = 1;
@@ -233,6 +236,8 @@ get(struct lite *s, enum stmt i)
 		    != SQLITE_OK) {
 			log_warnx("store: prepare: %s", sqlite3_errmsg(
 			    on_counters(i) ? s->counters : s->db));
+			if (on_counters(i))
+				counters_check(s);
 			s->broken = 1;
 			return NULL;
 		}
@@ -446,6 +451,7 @@ counters_open(struct lite *s, char *err, size_t errlen)
 {
 	char path[4096], *msg = NULL;
 	int make = s->base.role == STORE_WORKER || s->base.role == STORE_CGI;
+	int rc, tries = 0;
 
 	if (limits_path(s, path, sizeof(path)) == -1) {
 		snprintf(err, errlen, "%s.limits: name too long", s->path);
@@ -457,19 +463,56 @@ counters_open(struct lite *s, char *err, size_t errlen)
 	/*
 	 * A short WAL, checkpointed often (no sync) and on the last close: a
 	 * process that opens the file first reads all of the WAL there is.
+	 * Workers that make a new file at once can find each other changing
+	 * its journal mode, which SQLite answers with "busy" at once: retry.
 	 */
-	if (sqlite3_exec(s->counters, "PRAGMA journal_mode = WAL; "
+	while ((rc = sqlite3_exec(s->counters, "PRAGMA journal_mode = WAL; "
 	    "PRAGMA wal_autocheckpoint = 64; "
 	    "CREATE TABLE IF NOT EXISTS ratelimit (key BLOB PRIMARY KEY, "
 	    "window INTEGER NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID; "
 	    "CREATE INDEX IF NOT EXISTS ratelimit_window ON ratelimit (window)",
-	    NULL, NULL, &msg) != SQLITE_OK) {
+	    NULL, NULL, &msg)) == SQLITE_BUSY && busy(NULL, tries++)) {
+		sqlite3_free(msg);
+		msg = NULL;
+	}
+	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s.limits: %s", s->path,
 		    msg ? msg : sqlite3_errmsg(s->counters));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The counters' file is written without a sync: a power cut may leave it
+ * broken.  Its counts are not worth a 503 per request: a file that is not
+ * (or no longer) a database is removed at the next connect and made again
+ * (by a role that makes it).
+ */
+static void
+counters_check(struct lite *s)
+{
+	int rc = s->counters ? sqlite3_errcode(s->counters) & 0xff : SQLITE_OK;
+
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		s->counters_bad = 1;
+}
+
+static void
+counters_remove(struct lite *s)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s.limits%s", s->path,
+		    suffix[i]) < sizeof(path) && unlink(path) == -1 &&
+		    errno != ENOENT)
+			log_warn("%s", path);
+	log_warnx("store: %s.limits was not a database: rate-limit counts "
+	    "start again", s->path);
 }
 
 /* DATABASE.sync, mapped (see struct sync_marks); NULL: sync every commit. */
@@ -629,6 +672,9 @@ lite_disconnect(struct lite *s)
 	sqlite3_close(s->counters);
 	sqlite3_close(s->db);
 	s->counters = s->db = NULL;
+	if (s->counters_bad)
+		counters_remove(s);
+	s->counters_bad = 0;
 }
 
 static void
@@ -1446,6 +1492,7 @@ sweep_limits(struct lite *s, long long when, long long *count)
 		sqlite3_bind_int64(st, 1, when);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			log_warnx("store: sweep: %s", sqlite3_errmsg(s->counters));
+			counters_check(s);
 			sqlite3_reset(st);
 			s->broken = 1;
 			return -1;
@@ -1495,6 +1542,7 @@ lite_limit_add(struct store *base, const unsigned char key[CRYPTO_ID_LEN],
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		log_warnx("store: rate limit: %s", sqlite3_errmsg(s->counters));
+		counters_check(s);
 		s->broken = 1;
 		return -1;
 	}
