@@ -3,6 +3,9 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/futex.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,12 +150,14 @@ static const char *const sql[S_MAX] = {
  * Group commit across a host's workers.  A worker's connection commits
  * with synchronous=NORMAL (SQLite appends the transaction to the WAL and
  * lets the write lock go without waiting for the disk), then, from the WAL
- * hook, outside every lock and before the statement returns, makes the WAL
- * durable itself: unless another worker's sync already covered it.  Two
- * marks in DATABASE.sync, shared by mmap, say how far the WAL is known to
- * be written ("committed") and synced ("durable"), each as the WAL's
- * generation (salt-1 of its header, which a restart of the WAL changes)
- * and a frame count.  A sync covers what was committed before it began.
+ * hook, outside every lock and before the statement returns, waits until
+ * the WAL is durable up to its commit: one worker at a time syncs it, for
+ * everything committed when its sync began, while the others wait for
+ * that sync or the next (group_sync).  Marks in DATABASE.sync, shared by
+ * mmap, say how far the WAL is known to be written ("committed"), synced
+ * ("durable") and being synced ("syncing"), each as the WAL's generation
+ * (salt-1 of its header, which a restart of the WAL changes) and a frame
+ * count.  A sync covers what was committed before it began.
  * When the WAL restarts, every frame of the old generation was synced by
  * the checkpoint that made the restart possible (NORMAL syncs the WAL
  * before each checkpoint), so a mark of another generation only ever
@@ -162,6 +167,8 @@ static const char *const sql[S_MAX] = {
 struct sync_marks {
 	uint64_t	committed;
 	uint64_t	durable;
+	uint64_t	syncing;	/* what the sync under way covers, or 0 */
+	uint32_t	syncs;		/* + 1 as each sync ends (a futex) */
 };
 
 /*
@@ -584,6 +591,56 @@ wal_place(sqlite3_file *wal, int frames)
 	return (uint64_t)be32(h + 16) << 32 | (uint32_t)frames;
 }
 
+static int
+covered(const struct sync_marks *m, uint64_t mine)
+{
+	uint64_t d = __atomic_load_n(&m->durable, __ATOMIC_ACQUIRE);
+
+	return d >> 32 == mine >> 32 && d >= mine;
+}
+
+/*
+ * One sync at a time per host, and the others wait for it: a commit made
+ * while a sync is under way is covered by the next one, which the first
+ * of its waiters starts for all of them (up to what was committed when it
+ * began).  A wait is bounded (SYNC_WAIT_MS, SYNC_WAITS times): a worker
+ * killed in the middle of its sync leaves "syncing" set, and is taken over.
+ */
+#define SYNC_WAIT_MS	20
+#define SYNC_WAITS	5
+
+static int
+group_sync(struct sync_marks *m, sqlite3_file *wal, uint64_t mine)
+{
+	struct timespec ts = { 0, SYNC_WAIT_MS * 1000000L };
+	uint64_t busy_with, upto;
+	uint32_t seen;
+	int rc, waits = 0;
+
+	for (;;) {
+		if (covered(m, mine))
+			return SQLITE_OK;
+		seen = __atomic_load_n(&m->syncs, __ATOMIC_ACQUIRE);
+		busy_with = __atomic_load_n(&m->syncing, __ATOMIC_ACQUIRE);
+		if (busy_with != 0 && waits++ < SYNC_WAITS) {
+			syscall(SYS_futex, &m->syncs, FUTEX_WAIT, seen, &ts, NULL,
+			    0);
+			continue;
+		}
+		upto = __atomic_load_n(&m->committed, __ATOMIC_ACQUIRE);
+		if (__atomic_compare_exchange_n(&m->syncing, &busy_with, upto, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) == SQLITE_OK)
+		mark_raise(&m->durable, upto);
+	__atomic_compare_exchange_n(&m->syncing, &upto, 0, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE);
+	__atomic_add_fetch(&m->syncs, 1, __ATOMIC_ACQ_REL);
+	syscall(SYS_futex, &m->syncs, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	return rc;
+}
+
 /*
  * The WAL hook: a transaction of ours is in the WAL (frames long now) and
  * the write lock is free again.  Return only once the WAL is durable up
@@ -597,7 +654,7 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 	struct lite *s = arg;
 	struct sync_marks *m = s->marks;
 	sqlite3_file *wal = NULL;
-	uint64_t mine = 0, upto = 0;
+	uint64_t mine;
 	int rc;
 
 	(void)name;
@@ -607,15 +664,10 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 		return SQLITE_IOERR_FSYNC;
 	if (m != NULL && frames > 0 && (mine = wal_place(wal, frames)) != 0) {
 		mark_raise(&m->committed, mine);
-		upto = __atomic_load_n(&m->durable, __ATOMIC_ACQUIRE);
-		if (upto >> 32 == mine >> 32 && upto >= mine)
-			return SQLITE_OK;
-		upto = __atomic_load_n(&m->committed, __ATOMIC_ACQUIRE);
+		return group_sync(m, wal, mine);
 	}
 	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
 		return rc;
-	if (mine != 0)
-		mark_raise(&m->durable, upto);
 	return SQLITE_OK;
 }
 

@@ -25,7 +25,9 @@ answer, and some sync of the same WAL file, by any process, must have begun
 after the last of those writes and returned before the answer's first byte
 was written.  Zero violations; every request of the workload checked (a
 test that saw no writes would pass vacuously); every create, reveal and
-burn answered as expected.
+burn answered as expected.  The workers also share their syncs (group
+commit, src/store_sqlite.c): at least one answer is covered by another
+worker's sync alone, and there are fewer WAL syncs than writing answers.
 
 The rate limits are on, counted but out of reach: their counters live in
 a SQLite file of their own (DATABASE.limits, synchronous=OFF by design: a
@@ -351,6 +353,13 @@ def main():
     ok(res.checked > 0 and not res.failed and not res.violations,
        "FastCGI: every writing answer left after a sync of the WAL that began after its last WAL write "
        "(%d violations)" % len(res.violations), res.violations[:20])
+    # group commit: one sync at a time per host, the commits made meanwhile
+    # wait for the next one, which a single worker makes for all of them
+    shared = res.checked - res.own - res.failed
+    syncs = sum(1 for x in t.syncs if x.rc == 0)
+    ok(shared > 0 and syncs < res.checked,
+       "FastCGI: workers share syncs (group commit): %d answers covered by another worker's sync alone, "
+       "%d WAL syncs for %d writing answers" % (shared, syncs, res.checked))
 
     # -- plain CGI, the same instance (lighttpd stopped)
     env = shim_env(s.tmp, "cgi", s.database_file)
