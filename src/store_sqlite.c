@@ -191,6 +191,7 @@ struct lite {
 	int		 counters_bad;	/* made again at the next connect */
 	struct sync_marks *marks;	/* a worker's, or NULL */
 	int		 frames;	/* WAL frames after our last commit */
+	int		 page;		/* the page size: a WAL frame's, less 24 */
 };
 
 static int
@@ -312,15 +313,15 @@ exec(struct lite *s, const char *q, char *err, size_t errlen)
 	return -1;
 }
 
-/* PRAGMA user_version, or -1 with a message. */
+/* A pragma's number ("PRAGMA user_version"), or -1 with a message. */
 static int
-user_version(struct lite *s, char *err, size_t errlen)
+pragma_int(struct lite *s, const char *q, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int v = -1;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)
-	    == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	else
 		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
@@ -340,7 +341,7 @@ lite_migrate(struct store *base, int *from, int *to, char *err, size_t errlen)
 		;
 	if (exec(s, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
-	if ((have = user_version(s, err, errlen)) == -1)
+	if ((have = pragma_int(s, "PRAGMA user_version", err, errlen)) == -1)
 		goto fail;
 	*from = *to = have;
 	if (have > want) {
@@ -570,20 +571,17 @@ be32(const unsigned char *p)
 /*
  * Our last commit's place in the WAL as a mark: its generation and
  * frames, or 0 when it cannot be told.  The generation is the header's
- * salt-1, read after the frame: if another writer restarted the WAL since
+ * salt-1, read after the frame (frames of page bytes): if another writer restarted the WAL since
  * our commit (the checkpoint that allowed it synced our frames), the frame
  * in our last slot carries the new salt only once the new generation has
  * been written that far, so a match always names written frames.
  */
 static uint64_t
-wal_place(sqlite3_file *wal, int frames)
+wal_place(sqlite3_file *wal, int page, int frames)
 {
 	unsigned char h[32], f[24];
-	uint32_t page;
 
-	if (wal->pMethods->xRead(wal, h, sizeof(h), 0) != SQLITE_OK ||
-	    (page = be32(h + 8)) < 512 || page > 65536 ||
-	    wal->pMethods->xRead(wal, f, sizeof(f), 32 + (sqlite3_int64)
+	if (wal->pMethods->xRead(wal, f, sizeof(f), 32 + (sqlite3_int64)
 	    (frames - 1) * (page + 24)) != SQLITE_OK ||
 	    wal->pMethods->xRead(wal, h, sizeof(h), 0) != SQLITE_OK ||
 	    be32(f + 8) != be32(h + 16))
@@ -655,20 +653,18 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 	struct sync_marks *m = s->marks;
 	sqlite3_file *wal = NULL;
 	uint64_t mine;
-	int rc;
 
 	(void)name;
 	s->frames = frames;
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
 	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL)
 		return SQLITE_IOERR_FSYNC;
-	if (m != NULL && frames > 0 && (mine = wal_place(wal, frames)) != 0) {
+	if (m != NULL && frames > 0 && s->page > 0 &&
+	    (mine = wal_place(wal, s->page, frames)) != 0) {
 		mark_raise(&m->committed, mine);
 		return group_sync(m, wal, mine);
 	}
-	if ((rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
-		return rc;
-	return SQLITE_OK;
+	return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
 }
 
 /* Open the connection and check the schema (but for the migrator). */
@@ -696,8 +692,12 @@ lite_connect(struct lite *s, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	/* replaces the automatic checkpoint too: lite_idle does it */
-	if (group)
+	if (group) {
+		if ((s->page = pragma_int(s, "PRAGMA page_size", err, errlen))
+		    == -1)
+			return -1;
 		sqlite3_wal_hook(s->db, wal_committed, s);
+	}
 	if (stat(s->path, &st) == -1) {
 		snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
 		return -1;
@@ -706,7 +706,7 @@ lite_connect(struct lite *s, char *err, size_t errlen)
 	s->ino = st.st_ino;
 	if (s->base.role == STORE_MIGRATOR)
 		return 0;
-	if ((have = user_version(s, err, errlen)) == -1)
+	if ((have = pragma_int(s, "PRAGMA user_version", err, errlen)) == -1)
 		return -1;
 	return store_schema_check(have, err, errlen);
 }
