@@ -1,5 +1,9 @@
 #include "config.h"
 
+#include <sys/statvfs.h>
+
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +27,14 @@
 #include "web.h"
 
 struct app {
-	struct ctx	 ctx;		/* ctx.store is NULL until it opens */
+	struct ctx	 ctx;		/* first: app_readyz finds the app by it;
+					 * ctx.store is NULL until it opens */
 	struct crypto	*crypto;
 	struct web	*web;
 	struct gate	*gate;
 	enum store_role	 role;		/* STORE_CGI for one request */
 };
+_Static_assert(offsetof(struct app, ctx) == 0, "app_readyz casts its ctx");
 
 static long long
 now(void)
@@ -89,7 +95,8 @@ app_idle(struct app *a)
 
 /*
  * Open the store if it is not open yet, and refuse a master key other
- * than the one the database was made with.  0 ready, -1 not (logged).
+ * than the one the database was made with.  0 ready, -1 not, -2 not for
+ * the key (logged).
  */
 static int
 ready(struct app *a)
@@ -115,9 +122,75 @@ ready(struct app *a)
 			    a->ctx.conf->master_key);
 		store_close(a->ctx.store);
 		a->ctx.store = NULL;
-		return -1;
+		return rc == 0 ? -2 : -1;
 	}
 	return 0;
+}
+
+/* A probe's answer: one line of JSON. */
+static void
+probe_answer(struct resp *rs, const char *reason)
+{
+	rs->status = reason ? 503 : 200;
+	rs->ctype = "application/json";
+	if (reason)
+		buf_printf(&rs->body, "{\"status\":\"unavailable\","
+		    "\"reason\":\"%s\"}\n", reason);
+	else
+		buf_printf(&rs->body, "{\"status\":\"ok\"}\n");
+}
+
+void
+app_healthz(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	(void)x;
+	(void)c;
+	(void)r;
+	probe_answer(rs, NULL);
+}
+
+/* Why the app could not serve a request now, or NULL. */
+static const char *
+unready(struct app *a)
+{
+	const struct conf *cf = a->ctx.conf;
+	unsigned char check[CRYPTO_ID_LEN];
+	struct statvfs vfs;
+	long long now;
+	const char *db;
+	int rc;
+
+	if ((rc = ready(a)) == -2)
+		return "key";
+	if (rc == -1 || store_ready(a->ctx.store, &now) == -1)
+		return store_schema_bad() ? "schema" : "store";
+	/* the key of a database another host re-made since the open */
+	crypto_check_value(a->crypto, check);
+	if ((rc = store_check_key(a->ctx.store, check)) != 1)
+		return rc == 0 ? "key" : "store";
+	db = cf->database;
+	if (cf->ready_min_free > 0 && !conf_is_postgresql(db)) {
+		if (strncmp(db, "sqlite:", 7) == 0)
+			db += 7;
+		if (statvfs(db, &vfs) == -1 ||
+		    (unsigned long long)vfs.f_bavail * vfs.f_frsize <
+		    (unsigned long long)cf->ready_min_free)
+			return "disk";
+	}
+	return NULL;
+}
+
+void
+app_readyz(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	/* the route table's handlers get the ctx; a probe needs its app */
+	struct app *a = (struct app *)(uintptr_t)x;
+
+	(void)c;
+	(void)r;
+	probe_answer(rs, unready(a));
 }
 
 /* Who is asking: the account's plan, or the anonymous limits. */
@@ -226,7 +299,7 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	if (rt->flags & ROUTE_OPEN)
 		goto handle;
 	/* the store's clock decides expiry (several hosts: the database's) */
-	if (ready(a) == -1 || store_ready(a->ctx.store, &r.now) == -1) {
+	if (ready(a) < 0 || store_ready(a->ctx.store, &r.now) == -1) {
 		error(a, api, rs, 503, "Service unavailable");
 		goto out;
 	}

@@ -11,8 +11,11 @@
 #include <stddef.h>
 
 struct app;
+struct caller;
 struct conf;
+struct ctx;
 struct http_io;
+struct req;
 struct resp;
 
 /*
@@ -31,6 +34,21 @@ void		 app_close(struct app *);
 void		 app_handle(struct app *, const struct http_io *, struct resp *);
 /* Between requests, the last answer sent: the store's upkeep. */
 void		 app_idle(struct app *);
+
+/*
+ * The probes, counted against no limit, telling nothing of the version or
+ * the files: GET /healthz answers 200 while the process answers at all;
+ * GET /readyz answers 200 when a request could be served: the store
+ * answers, its schema is one this program serves, the master key matches
+ * the database's, and the database's file system has ready_min_free bytes
+ * free (SQLite; a PostgreSQL server's disk is its own to watch), else 503
+ * with the first reason.  Bodies are one line of JSON.  Handlers of the
+ * route table; their ctx must be an app's.
+ */
+void		 app_healthz(const struct ctx *, const struct caller *,
+		    const struct req *, struct resp *);
+void		 app_readyz(const struct ctx *, const struct caller *,
+		    const struct req *, struct resp *);
 
 
 #endif

@@ -123,6 +123,7 @@ static const struct {
 	{ "mail_concurrency", offsetof(struct conf, mail_concurrency), 1, 64 },
 	{ "webhook_timeout", offsetof(struct conf, webhook_timeout), 1, 600 },
 	{ "sweep_vacuum_max", offsetof(struct conf, vacuum_max), 0, 1LL << 50 },
+	{ "ready_min_free", offsetof(struct conf, ready_min_free), 0, 1LL << 60 },
 };
 
 static const struct {
@@ -356,6 +357,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->mail_concurrency = 4;
 	c->webhook_timeout = 10;
 	c->vacuum_max = 64LL << 20;
+	c->ready_min_free = 64LL << 20;
 	c->sandbox = 1;
 	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
 

@@ -83,6 +83,8 @@ struct conf {
 	long long	 webhook_timeout;	/* seconds: connect, and request */
 	int		 webhook_allow_private;	/* loopback, private, link-local */
 	long long	 vacuum_max;	/* ots-sweep vacuums up to this size */
+	long long	 ready_min_free;	/* /readyz: free bytes the database's
+					 * file system must have; 0: no check */
 	int		 sandbox;	/* the worker sandboxes itself (yes) */
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;

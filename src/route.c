@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api_v1.h"
+#include "app.h"
 #include "http.h"
 #include "route.h"
 #include "web.h"
@@ -56,6 +57,9 @@ static const struct route table[] = {
 	{ R_WEB_BURN, "/private/*/burn", "POST", web_burn, EV_BURN_SECRET,
 	    ROUTE_PASSPHRASE },
 	{ R_STATIC, "/static/*", "GET HEAD", web_static, NONE, ROUTE_OPEN },
+	{ R_HEALTHZ, "/healthz", "GET HEAD", app_healthz, NONE,
+	    ROUTE_OPEN },
+	{ R_READYZ, "/readyz", "GET HEAD", app_readyz, NONE, ROUTE_OPEN },
 };
 
 /* What a path that no row takes gets: the API's answers or a page. */

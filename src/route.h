@@ -33,6 +33,9 @@ enum route_id {
 	R_WEB_RECEIPT,
 	R_WEB_BURN,
 	R_STATIC,
+	/* probes, answered by app.c itself */
+	R_HEALTHZ,
+	R_READYZ,
 };
 
 /* Policy flags of a route. */

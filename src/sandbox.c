@@ -664,6 +664,7 @@ static const char *const allowed[] = {
 	"ftruncate", "newfstatat",
 	"lseek",		/* stdio on a seekable CGI stdin */
 	"fstat", "stat", "lstat", "statx",	/* older glibc's stat */
+	"statfs",		/* /readyz: the database's free space */
 	"fsync",		/* SQLite without fdatasync */
 	"flock",		/* locks on files opened at start-up */
 	/* opening files: Landlock says which */

@@ -72,10 +72,20 @@ store_schema_version(void)
 	return SCHEMA_VERSION;
 }
 
+/* What the last check saw, for /readyz's reason (a process, one store). */
+static int schema_bad;
+
+int
+store_schema_bad(void)
+{
+	return schema_bad;
+}
+
 int
 store_schema_check(int have, char *err, size_t errlen)
 {
-	if (have >= SCHEMA_OLDEST && have <= SCHEMA_VERSION)
+	schema_bad = have < SCHEMA_OLDEST || have > SCHEMA_VERSION;
+	if (!schema_bad)
 		return 0;
 	if (have < SCHEMA_OLDEST)
 		snprintf(err, errlen, "database schema version %d is older "

@@ -129,6 +129,12 @@ int	store_migrate(struct store *, int *from, int *to, char *err,
 int	store_schema_version(void);
 
 /*
+ * 1 if the last schema version this process read from a database (at
+ * open, or by store_ready) was one it does not serve, else 0.
+ */
+int	store_schema_bad(void);
+
+/*
  * At the start of a request: make the connection again if it was lost (or
  * the SQLite file was replaced), and read the store's clock into *now.
  * 0, or -1 when the store is unavailable (the caller answers 503).

@@ -113,10 +113,17 @@ test_defaults(void)
 	    "passphrase attempts: lock after 5 for 30 min, burn after 20");
 	is_int(c->smtp_starttls, CONF_TLS_OPTIONAL, "STARTTLS optional");
 	is_int(c->sandbox, 1, "sandbox on by default");
+	is_int(c->ready_min_free, 64LL << 20, "ready_min_free default 64 MiB");
 	p = conf_plan(c, CONF_DEFAULT_PLAN);
 	ok(p != NULL && p->ttl_max == 30 * DAY && p->size_max == 10000,
 	    "default plan: 30 days, 10000 bytes");
 	conf_free(c);
+
+	c = parse(REQUIRED "ready_min_free = 0\n");
+	ok(c != NULL && c->ready_min_free == 0, "ready_min_free 0: no check");
+	conf_free(c);
+	ok(parse(REQUIRED "ready_min_free = -1\n") == NULL,
+	    "ready_min_free below 0 refused");
 
 	c = parse(REQUIRED "anon_size_max = 1000000\n");
 	ok(c != NULL && c->body_max == 1000000 * 3 + 8192,
