@@ -402,7 +402,7 @@ class Apache(Deployed):
 class ApacheFcgid(Apache):
     name = "apache-fcgid"
     template = "apache/ots-fcgid.conf"
-    modules = ("alias", "fcgid")
+    modules = ("alias", "authz_host", "fcgid")
     # Debian's mods-available/fcgid.conf and the package's defaults
     server_lines = ('FcgidIPCDir "%(run)s/fcgid"', 'FcgidProcessTableFile "%(run)s/fcgid_shm"')
 
@@ -410,14 +410,14 @@ class ApacheFcgid(Apache):
 class ApacheProxyFcgi(Apache):
     name = "apache-proxy-fcgi"
     template = "apache/ots-proxy-fcgi.conf"
-    modules = ("alias", "proxy", "proxy_fcgi")
+    modules = ("alias", "authz_host", "proxy", "proxy_fcgi")
     spawns = True
 
 
 class ApacheCGI(Apache):
     name = "apache-cgi"
     template = "apache/ots-cgi.conf"
-    modules = ("alias", "env", "cgid")
+    modules = ("alias", "authz_host", "env", "cgid")
     server_lines = ('ScriptSock "%(run)s/cgisock"',)
     persistent = False
 

@@ -7,7 +7,8 @@ the same API subset runs against each: status, share, generate, metadata
 new -> viewed, reveal once, burn, recent with Basic auth (Authorization must
 pass through), a wrong token, an anonymous recipient, an unknown path, the
 app's HTML routes and /static/ from disk, every security header exactly
-once.  Then what real v1 clients send, each answered by ots itself and
+once; /healthz and /readyz pass through, and /metrics is refused by the
+server itself to any client but 127.0.0.1.  Then what real v1 clients send, each answered by ots itself and
 not by the server: a GET with a form body (status; recent with Basic
 auth), parameters only in a POST's query string with an empty body, the
 real `curl -F` (multipart), empty passphrase= and recipient=, and a POST
@@ -20,11 +21,13 @@ ots-mailer) run as the user they name, and the systemd units pass
 systemd-analyze verify.  OTS_SERVERS="name ..." runs
 only those servers (names: see servers.py)."""
 
+import http.client
 import os
 import pwd
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -421,6 +424,31 @@ def check_systemd():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def from_address(s, source, path):
+    """GET path from a client at source (another loopback address: the
+    server sees it as the client's)."""
+    with socket.create_connection(("127.0.0.1", s.port), timeout=30, source_address=(source, 0)) as sock:
+        sock.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path.encode())
+        resp = http.client.HTTPResponse(sock, method="GET")
+        resp.begin()
+        return resp.status, resp.read()
+
+
+def probes(s, p):
+    """The probes pass through; /metrics only from this host's 127.0.0.1:
+    the server refuses 127.0.0.2 itself (ots's own metrics_allow, by
+    default all of 127.0.0.0/8, would answer it)."""
+    is_(from_address(s, "127.0.0.1", "/healthz"), (200, b'{"status":"ok"}\n'), p + "/healthz answered by ots")
+    is_(from_address(s, "127.0.0.2", "/readyz"), (200, b'{"status":"ok"}\n'),
+        p + "/readyz answered by ots, from another address too")
+    status, body = from_address(s, "127.0.0.1", "/metrics")
+    ok(status == 200 and body.startswith(b"# HELP ots_"), p + "/metrics from 127.0.0.1: the scrape",
+       [status, body[:200]])
+    status, body = from_address(s, "127.0.0.2", "/metrics")
+    ok(status == 403 and b"ots_" not in body, p + "/metrics from 127.0.0.2: refused by the server (403)",
+       [status, body[:200]])
+
+
 def one(cls):
     p = cls.name + ": "
     before = (_tap["n"], _tap["failed"])
@@ -435,6 +463,7 @@ def one(cls):
             return
         secrets_ = conformance(s, p)
         secrets_ += clients(s, p)
+        probes(s, p)
         nreq = len(s.responses) + 1  # + /static/
         if cls.name == "apache-fcgid":
             check_cron(s, p)
