@@ -89,12 +89,13 @@ app_idle(struct app *a)
 
 /*
  * Open the store if it is not open yet, and refuse a master key other
- * than the one the database was made with.  0 ready, -1 not (logged).
+ * than the one the database was made with: any version whose check value
+ * differs.  New rows are sealed with the highest version the database
+ * knows (store_check_keys).  0 ready, -1 not (logged).
  */
 static int
 ready(struct app *a)
 {
-	unsigned char check[CRYPTO_ID_LEN];
 	char err[512];
 	int rc;
 
@@ -107,9 +108,14 @@ ready(struct app *a)
 		return -1;
 	}
 	store_set_clock(a->ctx.store, a->ctx.clock);
-	crypto_check_value(a->crypto, check);
-	if ((rc = store_check_key(a->ctx.store, check)) != 1) {
-		if (rc == 0)
+	if ((rc = store_check_keys(a->ctx.store, a->crypto,
+	    &a->ctx.crypto)) == STORE_KEYS_MISSING)
+		log_warnx("the database knows a master-key version that %s "
+		    "lacks (a rotation since this worker started?): its "
+		    "secrets answer unknown here until a restart",
+		    a->ctx.conf->master_key);
+	else if (rc != STORE_KEYS_MATCH) {
+		if (rc == STORE_KEYS_MISMATCH)
 			log_warnx("master key %s does not match the "
 			    "database; refusing to serve",
 			    a->ctx.conf->master_key);
@@ -231,7 +237,7 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 		goto out;
 	}
 	/* the pages are anonymous; the API knows accounts */
-	if (api && (rc = auth_check(a->ctx.store, a->crypto, r.authorization,
+	if (api && (rc = auth_check(a->ctx.store, a->ctx.crypto, r.authorization,
 	    &c.cust, c.token)) < 0) {
 		error(a, api, rs, rc == -2 ? 503 : 401, rc == -2 ?
 		    "Service unavailable" : "Not authorized");
