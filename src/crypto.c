@@ -203,8 +203,12 @@ read_keyfile(const char *path, size_t *n, struct stat *st, char *err,
 		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
 			nl = text + len;	/* a last line without '\n' */
 		llen = (size_t)(nl - p);
-		if (*n == CRYPTO_VERSIONS_MAX ||
-		    parse_line(p, llen, &k[*n]) == -1) {
+		if (*n == CRYPTO_VERSIONS_MAX) {
+			snprintf(err, errlen, "%s: more than %d key versions",
+			    path, CRYPTO_VERSIONS_MAX);
+			goto fail;
+		}
+		if (parse_line(p, llen, &k[*n]) == -1) {
 			snprintf(err, errlen, "%s: line %zu: not an ots master "
 			    "key line", path, *n + 1);
 			goto fail;
