@@ -423,8 +423,11 @@ key_rotate(void)
 
 /*
  * key retire V: refused for the sealing version and while any row uses
- * V; else V leaves the database first (no process seals with a version
- * the database does not know), then the key file.
+ * V (secrets, receipts, accounts' token hashes: all the master key names
+ * or seals; the outbox is sealed to the mailer's key, and rate-limit
+ * counters are named under the current version and swept by window);
+ * else V leaves the database first (no process seals with a version the
+ * database does not know), then the key file.
  */
 static int
 key_retire(const char *arg)
