@@ -463,6 +463,8 @@ key_retire(const char *arg)
 	}
 	if ((rc = store_key_del(st, (int)v)) == -1)
 		fail("cannot remove the key version from the database");
+	if (rc == 0 && crypto_find(cr, (int)v) == NULL)
+		fail("no such key version (see key list)");
 	if (crypto_find(cr, (int)v) != NULL &&
 	    crypto_keyfile_remove(cf->master_key, (int)v, err,
 	    sizeof(err)) == -1)

@@ -174,7 +174,7 @@ read_keyfile(const char *path, size_t *n, struct stat *st, char *err,
 	struct keyline *k = NULL;
 	char *text = NULL, *p, *nl;
 	size_t len = 0, llen;
-	ssize_t r;
+	ssize_t r = 0;
 	int fd;
 
 	*n = 0;
@@ -194,6 +194,10 @@ read_keyfile(const char *path, size_t *n, struct stat *st, char *err,
 	}
 	while (len < cap && (r = read(fd, text + len, cap - len)) > 0)
 		len += (size_t)r;
+	if (r == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
 	if (len == cap) {
 		snprintf(err, errlen, "%s: more than %d key versions", path,
 		    CRYPTO_VERSIONS_MAX);

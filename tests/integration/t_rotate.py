@@ -136,6 +136,8 @@ def main():
        and "customer token" in r.stderr, "key retire 1 refuses: 8 secrets, 8 receipts, 1 account, and says what to do",
        [r.stderr])
     ok(key_lines(s) == lines, "and leaves the key file alone")
+    r = s.admin("key", "retire", "7")
+    ok(r.returncode == 1 and "current" in r.stderr, "key retire 7 (newer than any): refused", [r.stderr])
     for bad in ("x", "0", "-1", "1x", ""):
         r = s.admin("key", "retire", bad)
         ok(r.returncode == 1 and "version number" in r.stderr, "key retire %r: a clear error" % bad, [r.stderr])
@@ -181,6 +183,8 @@ def main():
         "the database knows version 2 alone")
     rc, kl = key_list(s)
     ok(rc == 0 and list(kl) == [2], "key list: version 2 only", [kl])
+    r = s.admin("key", "retire", "1")
+    ok(r.returncode == 1 and "no such key version" in r.stderr, "key retire 1 again: no such version", [r.stderr])
 
     s.stop()
     s.start()
