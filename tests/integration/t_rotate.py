@@ -9,10 +9,13 @@ before the rotation authenticates and moves to version 2; `key retire 1`
 refuses while any row uses version 1, saying how many, and succeeds once
 they are revealed, burned or swept and the last old account has a new
 token; then the key file no longer holds version 1 and old links answer
-unknown.  A key file whose version 2 is not the database's is refused."""
+unknown.  A key file whose version 2 is not the database's is refused.
+With PostgreSQL, first two hosts (several_hosts): a rotation before the
+key file reaches the second host, and after."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -72,7 +75,68 @@ def reveals_once(s, name, m, v, p, cgi=False):
     is_meta(s.metadata(m["metadata_key"]), "received", "%s: its receipt reads received" % name)
 
 
+def copy_key(a, h):
+    """A's master key file to host h, 0400 as A's."""
+    os.chmod(h.master_key, 0o600)
+    shutil.copyfile(a.master_key, h.master_key)
+    os.chmod(h.master_key, 0o400)
+
+
+def several_hosts():
+    """PostgreSQL: host B shares A's database and a copy of A's key file
+    (as in t_hosts.py).  A rotates and restarts before the file reaches B:
+    B's workers seal with version 1 meanwhile and answer unknown for A's
+    version 2 links, and ots-admin on B refuses, saying to copy the file;
+    once it is copied and B restarted, every link opens on either host."""
+    a = Server(engine="postgresql", max_procs=2)
+    b = Server(engine="sqlite", max_procs=2, start=False)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(b.database_file + suffix):
+            os.unlink(b.database_file + suffix)
+    b.database_file = None
+    b.database = a.database
+    b.settings.update(database=a.settings["database"], migrate_database=a.settings["migrate_database"],
+                      state_dir=b.state_dir)
+    for k in ("mailer_key", "mailer_public_key"):
+        os.chmod(b.settings[k], 0o600)
+        shutil.copyfile(a.settings[k], b.settings[k])
+        os.chmod(b.settings[k], os.stat(a.settings[k]).st_mode & 0o777)
+    copy_key(a, b)
+    b.start()
+    v1 = canary()
+    m1 = a.create(v1, ttl=str(TTL))
+    r = a.admin("key", "rotate")
+    ok(r.returncode == 0, "hosts: key rotate on A", [r.stderr])
+    r = b.admin("key", "list")
+    ok(r.returncode == 1 and "copy the key file" in r.stderr,
+       "hosts: ots-admin on B, whose file lacks version 2, refuses and says to copy the file", [r.stderr])
+    a.stop()
+    a.start()
+    v2 = canary()
+    m2 = a.create(v2, ttl=str(TTL))
+    v3 = canary()
+    m3 = b.create(v3, ttl=str(TTL))
+    is_(versions_in(a, "secret"), {1: 2, 2: 1}, "hosts: A (restarted) sealed with version 2, B still with 1")
+    is_unknown(b.reveal(m2["secret_key"]), m2["secret_key"], "hosts: B does not hold version 2: A's new link "
+               "is unknown there")
+    copy_key(a, b)
+    b.stop()
+    b.start()
+    is_(value_of(b.reveal(m2["secret_key"])), v2, "hosts: once the file is copied and B restarted, B reveals it")
+    is_(value_of(a.reveal(m3["secret_key"])), v3, "hosts: A reveals B's version 1 secret")
+    is_(value_of(b.reveal(m1["secret_key"])), v1, "hosts: B reveals A's version 1 secret")
+    m4 = b.create(ttl=str(TTL))
+    ok(m4.get("metadata_key"), "hosts: B shares again")
+    is_(versions_in(a, "secret"), {2: 1}, "hosts: B now seals with version 2 too")
+    rc, kl = key_list(b)
+    ok(rc == 0 and kl.get(2, {}).get("state") == "current", "hosts: key list on B: version 2 current", [kl])
+    b.close()
+    a.close()
+
+
 def main():
+    if os.environ.get("OTS_TEST_ENGINE") == "postgresql":
+        several_hosts()
     s = Server(max_procs=2)
     pp = passphrase()
     alice = ("alice@example.com", s.add_customer("alice@example.com"))
