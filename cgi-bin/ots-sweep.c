@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	char err[512];
 	long long now;
 	double t0 = seconds();
-	int ch, locked, quiet = 0, vacuum = 0, rc = 1;
+	int ch, locked, keys, quiet = 0, vacuum = 0, rc = 1;
 
 	log_init("ots-sweep");
 	umask(077);
@@ -92,9 +92,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* a version held elsewhere only is no matter: nothing is sealed */
-	if ((locked = store_check_keys(st, cr, NULL)) != STORE_KEYS_MATCH &&
-	    locked != STORE_KEYS_MISSING) {
-		if (locked == STORE_KEYS_MISMATCH)
+	if ((keys = store_check_keys(st, cr, NULL)) != STORE_KEYS_MATCH &&
+	    keys != STORE_KEYS_MISSING) {
+		if (keys == STORE_KEYS_MISMATCH)
 			log_warnx("the master key does not match the "
 			    "database");
 		goto out;
