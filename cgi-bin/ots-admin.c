@@ -10,6 +10,9 @@
  *   ots-admin [-c config] customer set EMAIL notify=none|email|webhook|all
  *   ots-admin [-c config] customer set EMAIL webhook=URL|none
  *   ots-admin [-c config] mail list
+ *   ots-admin [-c config] key list
+ *   ots-admin [-c config] key rotate
+ *   ots-admin [-c config] key retire VERSION
  *
  * Exit status: 0 done, 1 failed, 2 usage error.
  */
@@ -51,11 +54,15 @@ static const char usage_text[] =
     "                                    its webhook; prints the signing "
     "secret\n"
     "  mail list                         show the mail and notices queue\n"
+    "  key list                          master-key versions and their rows\n"
+    "  key rotate                        add a new master-key version\n"
+    "  key retire VERSION                remove a version no row uses\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
 static struct conf *cf;
 static struct crypto *cr;
+static const struct crypto *seal;	/* the version new rows get */
 static struct store *st;
 
 static void
@@ -114,7 +121,6 @@ enum how { ROWS, INIT, MIGRATE };
 static void
 open_all(enum how how)
 {
-	unsigned char check[CRYPTO_ID_LEN];
 	const char *db = cf->database, *pw = cf->database_password;
 	char err[512];
 	int rc, from, to;
@@ -149,8 +155,11 @@ open_all(enum how how)
 			printf("ots: schema migrated from version %d to %d\n",
 			    from, to);
 	}
-	crypto_check_value(cr, check);
-	if ((rc = store_check_key(st, check)) != 1)
+	if ((rc = store_check_keys(st, cr, &seal)) == STORE_KEYS_MISSING)
+		fail("the database knows a master-key version this key file "
+		    "lacks: copy the key file from the host where "
+		    "`ots-admin key rotate` ran");
+	if (rc != STORE_KEYS_MATCH)
 		fail(rc == 0 ? "the master key does not match this database" :
 		    "cannot check the master key");
 }
@@ -296,16 +305,17 @@ cmd_customer(int argc, char **argv)
 		snprintf(c.plan, sizeof(c.plan), "%s", plan);
 		c.created = (long long)time(NULL);
 		keys_token(token);
-		crypto_token_hash(cr, token, KEYS_TOKEN_LEN, c.token_hash);
+		crypto_token_hash(seal, token, KEYS_TOKEN_LEN, c.token_hash);
+		c.key_version = crypto_key_version(seal);
 		if ((rc = store_customer_add(st, &c)) != 0)
 			fail(rc == 1 ? "that account exists already" :
 			    "cannot add the account");
 		print_token(token);
 	} else if (strcmp(argv[0], "token") == 0 && argc == 2) {
 		keys_token(token);
-		crypto_token_hash(cr, token, KEYS_TOKEN_LEN, c.token_hash);
-		if ((rc = store_customer_set_token(st, c.custid, c.token_hash))
-		    != 1)
+		crypto_token_hash(seal, token, KEYS_TOKEN_LEN, c.token_hash);
+		if ((rc = store_customer_set_token(st, c.custid, c.token_hash,
+		    crypto_key_version(seal))) != 1)
 			fail(rc == 0 ? "no such account" :
 			    "cannot replace the token");
 		print_token(token);
@@ -319,6 +329,167 @@ cmd_customer(int argc, char **argv)
 		usage();
 	sodium_memzero(token, sizeof(token));
 	return 0;
+}
+
+/* The rows of version v, or fail. */
+static void
+key_use(int v, struct store_key_use *u)
+{
+	if (store_key_use(st, v, u) == -1)
+		fail("cannot count the rows of a key version");
+}
+
+/*
+ * key list: every version the key file or the database knows, which one
+ * seals new rows, and the rows that use each.
+ */
+static int
+key_list(void)
+{
+	struct store_key known[CRYPTO_VERSIONS_MAX];
+	struct store_key_use u;
+	const struct crypto *k;
+	long n, i;
+	int v, top = 0, db;
+
+	if ((n = store_key_list(st, known, CRYPTO_VERSIONS_MAX)) == -1)
+		fail("cannot list the key versions");
+	for (i = 0; i < n; i++)
+		top = known[i].version > top ? known[i].version : top;
+	k = crypto_newest(cr);
+	top = crypto_key_version(k) > top ? crypto_key_version(k) : top;
+	for (v = 1; v <= top; v++) {
+		for (db = 0, i = 0; i < n; i++)
+			db |= known[i].version == v;
+		if (!db && crypto_find(cr, v) == NULL)
+			continue;
+		key_use(v, &u);
+		printf("version %d\t%s\tfile=%s\tdatabase=%s\tsecrets=%lld\t"
+		    "receipts=%lld\taccounts=%lld\n", v,
+		    v == crypto_key_version(seal) ? "current" : "old",
+		    crypto_find(cr, v) ? "yes" : "no", db ? "yes" : "no",
+		    u.secrets, u.receipts, u.accounts);
+	}
+	return 0;
+}
+
+static void
+key_record(const struct crypto *k)
+{
+	unsigned char check[CRYPTO_ID_LEN];
+
+	crypto_check_value(k, check);
+	if (store_key_add(st, crypto_key_version(k), check) == -1)
+		fail("cannot record the new key version in the database");
+}
+
+/*
+ * key rotate: a new version in the key file (replaced atomically), then
+ * its check value in the database.  A rotation stopped between the two
+ * leaves the file's newest version unknown to the database (no worker
+ * seals with it): the next `key rotate` records it instead of adding one.
+ */
+static int
+key_rotate(void)
+{
+	const struct crypto *k = crypto_newest(cr);
+	char err[512];
+	int v;
+
+	if (k != seal)
+		v = crypto_key_version(k);
+	else {
+		if (crypto_keyfile_add(cf->master_key, &v, err,
+		    sizeof(err)) == -1)
+			fail(err);
+		crypto_close(cr);
+		if ((cr = crypto_open(cf->master_key, err,
+		    sizeof(err))) == NULL)
+			fail(err);
+		if ((k = crypto_find(cr, v)) == NULL)
+			fail("the new key version is not in the key file");
+	}
+	key_record(k);
+	printf("ots: master key version %d added to %s; new secrets use it "
+	    "once the workers restart.\n"
+	    "next: one host: restart the workers (and ots-sweep's timer "
+	    "needs nothing).\n"
+	    "several hosts: copy %s (0400) to every host first, then "
+	    "restart the workers everywhere.\n"
+	    "then: `ots-admin key list`; `ots-admin key retire %d` once no "
+	    "row uses it.\n", v, cf->master_key, cf->master_key, v - 1);
+	return 0;
+}
+
+/*
+ * key retire V: refused for the sealing version and while any row uses
+ * V (secrets, receipts, accounts' token hashes: all the master key names
+ * or seals; the outbox is sealed to the mailer's key, and rate-limit
+ * counters are named under the current version and swept by window);
+ * else V leaves the database first (no process seals with a version the
+ * database does not know), then the key file.
+ */
+static int
+key_retire(const char *arg)
+{
+	struct store_key_use u;
+	char err[512], *end;
+	long v;
+	int rc;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 ||
+	    v > 999999)
+		fail("key retire takes a version number (see key list)");
+	if ((int)v >= crypto_key_version(seal) ||
+	    (int)v >= crypto_key_version(crypto_newest(cr)))
+		fail("that is the current key version (or newer): rotate "
+		    "first");
+	key_use((int)v, &u);
+	if (u.secrets > 0 || u.receipts > 0 || u.accounts > 0) {
+		fprintf(stderr, "ots-admin: version %ld is still used by "
+		    "%lld secrets, %lld receipts and %lld accounts; nothing "
+		    "retired.\n", v, u.secrets, u.receipts, u.accounts);
+		if (u.secrets > 0 || u.receipts > 0)
+			fprintf(stderr, "  secrets and receipts: wait until "
+			    "they are revealed, burned or expired and "
+			    "ots-sweep has removed them\n");
+		if (u.accounts > 0)
+			fprintf(stderr, "  accounts: they move to the current "
+			    "version when they next use the API, or give each "
+			    "a new token: ots-admin customer token EMAIL\n");
+		fail("key version in use");
+	}
+	if ((rc = store_key_del(st, (int)v)) == -1)
+		fail("cannot remove the key version from the database");
+	if (rc == 0 && crypto_find(cr, (int)v) == NULL)
+		fail("no such key version (see key list)");
+	if (crypto_find(cr, (int)v) != NULL &&
+	    crypto_keyfile_remove(cf->master_key, (int)v, err,
+	    sizeof(err)) == -1)
+		fail(err);
+	printf("ots: master key version %ld retired%s; restart the workers "
+	    "(several hosts: copy %s to every host first)\n", v,
+	    rc == 0 ? " (the database no longer knew it)" : "",
+	    cf->master_key);
+	return 0;
+}
+
+static int
+cmd_key(int argc, char **argv)
+{
+	if (argc < 1)
+		usage();
+	open_all(ROWS);
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return key_list();
+	if (strcmp(argv[0], "rotate") == 0 && argc == 1)
+		return key_rotate();
+	if (strcmp(argv[0], "retire") == 0 && argc == 2)
+		return key_retire(argv[1]);
+	usage();
+	return 2;
 }
 
 int
@@ -357,6 +528,8 @@ main(int argc, char **argv)
 		printf("ots: schema at version %d\n", store_schema_version());
 	} else if (strcmp(argv[0], "customer") == 0)
 		rc = cmd_customer(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "key") == 0)
+		rc = cmd_key(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "mail") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0) {
 		open_all(ROWS);

@@ -39,7 +39,6 @@ seconds(void)
 int
 main(int argc, char **argv)
 {
-	unsigned char check[CRYPTO_ID_LEN];
 	struct store_sweep sw = { 0 };
 	struct conf *cf = NULL;
 	struct crypto *cr = NULL;
@@ -49,7 +48,7 @@ main(int argc, char **argv)
 	char err[512];
 	long long now;
 	double t0 = seconds();
-	int ch, locked, quiet = 0, vacuum = 0, rc = 1;
+	int ch, locked, keys, quiet = 0, vacuum = 0, rc = 1;
 
 	log_init("ots-sweep");
 	umask(077);
@@ -92,9 +91,12 @@ main(int argc, char **argv)
 		rc = locked == 0 ? 0 : 1;
 		goto out;
 	}
-	crypto_check_value(cr, check);
-	if (store_check_key(st, check) != 1) {
-		log_warnx("the master key does not match the database");
+	/* a version held elsewhere only is no matter: nothing is sealed */
+	if ((keys = store_check_keys(st, cr, NULL)) != STORE_KEYS_MATCH &&
+	    keys != STORE_KEYS_MISSING) {
+		if (keys == STORE_KEYS_MISMATCH)
+			log_warnx("the master key does not match the "
+			    "database");
 		goto out;
 	}
 	if (store_ready(st, &now) == -1 ||

@@ -95,13 +95,13 @@ app_idle(struct app *a)
 
 /*
  * Open the store if it is not open yet, and refuse a master key other
- * than the one the database was made with.  0 ready, -1 not, -2 not for
- * the key (logged).
+ * than the one the database was made with: any version whose check value
+ * differs.  New rows are sealed with the highest version the database
+ * knows (store_check_keys).  0 ready, -1 not, -2 not for the key (logged).
  */
 static int
 ready(struct app *a)
 {
-	unsigned char check[CRYPTO_ID_LEN];
 	char err[512];
 	int rc;
 
@@ -114,15 +114,20 @@ ready(struct app *a)
 		return -1;
 	}
 	store_set_clock(a->ctx.store, a->ctx.clock);
-	crypto_check_value(a->crypto, check);
-	if ((rc = store_check_key(a->ctx.store, check)) != 1) {
-		if (rc == 0)
+	if ((rc = store_check_keys(a->ctx.store, a->crypto,
+	    &a->ctx.crypto)) == STORE_KEYS_MISSING)
+		log_warnx("the database knows a master-key version that %s "
+		    "lacks (a rotation since this worker started?): its "
+		    "secrets answer unknown here until a restart",
+		    a->ctx.conf->master_key);
+	else if (rc != STORE_KEYS_MATCH) {
+		if (rc == STORE_KEYS_MISMATCH)
 			log_warnx("master key %s does not match the "
 			    "database; refusing to serve",
 			    a->ctx.conf->master_key);
 		store_close(a->ctx.store);
 		a->ctx.store = NULL;
-		return rc == 0 ? -2 : -1;
+		return rc == STORE_KEYS_MISMATCH ? -2 : -1;
 	}
 	return 0;
 }
@@ -155,7 +160,6 @@ static const char *
 unready(struct app *a)
 {
 	const struct conf *cf = a->ctx.conf;
-	unsigned char check[CRYPTO_ID_LEN];
 	struct statvfs vfs;
 	long long now;
 	const char *db;
@@ -165,10 +169,10 @@ unready(struct app *a)
 		return "key";
 	if (rc == -1 || store_ready(a->ctx.store, &now) == -1)
 		return store_schema_bad() ? "schema" : "store";
-	/* the key of a database another host re-made since the open */
-	crypto_check_value(a->crypto, check);
-	if ((rc = store_check_key(a->ctx.store, check)) != 1)
-		return rc == 0 ? "key" : "store";
+	/* a database re-made since the open, a version rotated in since */
+	if ((rc = store_check_keys(a->ctx.store, a->crypto, NULL)) !=
+	    STORE_KEYS_MATCH)
+		return rc == -1 ? "store" : "key";
 	db = cf->database;
 	if (cf->ready_min_free > 0 && !conf_is_postgresql(db)) {
 		if (strncmp(db, "sqlite:", 7) == 0)
@@ -304,7 +308,7 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 		goto out;
 	}
 	/* the pages are anonymous; the API knows accounts */
-	if (api && (rc = auth_check(a->ctx.store, a->crypto, r.authorization,
+	if (api && (rc = auth_check(a->ctx.store, a->ctx.crypto, r.authorization,
 	    &c.cust, c.token)) < 0) {
 		error(a, api, rs, rc == -2 ? 503 : 401, rc == -2 ?
 		    "Service unavailable" : "Not authorized");

@@ -52,6 +52,7 @@ auth_check(struct store *st, const struct crypto *c, const char *header,
 	static const unsigned char dummy[CRYPTO_ID_LEN];
 	char user[AUTH_USER_MAX + 1];
 	unsigned char hash[CRYPTO_ID_LEN];
+	const struct crypto *k;
 	int found, ok;
 
 	if (header == NULL)
@@ -62,11 +63,27 @@ auth_check(struct store *st, const struct crypto *c, const char *header,
 		sodium_memzero(token, AUTH_PASS_MAX + 1);
 		return -2;
 	}
-	/* hash and compare whether or not the account exists */
-	crypto_token_hash(c, token, strlen(token), hash);
-	ok = crypto_equal(hash, found ? out->token_hash : dummy);
-	if (found && ok)
+	/*
+	 * Hash and compare whether or not the account exists, under the
+	 * master-key version the row names (one hash, not one per version
+	 * held: the row says which).  A token of an older version moves to
+	 * c's, the sealing version, so accounts leave an old key as they are
+	 * used; a failed move is logged and tried again next time.
+	 */
+	k = found ? crypto_find(c, out->key_version) : NULL;
+	crypto_token_hash(k != NULL ? k : c, token, strlen(token), hash);
+	ok = crypto_equal(hash, k != NULL ? out->token_hash : dummy);
+	if (k != NULL && ok) {
+		if (k != c) {
+			crypto_token_hash(c, token, strlen(token), hash);
+			if (store_customer_set_token(st, out->custid, hash,
+			    crypto_key_version(c)) == 1) {
+				memcpy(out->token_hash, hash, CRYPTO_ID_LEN);
+				out->key_version = crypto_key_version(c);
+			}
+		}
 		return 1;
+	}
 	sodium_memzero(token, AUTH_PASS_MAX + 1);
 	return -1;
 }

@@ -26,8 +26,11 @@ int	auth_basic_parse(const char *header, char user[AUTH_USER_MAX + 1],
 
 /*
  * Authenticate a request whose Authorization header is header (NULL when
- * absent).  Returns 1 authenticated (out and token filled; the caller
- * wipes token), 0 anonymous, -1 refused, -2 store error.
+ * absent), with the sealing master-key version's handle (the token hash
+ * is checked under the version its row names, and one of an older version
+ * is made again under this one).  Returns 1 authenticated (out and token
+ * filled; the caller wipes token), 0 anonymous, -1 refused, -2 store
+ * error.
  */
 int	auth_check(struct store *, const struct crypto *, const char *header,
 	    struct store_customer *out, char token[AUTH_PASS_MAX + 1]);

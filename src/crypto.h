@@ -12,6 +12,14 @@
  * the metadata_key or the API token) and, for a secret with a passphrase,
  * the scrypt output of the passphrase: the AEAD tag is the passphrase
  * verifier, so there is no stored hash to attack offline.
+ *
+ * Master-key versions: a key file holds one line per version,
+ * "ots-master-key-vN HEX" (64 hex digits), versions ascending; a file
+ * made before versions existed is the single line of version 1, and
+ * version 1's ids and blobs are what they always were.  Each version has
+ * its own sub-keys; a struct crypto handle is one version's, and every
+ * function below that takes one uses that version only.  The store
+ * records which version named and sealed each row (store.h).
  */
 #ifndef OTS_CRYPTO_H
 #define OTS_CRYPTO_H
@@ -25,6 +33,7 @@ struct crypto;
 #define CRYPTO_SALT_LEN		16
 #define CRYPTO_PW_LEN		32	/* scrypt output */
 #define CRYPTO_PAD		256	/* sealed plaintexts are padded to this */
+#define CRYPTO_VERSIONS_MAX	32	/* master-key versions in one file */
 
 /* scrypt cost: N = 2^15, r = 8, p = 1 (32 MiB; see the README's figure). */
 #define CRYPTO_SCRYPT_N		32768
@@ -57,13 +66,35 @@ int	crypto_init(void);
 int	crypto_keyfile_create(const char *path, char *err, size_t errlen);
 
 /*
- * Load the master key file and derive the sub-keys into locked memory.
- * The file must not be readable by group or others.  NULL on error.
+ * Load every version of the master key file and derive their sub-keys
+ * into locked memory.  The file must not be readable by group or others;
+ * a malformed line, versions out of order or repeated refuse it.  The
+ * handle of the newest version, or NULL on error.
  */
 struct crypto *crypto_open(const char *path, char *err, size_t errlen);
+/* Free every version of c's file (any of its handles will do). */
 void	crypto_close(struct crypto *);
 
-/* The check value stored in the database for this master key. */
+/* The version of a handle; the newest handle; the next older or NULL; the
+ * handle of version (NULL: not held).  Any handle of a file will do. */
+int	crypto_key_version(const struct crypto *);
+const struct crypto *crypto_newest(const struct crypto *);
+const struct crypto *crypto_older(const struct crypto *);
+const struct crypto *crypto_find(const struct crypto *, int version);
+
+/*
+ * Add a new random version (the highest plus one) to the key file at
+ * path, or remove version (never the highest) from it.  The file is
+ * replaced atomically: PATH.new (0400) written and synced, renamed over
+ * PATH, the directory synced.  *version receives the new version.  0 or -1
+ * with a message.
+ */
+int	crypto_keyfile_add(const char *path, int *version, char *err,
+	    size_t errlen);
+int	crypto_keyfile_remove(const char *path, int version, char *err,
+	    size_t errlen);
+
+/* The check value stored in the database for this master-key version. */
 void	crypto_check_value(const struct crypto *, unsigned char out[CRYPTO_ID_LEN]);
 
 /* Row id of a key: keyed BLAKE2b of domain || key. */

@@ -25,7 +25,8 @@ struct web;
 struct ctx {
 	const struct conf	*conf;
 	struct store		*store;
-	const struct crypto	*crypto;
+	const struct crypto	*crypto;	/* the sealing key version's;
+						 * crypto_newest/_older: all */
 	const struct web	*web;		/* pages; NULL: none loaded */
 	struct gate		*gate;		/* NULL: passphrase checks unbounded */
 	long long		(*clock)(void);	/* unix seconds, now */

@@ -253,6 +253,8 @@ secret_create(const struct ctx *x, const struct caller *c,
 	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, out->skey, KEYS_LEN, sec.id);
 	crypto_row_id(x->crypto, CRYPTO_ID_META, out->mkey, KEYS_LEN, m->id);
 	memcpy(m->secret_id, sec.id, CRYPTO_ID_LEN);
+	/* x->crypto is the sealing version (store_check_keys) */
+	sec.key_version = m->key_version = crypto_key_version(x->crypto);
 	if (passphrase) {
 		sec.has_salt = 1;
 		crypto_salt(sec.salt);
@@ -317,7 +319,7 @@ secret_made_clear(struct secret_made *out)
  * attempt.  On SECRET_OK plain holds the value.
  */
 static enum secret_result
-unlock(const struct ctx *x, const struct caller *c,
+unlock(const struct ctx *x, const struct crypto *k, const struct caller *c,
     const struct store_secret *sec, const char *skey, size_t sklen,
     const char *pass, size_t plen, struct buf *plain)
 {
@@ -334,7 +336,7 @@ unlock(const struct ctx *x, const struct caller *c,
 			goto out;
 	}
 	res = SECRET_ERROR;
-	if (crypto_open_sealed(x->crypto, CRYPTO_SECRET, skey, sklen,
+	if (crypto_open_sealed(k, CRYPTO_SECRET, skey, sklen,
 	    sec->has_salt ? pw : NULL, sec->id, sec->sealed.data,
 	    sec->sealed.len, plain) == 0) {
 		res = SECRET_OK;
@@ -370,14 +372,19 @@ enum secret_result
 secret_peek(const struct ctx *x, const char *skey, size_t sklen,
     long long now, int *passphrase)
 {
+	const struct crypto *k;
 	struct store_secret sec;
 	enum secret_result rc;
 
 	memset(&sec, 0, sizeof(sec));
 	if (!keys_valid(skey, sklen))
 		return SECRET_UNKNOWN;
-	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
-	rc = get_secret(x, sec.id, now, &sec);
+	rc = SECRET_UNKNOWN;
+	for (k = crypto_newest(x->crypto); k != NULL && rc == SECRET_UNKNOWN;
+	    k = crypto_older(k)) {
+		crypto_row_id(k, CRYPTO_ID_SECRET, skey, sklen, sec.id);
+		rc = get_secret(x, sec.id, now, &sec);
+	}
 	*passphrase = sec.has_salt;
 	buf_free(&sec.sealed);
 	return rc;
@@ -395,6 +402,7 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
     size_t sklen, const char *pass, size_t plen, long long now,
     struct buf *value)
 {
+	const struct crypto *k;
 	struct store_secret sec;
 	enum secret_result rc;
 	long long at;
@@ -402,21 +410,29 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	memset(&sec, 0, sizeof(sec));
 	if (!keys_valid(skey, sklen))
 		return SECRET_UNKNOWN;
-	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
 	/*
 	 * Without a passphrase, read and claim in one statement; a secret
 	 * that needs one (or an engine without it) goes the long way.  Either
 	 * way the claim is committed before a byte of the value is written.
+	 * The row's id is the key's under the version that made it: each
+	 * version held is tried, newest first (README: Key rotation).
 	 */
-	if (plen == 0 && (rc = claimed(store_secret_take(x->store, sec.id, &sec,
-	    &at))) != SECRET_UNKNOWN) {
-		if (rc == SECRET_OK)
-			rc = unlock(x, c, &sec, skey, sklen, NULL, 0, value);
-		goto out;
+	rc = SECRET_UNKNOWN;
+	for (k = crypto_newest(x->crypto); k != NULL; k = crypto_older(k)) {
+		crypto_row_id(k, CRYPTO_ID_SECRET, skey, sklen, sec.id);
+		if (plen == 0 && (rc = claimed(store_secret_take(x->store,
+		    sec.id, &sec, &at))) != SECRET_UNKNOWN) {
+			if (rc == SECRET_OK)
+				rc = unlock(x, k, c, &sec, skey, sklen, NULL, 0,
+				    value);
+			goto out;
+		}
+		if ((rc = get_secret(x, sec.id, now, &sec)) != SECRET_UNKNOWN)
+			break;
 	}
-	if ((rc = get_secret(x, sec.id, now, &sec)) != SECRET_OK)
+	if (rc != SECRET_OK)
 		goto out;
-	if ((rc = unlock(x, c, &sec, skey, sklen, pass, plen, value)) !=
+	if ((rc = unlock(x, k, c, &sec, skey, sklen, pass, plen, value)) !=
 	    SECRET_OK)
 		goto out;
 	rc = claimed(store_secret_claim(x->store, sec.id, STATE_RECEIVED,
@@ -430,13 +446,13 @@ out:
 
 /* The secret_key sealed in a receipt row. */
 static enum secret_result
-receipt_skey(const struct ctx *x, const struct store_meta *m,
+receipt_skey(const struct crypto *k, const struct store_meta *m,
     const char *mkey, size_t mklen, char skey[KEYS_LEN + 1])
 {
 	struct buf b = { 0 };
 	enum secret_result rc = SECRET_ERROR;
 
-	if (crypto_open_sealed(x->crypto, CRYPTO_META, mkey, mklen, NULL, m->id,
+	if (crypto_open_sealed(k, CRYPTO_META, mkey, mklen, NULL, m->id,
 	    m->sealed_skey, m->sealed_skey_len, &b) == 0 && b.len == KEYS_LEN) {
 		memcpy(skey, b.data, KEYS_LEN + 1);
 		rc = SECRET_OK;
@@ -451,14 +467,20 @@ secret_receipt(const struct ctx *x, const char *mkey, size_t mklen,
     long long now, int mark_viewed, struct store_meta *m,
     char skey[KEYS_LEN + 1])
 {
-	int rc;
+	const struct crypto *k;
+	int rc = 0;
 
 	if (!keys_valid(mkey, mklen))
 		return SECRET_UNKNOWN;
-	crypto_row_id(x->crypto, CRYPTO_ID_META, mkey, mklen, m->id);
-	if ((rc = store_meta_get(x->store, m->id, now, m)) != 1)
+	/* each version held, newest first, as secret_reveal */
+	for (k = crypto_newest(x->crypto); k != NULL; k = crypto_older(k)) {
+		crypto_row_id(k, CRYPTO_ID_META, mkey, mklen, m->id);
+		if ((rc = store_meta_get(x->store, m->id, now, m)) != 0)
+			break;
+	}
+	if (rc != 1)
 		return rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
-	if (receipt_skey(x, m, mkey, mklen, skey) != SECRET_OK)
+	if (receipt_skey(k, m, mkey, mklen, skey) != SECRET_OK)
 		return SECRET_ERROR;
 	if (mark_viewed && m->state == STATE_NEW &&
 	    store_meta_viewed(x->store, m->id, now) == -1)
@@ -471,6 +493,7 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
     size_t mklen, const char *pass, size_t plen, long long now,
     struct store_meta *m, char skey[KEYS_LEN + 1])
 {
+	const struct crypto *k;
 	struct store_secret sec;
 	struct buf plain = { 0 };
 	enum secret_result rc;
@@ -481,7 +504,12 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 		return rc;
 	if ((rc = get_secret(x, m->secret_id, now, &sec)) != SECRET_OK)
 		goto out;
-	if (sec.has_salt && (rc = unlock(x, c, &sec, skey, KEYS_LEN, pass,
+	/* the secret was named and sealed with its receipt's version */
+	if ((k = crypto_find(x->crypto, m->key_version)) == NULL) {
+		rc = SECRET_ERROR;
+		goto out;
+	}
+	if (sec.has_salt && (rc = unlock(x, k, c, &sec, skey, KEYS_LEN, pass,
 	    plen, &plain)) != SECRET_OK)
 		goto out;
 	rc = claimed(store_secret_claim(x->store, sec.id, STATE_BURNED, &at));
@@ -508,8 +536,11 @@ recent_one(void *arg, const struct store_meta *m)
 {
 	struct recent_ctx *rc = arg;
 	struct buf mkey = { 0 };
+	const struct crypto *k;
 
-	if (crypto_open_sealed(rc->x->crypto, CRYPTO_ACCOUNT, rc->c->token,
+	/* sealed under the receipt's version: skipped if not held */
+	if ((k = crypto_find(rc->x->crypto, m->key_version)) != NULL &&
+	    crypto_open_sealed(k, CRYPTO_ACCOUNT, rc->c->token,
 	    strlen(rc->c->token), NULL, m->id, m->wrapped_key,
 	    m->wrapped_key_len, &mkey) == 0 && mkey.len == KEYS_LEN)
 		rc->fn(rc->arg, m, mkey.data);

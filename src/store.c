@@ -14,8 +14,13 @@
  * previous version, so that its binaries can be rolled out before
  * `ots-admin migrate` runs; version 1 lacked the tables of 2.
  */
-#define SCHEMA_VERSION	4
-#define SCHEMA_OLDEST	3
+#define SCHEMA_VERSION	5
+/*
+ * Version 5's binaries write each row's master-key version and read the
+ * versions' table: they cannot serve version 4, nor version 4's binaries
+ * version 5 (stop the workers, migrate, start the new ones).
+ */
+#define SCHEMA_OLDEST	5
 
 static const char *const state_names[] = {
 	[STATE_NEW] = "new",
@@ -149,10 +154,102 @@ store_set_clock(struct store *s, long long (*clock)(void))
 	s->ops->set_clock(s, clock);
 }
 
+long
+store_key_list(struct store *s, struct store_key *out, size_t max)
+{
+	return s->ops->key_list(s, out, max);
+}
+
+int
+store_key_add(struct store *s, int version,
+    const unsigned char check[CRYPTO_ID_LEN])
+{
+	return s->ops->key_add(s, version, check);
+}
+
+int
+store_key_del(struct store *s, int version)
+{
+	return s->ops->key_del(s, version);
+}
+
+int
+store_key_use(struct store *s, int version, struct store_key_use *out)
+{
+	memset(out, 0, sizeof(*out));
+	return s->ops->key_use(s, version, out);
+}
+
+/*
+ * The versions the database knows into known (CRYPTO_VERSIONS_MAX); when
+ * it knows none, first record version 1 as check (held NULL) or every
+ * version of held.  Two processes starting at once: the first value of
+ * each version stays (store_key_add never replaces), and both compare
+ * with it.  Count or -1.
+ */
+static long
+known_keys(struct store *s, const struct crypto *held,
+    const unsigned char *check, struct store_key *known)
+{
+	unsigned char c[CRYPTO_ID_LEN];
+	const struct crypto *k;
+	long n;
+
+	if ((n = store_key_list(s, known, CRYPTO_VERSIONS_MAX)) != 0)
+		return n;
+	if (held == NULL && store_key_add(s, 1, check) == -1)
+		return -1;
+	for (k = held ? crypto_newest(held) : NULL; k; k = crypto_older(k)) {
+		crypto_check_value(k, c);
+		if (store_key_add(s, crypto_key_version(k), c) == -1)
+			return -1;
+	}
+	return store_key_list(s, known, CRYPTO_VERSIONS_MAX);
+}
+
 int
 store_check_key(struct store *s, const unsigned char check[CRYPTO_ID_LEN])
 {
-	return s->ops->check_key(s, check);
+	struct store_key known[CRYPTO_VERSIONS_MAX];
+	long n, i;
+
+	if ((n = known_keys(s, NULL, check, known)) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (known[i].version == 1)
+			return crypto_equal(known[i].check, check);
+	return 0;
+}
+
+int
+store_check_keys(struct store *s, const struct crypto *held,
+    const struct crypto **seal)
+{
+	struct store_key known[CRYPTO_VERSIONS_MAX];
+	unsigned char check[CRYPTO_ID_LEN];
+	const struct crypto *k, *best = NULL;
+	long n, i;
+	int missing = 0;
+
+	if ((n = known_keys(s, held, NULL, known)) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((k = crypto_find(held, known[i].version)) == NULL) {
+			missing = 1;
+			continue;
+		}
+		crypto_check_value(k, check);
+		if (!crypto_equal(check, known[i].check))
+			return STORE_KEYS_MISMATCH;
+		if (best == NULL ||
+		    crypto_key_version(k) > crypto_key_version(best))
+			best = k;
+	}
+	if (best == NULL)
+		return STORE_KEYS_MISMATCH;
+	if (seal != NULL)
+		*seal = best;
+	return missing ? STORE_KEYS_MISSING : STORE_KEYS_MATCH;
 }
 
 int
@@ -326,9 +423,9 @@ store_customer_set_notify(struct store *s, const struct store_customer *c)
 
 int
 store_customer_set_token(struct store *s, const char *custid,
-    const unsigned char hash[CRYPTO_ID_LEN])
+    const unsigned char hash[CRYPTO_ID_LEN], int version)
 {
-	return s->ops->customer_set_token(s, custid, hash);
+	return s->ops->customer_set_token(s, custid, hash, version);
 }
 
 int

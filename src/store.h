@@ -48,6 +48,7 @@ const char	*store_state_name(enum store_state);
 
 struct store_secret {
 	unsigned char	 id[CRYPTO_ID_LEN];
+	int		 key_version;	/* written by store_create; 0: 1 */
 	struct buf	 sealed;
 	unsigned char	 salt[CRYPTO_SALT_LEN];
 	int		 has_salt;	/* a passphrase is set */
@@ -69,6 +70,8 @@ struct store_meta {
 	char		 recipient[STORE_RECIPIENT_MAX + 1];
 	long long	 created, updated, received;
 	long long	 secret_expires, expires;
+	int		 key_version;	/* the master key's that named it
+					 * (0 at create: 1) */
 };
 
 /* The notices an account's secrets get (bits of store_customer.notify). */
@@ -85,6 +88,8 @@ struct store_customer {
 	char		 webhook_url[STORE_URL_MAX + 1];	/* "": none */
 	unsigned char	 webhook_key[STORE_SEALED_KEY_MAX];	/* sealed to */
 	size_t		 webhook_key_len;		/* the mailer */
+	int		 key_version;	/* the master key's of token_hash
+					 * (0 at add: 1) */
 };
 
 /* Who opens the store: what it may do and what it checks. */
@@ -145,10 +150,64 @@ int	store_ready(struct store *, long long *now);
 void		 store_set_clock(struct store *, long long (*)(void));
 
 /*
- * Compare the master key's check value with the one recorded at init (or
- * record it, if none is).  Returns 1 match, 0 mismatch, -1 error.
+ * Master-key versions (crypto.h).  The database knows each version's check
+ * value; every secret, receipt and account row says which version named
+ * and sealed it (key_version above).  A row is found by its id under its
+ * own version, so a lookup by key tries each version the process holds,
+ * newest first (secret.c); rows are written under the sealing version.
+ */
+struct store_key {
+	int		 version;
+	unsigned char	 check[CRYPTO_ID_LEN];
+};
+
+/* The versions the database knows, ascending, at most max.  Count or -1. */
+long	store_key_list(struct store *, struct store_key *out, size_t max);
+/* Record a version.  0 added, 1 the version is known already, -1 error. */
+int	store_key_add(struct store *, int version,
+	    const unsigned char check[CRYPTO_ID_LEN]);
+/* Forget a version (ots-admin key retire).  1, 0 unknown, -1 error. */
+int	store_key_del(struct store *, int version);
+
+/* The rows that use a version: what retiring it waits for. */
+struct store_key_use {
+	long long	 secrets;	/* secret rows (live or not yet swept) */
+	long long	 receipts;	/* metadata rows */
+	long long	 accounts;	/* customers' token hashes */
+};
+/* Count the rows of version (a full scan: ots-admin only).  0 or -1. */
+int	store_key_use(struct store *, int version, struct store_key_use *out);
+
+/*
+ * Compare a single-version key (version 1's check value) with the
+ * database's record of version 1, recording it when the database knows no
+ * version yet.  Returns 1 match, 0 mismatch, -1 error.
  */
 int	store_check_key(struct store *, const unsigned char check[CRYPTO_ID_LEN]);
+
+enum store_keys {
+	STORE_KEYS_MISMATCH = 0,	/* a version's check value differs, or
+					 * no version held is known */
+	STORE_KEYS_MATCH = 1,		/* every known version is held */
+	STORE_KEYS_MISSING = 2,		/* they match, but the database knows
+					 * a version this process lacks (it
+					 * started before a rotation, or its
+					 * host's key file was not updated) */
+};
+
+/*
+ * Compare every version of held (any handle of a key file) with the
+ * versions the database knows; when it knows none yet, record them all
+ * (ots-admin init, the first start).  *seal (may be NULL) receives the
+ * handle to seal new rows with: the highest version held that the
+ * database knows (a version the database does not know yet, from a
+ * rotation under way, names no row).  A process refuses to serve on
+ * STORE_KEYS_MISMATCH; on STORE_KEYS_MISSING it serves what it can, but
+ * is not ready (/readyz): rows of the missing version answer unknown.
+ * Returns an enum store_keys or -1 on error.
+ */
+int	store_check_keys(struct store *, const struct crypto *held,
+	    const struct crypto **seal);
 
 /*
  * The outbox: what ots-mailer delivers.  Recipient mail is queued at
@@ -353,9 +412,10 @@ int	store_customer_by_id(struct store *, long long id,
 	    struct store_customer *out);
 /* Write c's notify, webhook_url and webhook_key.  1, 0 unknown, -1. */
 int	store_customer_set_notify(struct store *, const struct store_customer *c);
-/* 1 updated, 0 unknown, -1 error. */
+/* Write the token hash made under key version.  1 updated, 0 unknown,
+ * -1 error. */
 int	store_customer_set_token(struct store *, const char *custid,
-	    const unsigned char hash[CRYPTO_ID_LEN]);
+	    const unsigned char hash[CRYPTO_ID_LEN], int version);
 /* 1 deleted, 0 unknown, -1 error. */
 int	store_customer_del(struct store *, const char *custid);
 /* Call fn for each customer in custid order.  0 or -1. */

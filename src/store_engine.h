@@ -34,7 +34,10 @@ struct store_ops {
 	int	(*migrate)(struct store *, int *, int *, char *, size_t);
 	int	(*ready)(struct store *, long long *);
 	void	(*set_clock)(struct store *, long long (*)(void));
-	int	(*check_key)(struct store *, const unsigned char *);
+	long	(*key_list)(struct store *, struct store_key *, size_t);
+	int	(*key_add)(struct store *, int, const unsigned char *);
+	int	(*key_del)(struct store *, int);
+	int	(*key_use)(struct store *, int, struct store_key_use *);
 	int	(*create)(struct store *, const struct store_secret *,
 		    const struct store_meta *, const struct store_mail *,
 		    size_t);
@@ -75,7 +78,7 @@ struct store_ops {
 	int	(*customer_get)(struct store *, const char *,
 		    struct store_customer *);
 	int	(*customer_set_token)(struct store *, const char *,
-		    const unsigned char *);
+		    const unsigned char *, int);
 	int	(*customer_by_id)(struct store *, long long,
 		    struct store_customer *);
 	int	(*customer_set_notify)(struct store *,

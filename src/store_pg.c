@@ -84,11 +84,11 @@ extern const char *const store_pg_migrations[];
 #define SWEEP_BATCH	"1000"
 #define SWEEP_BATCH_N	1000
 
-#define PARAMS_MAX	32
+#define PARAMS_MAX	40
 
 enum stmt {
 	S_CLOCK, S_VERSION,
-	S_SETTING_GET, S_SETTING_PUT,
+	S_KEY_LIST, S_KEY_PUT, S_KEY_DEL, S_KEY_USE,
 	S_CREATE, S_CREATE_MAIL,
 	S_SECRET_GET, S_CLAIM,
 	S_META_GET, S_META_VIEWED, S_META_RECENT,
@@ -115,15 +115,16 @@ struct stmt_def {
 	int		 once;
 };
 
-#define SECRET_COLS "id, sealed, salt, expires"
+#define SECRET_COLS "id, sealed, salt, expires, key_version"
 #define META_COLS "id, secret_id, customer_id, custid, wrapped_key, " \
 	"sealed_skey, ttl, state, passphrase, recipient, created, updated, " \
-	"received, secret_expires, expires"
+	"received, secret_expires, expires, key_version"
+/* the key versions come last: the secret's $20, the receipt's $21 */
 #define META_VALUES "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, " \
-	"$16, $17, $18, $19"
+	"$16, $17, $18, $19, $21"
 #define META_TYPES "bbitbbitotiiiii"
 #define CUST_COLS "id, custid, token_hash, plan, created, notify, " \
-	"webhook_url, webhook_key"
+	"webhook_url, webhook_key, key_version"
 #define MAIL_COLS "id, rid, sealed, recipient, state, attempts, last_error, " \
 	"created, updated, next_try, expires, kind, event, customer_id"
 #define MAIL_MAX	3	/* outbox rows of one create: S_CREATE_MAIL */
@@ -135,23 +136,28 @@ static const struct stmt_def stmts[S_MAX] = {
 	[S_CLOCK] = { "SELECT " NOW ", (SELECT version FROM schema_version)"
 	    "::bigint", "", 0 },
 	[S_VERSION] = { "SELECT version FROM schema_version", "", 1 },
-	[S_SETTING_GET] = { "SELECT value FROM settings WHERE name = $1",
-	    "t", 0 },
+	[S_KEY_LIST] = { "SELECT version::bigint, check_value FROM master_key "
+	    "ORDER BY version", "", 0 },
 	/* two hosts starting at once: the first value stays */
-	[S_SETTING_PUT] = { "INSERT INTO settings (name, value) "
-	    "VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", "tb", 0 },
+	[S_KEY_PUT] = { "INSERT INTO master_key (version, check_value) "
+	    "VALUES ($1, $2) ON CONFLICT (version) DO NOTHING", "ib", 1 },
+	[S_KEY_DEL] = { "DELETE FROM master_key WHERE version = $1", "i", 1 },
+	[S_KEY_USE] = { "SELECT (SELECT count(*) FROM secret "
+	    "WHERE key_version = $1), (SELECT count(*) FROM metadata "
+	    "WHERE key_version = $1), (SELECT count(*) FROM customer "
+	    "WHERE key_version = $1)", "i", 1 },
 	/* one statement, one transaction: all of it or nothing */
 	[S_CREATE] = { "WITH s AS (INSERT INTO secret (" SECRET_COLS ") "
-	    "VALUES ($1, $2, $3, $4)) "
+	    "VALUES ($1, $2, $3, $4, $20)) "
 	    "INSERT INTO metadata (" META_COLS ") VALUES (" META_VALUES ")",
-	    "bbbi" META_TYPES, 0 },
+	    "bbbi" META_TYPES "ii", 0 },
 	/*
 	 * With up to MAIL_MAX outbox rows (kind, rid, sealed, recipient; a
 	 * NULL kind is no row): recipient mail queued now, notices waiting
 	 * until the secret's expiry (as store_sqlite.c's lite_create).
 	 */
 	[S_CREATE_MAIL] = { "WITH s AS (INSERT INTO secret (" SECRET_COLS ") "
-	    "VALUES ($1, $2, $3, $4)), "
+	    "VALUES ($1, $2, $3, $4, $20)), "
 	    "m AS (INSERT INTO metadata (" META_COLS ") VALUES ("
 	    META_VALUES ")) "
 	    "INSERT INTO mail (kind, rid, sealed, recipient, state, secret_id, "
@@ -160,9 +166,9 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "ELSE 'waiting' END, CASE WHEN k <> 'secret' THEN $1 END, "
 	    "CASE k WHEN 'webhook' THEN $7::bigint END, $15, $15, "
 	    "CASE k WHEN 'secret' THEN $15 ELSE $4 END, $4 "
-	    "FROM (VALUES ($20, $21, $22, $23), ($24, $25, $26, $27), "
-	    "($28, $29, $30, $31)) AS v (k, r, x, t) WHERE k IS NOT NULL",
-	    "bbbi" META_TYPES "tbbttbbttbbt", 0 },
+	    "FROM (VALUES ($22, $23, $24, $25), ($26, $27, $28, $29), "
+	    "($30, $31, $32, $33)) AS v (k, r, x, t) WHERE k IS NOT NULL",
+	    "bbbi" META_TYPES "ii" "tbbttbbttbbt", 0 },
 	[S_SECRET_GET] = { "SELECT sealed, salt, expires FROM secret "
 	    "WHERE id = $1 AND expires > $2", "bi", 0 },
 	/*
@@ -195,8 +201,8 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "WHERE customer_id = $1 AND created >= $2 AND expires > $3 "
 	    "ORDER BY created DESC, seq DESC", "iii", 0 },
 	[S_CUST_PUT] = { "INSERT INTO customer (custid, token_hash, plan, "
-	    "created) VALUES ($1, $2, $3, $4) "
-	    "ON CONFLICT (custid) DO NOTHING", "tbti", 0 },
+	    "created, key_version) VALUES ($1, $2, $3, $4, $5) "
+	    "ON CONFLICT (custid) DO NOTHING", "tbtii", 0 },
 	[S_CUST_GET] = { "SELECT " CUST_COLS " FROM customer "
 	    "WHERE custid = $1", "t", 0 },
 	[S_CUST_BY_ID] = { "SELECT " CUST_COLS " FROM customer "
@@ -204,8 +210,8 @@ static const struct stmt_def stmts[S_MAX] = {
 	[S_CUST_NOTIFY] = { "UPDATE customer SET notify = $2, "
 	    "webhook_url = $3, webhook_key = $4 WHERE custid = $1",
 	    "titb", 0 },
-	[S_CUST_TOKEN] = { "UPDATE customer SET token_hash = $2 "
-	    "WHERE custid = $1", "tb", 0 },
+	[S_CUST_TOKEN] = { "UPDATE customer SET token_hash = $2, "
+	    "key_version = $3 WHERE custid = $1", "tbi", 0 },
 	[S_CUST_DEL] = { "DELETE FROM customer WHERE custid = $1", "t", 0 },
 	/* byte order, as SQLite's BINARY collation sorts */
 	[S_CUST_LIST] = { "SELECT " CUST_COLS " FROM customer "
@@ -992,48 +998,87 @@ fail:
 }
 
 /* 1 when the key check value in r's row matches check, else 0. */
-static int
-key_matches(const PGresult *r, const unsigned char *check)
-{
-	const char *b;
-	size_t n;
+static int	change_one(struct pgsql *, enum stmt, const struct params *,
+		    const char *);
 
-	return col_raw(r, 0, 0, &b, &n) == 0 && n == CRYPTO_ID_LEN &&
-	    crypto_equal((const unsigned char *)b, check);
-}
-
-/*
- * As SQLite's, but two hosts may start at once: the value is inserted
- * only if none is there, then read back, so that both compare with the
- * one that stayed.
- */
-static int
-pgsql_check_key(struct store *base, const unsigned char check[CRYPTO_ID_LEN])
+static long
+pgsql_key_list(struct store *base, struct store_key *out, size_t max)
 {
 	struct pgsql *s = (struct pgsql *)base;
 	struct params p;
 	PGresult *r;
-	int tries, rc;
+	const char *b;
+	long long v;
+	size_t len;
+	long n, i;
 
-	for (tries = 0; tries < 2; tries++) {
-		memset(&p, 0, sizeof(p));
-		p_text(&p, "key_check");
-		if ((r = run(s, S_SETTING_GET, &p, "key check")) == NULL)
-			return -1;
-		if (pq.PQntuples(r) == 1) {
-			rc = key_matches(r, check);
+	memset(&p, 0, sizeof(p));
+	if ((r = run(s, S_KEY_LIST, &p, "key versions")) == NULL)
+		return -1;
+	n = pq.PQntuples(r);
+	if ((size_t)n > max)
+		n = (long)max;
+	for (i = 0; i < n; i++) {
+		if (col_int(r, (int)i, 0, &v) == -1 ||
+		    col_raw(r, (int)i, 1, &b, &len) == -1) {
 			pq.PQclear(r);
-			return rc;
+			return bad_result(s, "key versions");
 		}
-		pq.PQclear(r);
-		if (tries > 0)
-			break;
-		p_bytes(&p, check, CRYPTO_ID_LEN);
-		if ((r = run(s, S_SETTING_PUT, &p, "key check")) == NULL)
-			return -1;
-		pq.PQclear(r);
+		out[i].version = (int)v;
+		memset(out[i].check, 0, CRYPTO_ID_LEN);
+		if (len == CRYPTO_ID_LEN)
+			memcpy(out[i].check, b, CRYPTO_ID_LEN);
 	}
-	return bad_result(s, "key check");
+	pq.PQclear(r);
+	return n;
+}
+
+static int
+pgsql_key_add(struct store *base, int version,
+    const unsigned char check[CRYPTO_ID_LEN])
+{
+	struct params p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p_int(&p, version);
+	p_bytes(&p, check, CRYPTO_ID_LEN);
+	/* ON CONFLICT DO NOTHING: no row added means the version is known */
+	if ((rc = change_one((struct pgsql *)base, S_KEY_PUT, &p,
+	    "add key version")) == -1)
+		return -1;
+	return rc == 1 ? 0 : 1;
+}
+
+static int
+pgsql_key_del(struct store *base, int version)
+{
+	struct params p;
+
+	memset(&p, 0, sizeof(p));
+	p_int(&p, version);
+	return change_one((struct pgsql *)base, S_KEY_DEL, &p,
+	    "retire key version");
+}
+
+static int
+pgsql_key_use(struct store *base, int version, struct store_key_use *out)
+{
+	struct pgsql *s = (struct pgsql *)base;
+	struct params p;
+	PGresult *r;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p_int(&p, version);
+	if ((r = run(s, S_KEY_USE, &p, "key version use")) == NULL)
+		return -1;
+	if (pq.PQntuples(r) == 1 && col_int(r, 0, 0, &out->secrets) == 0 &&
+	    col_int(r, 0, 1, &out->receipts) == 0 &&
+	    col_int(r, 0, 2, &out->accounts) == 0)
+		rc = 0;
+	pq.PQclear(r);
+	return rc == 0 ? 0 : bad_result(s, "key version use");
 }
 
 /*
@@ -1076,6 +1121,8 @@ pgsql_create(struct store *base, const struct store_secret *sec,
 		p_null(&p);
 	p_int(&p, m->secret_expires);
 	p_int(&p, m->expires);
+	p_int(&p, sec->key_version > 0 ? sec->key_version : 1);
+	p_int(&p, m->key_version > 0 ? m->key_version : 1);
 	if (nmail > MAIL_MAX) {
 		log_warnx("store: create: %zu outbox rows", nmail);
 		return -1;
@@ -1216,7 +1263,7 @@ static int
 meta_row(const PGresult *r, int row, long long now, struct store_meta *m)
 {
 	char state[16];
-	long long v;
+	long long v, kv;
 	size_t n;
 
 	memset(m, 0, sizeof(*m));
@@ -1236,8 +1283,10 @@ meta_row(const PGresult *r, int row, long long now, struct store_meta *m)
 	    col_int(r, row, 11, &m->updated) == -1 ||
 	    col_int(r, row, 12, &m->received) == -1 ||
 	    col_int(r, row, 13, &m->secret_expires) == -1 ||
-	    col_int(r, row, 14, &m->expires) == -1)
+	    col_int(r, row, 14, &m->expires) == -1 ||
+	    col_int(r, row, 15, &kv) == -1)
 		return -1;
+	m->key_version = (int)kv;
 	m->state = store_state_parse(state);
 	m->passphrase = (int)v;
 	if ((m->state == STATE_NEW || m->state == STATE_VIEWED) &&
@@ -1336,6 +1385,7 @@ pgsql_customer_add(struct store *base, const struct store_customer *c)
 	p_bytes(&p, c->token_hash, CRYPTO_ID_LEN);
 	p_text(&p, c->plan);
 	p_int(&p, c->created);
+	p_int(&p, c->key_version > 0 ? c->key_version : 1);
 	/* ON CONFLICT DO NOTHING: no row added means custid exists */
 	if ((rc = change_one(s, S_CUST_PUT, &p, "add customer")) == -1)
 		return -1;
@@ -1345,7 +1395,7 @@ pgsql_customer_add(struct store *base, const struct store_customer *c)
 static int
 customer_row(const PGresult *r, int row, struct store_customer *c)
 {
-	long long notify;
+	long long notify, version;
 	size_t n;
 
 	memset(c, 0, sizeof(*c));
@@ -1358,9 +1408,11 @@ customer_row(const PGresult *r, int row, struct store_customer *c)
 	    col_int(r, row, 5, &notify) == -1 ||
 	    col_text(r, row, 6, c->webhook_url, sizeof(c->webhook_url)) == -1 ||
 	    col_blob(r, row, 7, c->webhook_key, sizeof(c->webhook_key),
-	    &c->webhook_key_len) == -1)
+	    &c->webhook_key_len) == -1 ||
+	    col_int(r, row, 8, &version) == -1)
 		return -1;
 	c->notify = (int)notify;
+	c->key_version = (int)version;
 	return 0;
 }
 
@@ -1424,7 +1476,7 @@ pgsql_customer_set_notify(struct store *base, const struct store_customer *c)
 
 static int
 pgsql_customer_set_token(struct store *base, const char *custid,
-    const unsigned char hash[CRYPTO_ID_LEN])
+    const unsigned char hash[CRYPTO_ID_LEN], int version)
 {
 	struct pgsql *s = (struct pgsql *)base;
 	struct params p;
@@ -1432,6 +1484,7 @@ pgsql_customer_set_token(struct store *base, const char *custid,
 	memset(&p, 0, sizeof(p));
 	p_text(&p, custid);
 	p_bytes(&p, hash, CRYPTO_ID_LEN);
+	p_int(&p, version);
 	return change_one(s, S_CUST_TOKEN, &p, "customer token");
 }
 
@@ -1740,7 +1793,10 @@ static const struct store_ops pgsql_ops = {
 	.migrate = pgsql_migrate,
 	.ready = pgsql_ready,
 	.set_clock = pgsql_set_clock,
-	.check_key = pgsql_check_key,
+	.key_list = pgsql_key_list,
+	.key_add = pgsql_key_add,
+	.key_del = pgsql_key_del,
+	.key_use = pgsql_key_use,
 	.create = pgsql_create,
 	.secret_get = pgsql_secret_get,
 	.secret_claim = pgsql_secret_claim,

@@ -31,7 +31,7 @@ extern const char *const store_sqlite_migrations[];
 /* Every statement of the program, prepared once at open. */
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
-	S_SETTING_GET, S_SETTING_PUT,
+	S_KEY_LIST, S_KEY_PUT, S_KEY_DEL, S_KEY_USE,
 	S_SECRET_PUT, S_SECRET_GET, S_SECRET_DEL, S_SECRET_TAKE,
 	S_META_PUT, S_META_GET, S_META_CLAIM, S_META_VIEWED, S_META_RECENT,
 	S_NOTICE_CLAIM,
@@ -49,9 +49,9 @@ enum stmt {
 
 #define META_COLS "id, secret_id, customer_id, custid, wrapped_key, " \
 	"sealed_skey, ttl, state, passphrase, recipient, created, updated, " \
-	"received, secret_expires, expires"
+	"received, secret_expires, expires, key_version"
 #define CUST_COLS "id, custid, token_hash, plan, created, notify, " \
-	"webhook_url, webhook_key"
+	"webhook_url, webhook_key, key_version"
 #define MAIL_COLS "id, rid, sealed, recipient, state, attempts, last_error, " \
 	"created, updated, next_try, expires, kind, event, customer_id"
 #define SWEEP_BATCH "1000"
@@ -62,17 +62,24 @@ static const char *const sql[S_MAX] = {
 	[S_VERSION] = "PRAGMA user_version",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
-	[S_SETTING_PUT] = "INSERT INTO settings (name, value) VALUES (?1, ?2)",
-	[S_SECRET_PUT] = "INSERT INTO secret (id, sealed, salt, expires) "
-	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_KEY_LIST] = "SELECT version, check_value FROM master_key "
+	    "ORDER BY version",
+	[S_KEY_PUT] = "INSERT INTO master_key (version, check_value) "
+	    "VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING",
+	[S_KEY_DEL] = "DELETE FROM master_key WHERE version = ?1",
+	[S_KEY_USE] = "SELECT (SELECT count(*) FROM secret WHERE key_version = ?1), "
+	    "(SELECT count(*) FROM metadata WHERE key_version = ?1), "
+	    "(SELECT count(*) FROM customer WHERE key_version = ?1)",
+	[S_SECRET_PUT] = "INSERT INTO secret (id, sealed, salt, expires, "
+	    "key_version) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_SECRET_GET] = "SELECT sealed, salt, expires FROM secret "
 	    "WHERE id = ?1 AND expires > ?2",
 	[S_SECRET_DEL] = "DELETE FROM secret WHERE id = ?1 AND expires > ?2",
 	[S_SECRET_TAKE] = "DELETE FROM secret WHERE id = ?1 AND expires > ?2 "
 	    "AND salt IS NULL RETURNING sealed, expires",
 	[S_META_PUT] = "INSERT INTO metadata (" META_COLS ") VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+	    "?16)",
 	[S_META_GET] = "SELECT " META_COLS " FROM metadata "
 	    "WHERE id = ?1 AND expires > ?2",
 	[S_META_CLAIM] = "UPDATE metadata SET state = ?2, updated = ?3, "
@@ -83,8 +90,8 @@ static const char *const sql[S_MAX] = {
 	[S_META_RECENT] = "SELECT " META_COLS " FROM metadata "
 	    "WHERE customer_id = ?1 AND created >= ?2 AND expires > ?3 "
 	    "ORDER BY created DESC, seq DESC",
-	[S_CUST_PUT] = "INSERT INTO customer (custid, token_hash, plan, created)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_CUST_PUT] = "INSERT INTO customer (custid, token_hash, plan, created,"
+	    " key_version) VALUES (?1, ?2, ?3, ?4, ?5)",
 	/* a claim queues the secret's notices, with the claim's time */
 	[S_NOTICE_CLAIM] = "UPDATE mail SET state = 'queued', event = ?2, "
 	    "created = ?3, updated = ?3, next_try = ?3 "
@@ -93,7 +100,8 @@ static const char *const sql[S_MAX] = {
 	[S_CUST_BY_ID] = "SELECT " CUST_COLS " FROM customer WHERE id = ?1",
 	[S_CUST_NOTIFY] = "UPDATE customer SET notify = ?2, webhook_url = ?3, "
 	    "webhook_key = ?4 WHERE custid = ?1",
-	[S_CUST_TOKEN] = "UPDATE customer SET token_hash = ?2 WHERE custid = ?1",
+	[S_CUST_TOKEN] = "UPDATE customer SET token_hash = ?2, key_version = ?3 "
+	    "WHERE custid = ?1",
 	[S_CUST_DEL] = "DELETE FROM customer WHERE custid = ?1",
 	[S_CUST_LIST] = "SELECT " CUST_COLS " FROM customer ORDER BY custid",
 	[S_MAIL_PUT] = "INSERT INTO mail (kind, rid, sealed, recipient, state, "
@@ -833,31 +841,75 @@ fail:
 	return NULL;
 }
 
-static int
-lite_check_key(struct store *base, const unsigned char check[CRYPTO_ID_LEN])
+static long
+lite_key_list(struct store *base, struct store_key *out, size_t max)
 {
 	struct lite *s = (struct lite *)base;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = get(s, S_KEY_LIST);
+	long n = 0;
 	int rc;
 
-	st = get(s, S_SETTING_GET);
-	sqlite3_bind_text(st, 1, "key_check", -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = sqlite3_column_bytes(st, 0) == CRYPTO_ID_LEN &&
-		    crypto_equal(sqlite3_column_blob(st, 0), check);
-		sqlite3_reset(st);
-		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && (size_t)n < max) {
+		out[n].version = sqlite3_column_int(st, 0);
+		memset(out[n].check, 0, CRYPTO_ID_LEN);
+		if (sqlite3_column_bytes(st, 1) == CRYPTO_ID_LEN)
+			memcpy(out[n].check, sqlite3_column_blob(st, 1),
+			    CRYPTO_ID_LEN);
+		n++;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		dberr(s, "key check");
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		dberr(s, "key versions");
 		return -1;
 	}
-	st = get(s, S_SETTING_PUT);
-	sqlite3_bind_text(st, 1, "key_check", -1, SQLITE_STATIC);
+	return n;
+}
+
+static int
+lite_key_add(struct store *base, int version,
+    const unsigned char check[CRYPTO_ID_LEN])
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_KEY_PUT);
+
+	sqlite3_bind_int(st, 1, version);
 	sqlite3_bind_blob(st, 2, check, CRYPTO_ID_LEN, SQLITE_STATIC);
-	return run(s, st, "key check") == 0 ? 1 : -1;
+	if (run(s, st, "add key version") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+static int
+lite_key_del(struct store *base, int version)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_KEY_DEL);
+
+	sqlite3_bind_int(st, 1, version);
+	if (run(s, st, "retire key version") == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
+static int
+lite_key_use(struct store *base, int version, struct store_key_use *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_KEY_USE);
+	int rc;
+
+	sqlite3_bind_int(st, 1, version);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->secrets = sqlite3_column_int64(st, 0);
+		out->receipts = sqlite3_column_int64(st, 1);
+		out->accounts = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		dberr(s, "key version use");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -885,6 +937,7 @@ lite_create(struct store *base, const struct store_secret *sec,
 	bind_blob(st, 2, sec->sealed.data, sec->sealed.len);
 	bind_blob(st, 3, sec->has_salt ? sec->salt : NULL, CRYPTO_SALT_LEN);
 	sqlite3_bind_int64(st, 4, sec->expires);
+	sqlite3_bind_int(st, 5, sec->key_version > 0 ? sec->key_version : 1);
 	if (run(s, st, "create secret") == -1)
 		goto fail;
 	st = get(s, S_META_PUT);
@@ -905,6 +958,7 @@ lite_create(struct store *base, const struct store_secret *sec,
 		sqlite3_bind_int64(st, 13, m->received);
 	sqlite3_bind_int64(st, 14, m->secret_expires);
 	sqlite3_bind_int64(st, 15, m->expires);
+	sqlite3_bind_int(st, 16, m->key_version > 0 ? m->key_version : 1);
 	if (run(s, st, "create metadata") == -1)
 		goto fail;
 	for (i = 0; i < nmail; i++) {
@@ -1152,6 +1206,7 @@ meta_row(sqlite3_stmt *st, long long now, struct store_meta *m)
 	m->received = sqlite3_column_int64(st, 12);
 	m->secret_expires = sqlite3_column_int64(st, 13);
 	m->expires = sqlite3_column_int64(st, 14);
+	m->key_version = sqlite3_column_int(st, 15);
 	if ((m->state == STATE_NEW || m->state == STATE_VIEWED) &&
 	    m->secret_expires <= now)
 		m->state = STATE_EXPIRED;
@@ -1230,6 +1285,7 @@ lite_customer_add(struct store *base, const struct store_customer *c)
 	bind_blob(st, 2, c->token_hash, CRYPTO_ID_LEN);
 	sqlite3_bind_text(st, 3, c->plan, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, c->created);
+	sqlite3_bind_int(st, 5, c->key_version > 0 ? c->key_version : 1);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
@@ -1255,6 +1311,7 @@ customer_row(sqlite3_stmt *st, struct store_customer *c)
 	col_text(st, 6, c->webhook_url, sizeof(c->webhook_url));
 	col_blob(st, 7, c->webhook_key, sizeof(c->webhook_key),
 	    &c->webhook_key_len);
+	c->key_version = sqlite3_column_int(st, 8);
 }
 
 /* The one customer st (its parameter bound) finds.  1, 0 or -1. */
@@ -1315,13 +1372,14 @@ lite_customer_set_notify(struct store *base, const struct store_customer *c)
 
 static int
 lite_customer_set_token(struct store *base, const char *custid,
-    const unsigned char hash[CRYPTO_ID_LEN])
+    const unsigned char hash[CRYPTO_ID_LEN], int version)
 {
 	struct lite *s = (struct lite *)base;
 	sqlite3_stmt *st = get(s, S_CUST_TOKEN);
 
 	sqlite3_bind_text(st, 1, custid, -1, SQLITE_STATIC);
 	bind_blob(st, 2, hash, CRYPTO_ID_LEN);
+	sqlite3_bind_int(st, 3, version);
 	if (run(s, st, "customer token") == -1)
 		return -1;
 	return sqlite3_changes(s->db) == 1;
@@ -1727,7 +1785,10 @@ static const struct store_ops lite_ops = {
 	.migrate = lite_migrate,
 	.ready = lite_ready,
 	.set_clock = lite_set_clock,
-	.check_key = lite_check_key,
+	.key_list = lite_key_list,
+	.key_add = lite_key_add,
+	.key_del = lite_key_del,
+	.key_use = lite_key_use,
 	.create = lite_create,
 	.secret_get = lite_secret_get,
 	.secret_claim = lite_secret_claim,

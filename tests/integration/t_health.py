@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """GET /healthz and /readyz: the answers and their bodies, HEAD, nothing
 counted against rate limits, and /readyz under each failure it reports
-(the store down, an old or newer schema, a wrong master key, too little
-free disk), each recovering when the cause goes; behind lighttpd
-(FastCGI) and as plain CGI, on the engine OTS_TEST_ENGINE names."""
+(the store down, an old or newer schema, a wrong master key, a key
+version rotated in since the workers started, too little free disk),
+each recovering when the cause goes; behind lighttpd (FastCGI) and as
+plain CGI, on the engine OTS_TEST_ENGINE names."""
 
 import os
 import signal
@@ -150,6 +151,15 @@ def main():
         for pid in s.worker_pids():
             os.kill(pid, signal.SIGKILL)
         ready_within(s, 200, OK, "workers restarted with the right key")
+
+        # -- a key version rotated in: workers started before it lack it
+        rot = s.admin("key", "rotate")
+        ok(rot.returncode == 0, "ots-admin key rotate", rot.stderr)
+        ready_within(s, 503, unready("key"), "a version rotated in, workers not restarted")
+        is_(cgi_probe(s, "/readyz"), (200, OK), "plain CGI reads the rotated key file: 200")
+        for pid in s.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        ready_within(s, 200, OK, "workers restarted after the rotation")
     finally:
         s.close()
 

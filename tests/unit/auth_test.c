@@ -147,6 +147,98 @@ test_check(void)
 	tap_rmtree(dir);
 }
 
+/*
+ * Master-key versions: which version seals (store_check_keys), the states
+ * a readiness check reads, and an account's token hash moving from an old
+ * version to the sealing one when it authenticates.
+ */
+static void
+test_versions(void)
+{
+	static const char tok[] = TOK;
+	char dir[1024], key[1100], path[1100], err[512],
+	    token[AUTH_PASS_MAX + 1];
+	unsigned char check[CRYPTO_ID_LEN], h2[CRYPTO_ID_LEN];
+	struct store_customer cu, out;
+	const struct crypto *seal = NULL;
+	struct crypto *c1, *c2;
+	struct store *st;
+	const char *h;
+	int v;
+
+	tap_tmpdir(dir, sizeof(dir));
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	if (crypto_keyfile_create(key, err, sizeof(err)) == -1 ||
+	    (c1 = crypto_open(key, err, sizeof(err))) == NULL)
+		bail_out("crypto: %s", err);
+	snprintf(path, sizeof(path), "%s/ots.db", dir);
+	if ((st = new_store(path, err, sizeof(err))) == NULL)
+		bail_out("store_open: %s", err);
+	is_int(store_check_keys(st, c1, &seal), STORE_KEYS_MATCH,
+	    "a new database: version 1 recorded, match");
+	ok(seal != NULL && crypto_key_version(seal) == 1, "version 1 seals");
+	memset(&cu, 0, sizeof(cu));
+	snprintf(cu.custid, sizeof(cu.custid), "alice@example.com");
+	snprintf(cu.plan, sizeof(cu.plan), "basic");
+	crypto_token_hash(c1, tok, strlen(tok), cu.token_hash);
+	if (store_customer_add(st, &cu) != 0)
+		bail_out("store_customer_add");
+	snprintf(cu.custid, sizeof(cu.custid), "bob@example.com");
+	if (store_customer_add(st, &cu) != 0)
+		bail_out("store_customer_add");
+
+	if (crypto_keyfile_add(key, &v, err, sizeof(err)) == -1 ||
+	    (c2 = crypto_open(key, err, sizeof(err))) == NULL)
+		bail_out("rotate: %s", err);
+	is_int(store_check_keys(st, c2, &seal), STORE_KEYS_MATCH,
+	    "a file with a version the database does not know yet: match");
+	ok(seal != NULL && crypto_key_version(seal) == 1,
+	    "but that version seals nothing: version 1 still seals");
+	crypto_check_value(crypto_find(c2, 2), check);
+	if (store_key_add(st, 2, check) != 0)
+		bail_out("store_key_add");
+	is_int(store_check_keys(st, c2, &seal), STORE_KEYS_MATCH,
+	    "version 2 recorded: match");
+	ok(seal != NULL && crypto_key_version(seal) == 2, "version 2 seals");
+	seal = NULL;
+	is_int(store_check_keys(st, c1, &seal), STORE_KEYS_MISSING,
+	    "a process holding version 1 alone: the database knows a version "
+	    "it lacks");
+	ok(seal != NULL && crypto_key_version(seal) == 1,
+	    "it seals with version 1 meanwhile");
+	seal = crypto_find(c2, 2);
+
+	h = basic("alice@example.com:" WRONG, 18 + 40);
+	is_int(auth_check(st, seal, h, &out, token), -1,
+	    "a version 1 account: a wrong token is refused");
+	ok(store_customer_get(st, "alice@example.com", &out) == 1 &&
+	    out.key_version == 1, "and the account stays version 1");
+	h = basic("alice@example.com:" TOK, 18 + 40);
+	is_int(auth_check(st, seal, h, &out, token), 1,
+	    "a version 1 account authenticates under version 2's process");
+	is_int(out.key_version, 2, "the account handed back is version 2");
+	crypto_token_hash(seal, tok, strlen(tok), h2);
+	ok(store_customer_get(st, "alice@example.com", &out) == 1 &&
+	    out.key_version == 2 && crypto_equal(out.token_hash, h2),
+	    "its row now holds the token's version 2 hash");
+	is_int(auth_check(st, seal, h, &out, token), 1,
+	    "and it authenticates again");
+	ok(store_customer_get(st, "bob@example.com", &out) == 1 &&
+	    out.key_version == 1, "an account that did not ask stays at 1");
+	is_int(auth_check(st, c1, h, &out, token), -1,
+	    "a process without version 2 refuses her (not ready: missing)");
+
+	memset(check, 0x5a, sizeof(check));
+	if (store_key_del(st, 2) != 1 || store_key_add(st, 2, check) != 0)
+		bail_out("key del/add");
+	is_int(store_check_keys(st, c2, &seal), STORE_KEYS_MISMATCH,
+	    "a version whose check value differs: mismatch");
+	store_close(st);
+	crypto_close(c1);
+	crypto_close(c2);
+	tap_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -154,5 +246,6 @@ main(void)
 		bail_out("crypto_init");
 	test_parse();
 	test_check();
+	test_versions();
 	return done();
 }

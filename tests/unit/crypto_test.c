@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "crypto.h"
 #include "util.h"
@@ -94,6 +98,253 @@ test_keyfile(void)
 	snprintf(path2, sizeof(path2), "%s/missing.key", dir);
 	ok(crypto_open(path2, err, sizeof(err)) == NULL,
 	    "crypto_open of a missing file");
+}
+
+/* Write text to path, mode 0400 (replacing it). */
+static void
+put(const char *path, const char *text)
+{
+	FILE *f;
+
+	unlink(path);
+	if ((f = fopen(path, "w")) == NULL)
+		bail_out("cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0400);
+}
+
+/* The file's bytes into out (cap), NUL-terminated; its length or -1. */
+static long
+slurp(const char *path, char *out, size_t cap)
+{
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return (long)n;
+}
+
+/* A key line of version v with a fresh random key: into line (200). */
+static void
+key_line(int v, char *line, unsigned char master[32])
+{
+	char hex[65];
+
+	randombytes_buf(master, 32);
+	sodium_bin2hex(hex, sizeof(hex), master, 32);
+	snprintf(line, 200, "ots-master-key-v%d %s\n", v, hex);
+}
+
+/*
+ * Master-key versions: a file of several lines, version 1 computed as it
+ * always was (checked against the construction, recomputed here with
+ * libsodium alone), malformed files refused, versions added and removed
+ * atomically.
+ */
+static void
+test_versions(void)
+{
+	static const char kctx[8] = "ots-keys";
+	unsigned char m1[32], m2[32], sub[32], want[CRYPTO_ID_LEN],
+	    got[CRYPTO_ID_LEN], got2[CRYPTO_ID_LEN], d = 's';
+	char l1[200], l2[200], l3[200], text[1200], text2[1200], p1[1100],
+	    p2[1100], p3[1100];
+	crypto_generichash_state h;
+	const struct crypto *k1;
+	struct crypto *one, *two, *c;
+	struct buf blob = { 0 }, out = { 0 };
+	char *many;
+	/* a line: head, then hexlen digits of a key, then tail */
+	static const struct { const char *head; int hexlen; const char *tail; }
+	    bad[] = {
+		{ "", 0, "" },				/* empty */
+		{ "ots-master-key-v0 ", 64, "" },
+		{ "ots-master-key-v01 ", 64, "" },	/* leading zero */
+		{ "ots-master-key-v1x ", 64, "" },
+		{ "ots-master-key-v2  ", 64, "" },	/* two spaces */
+		{ "ots-master-key-v1234567 ", 64, "" },	/* too long */
+		{ "ots-master-key-v ", 64, "" },
+		{ "ots-master-key-v2 ", 64, " junk" },
+		{ "ots-master-key-v2 ", 62, "" },	/* short key */
+		{ "ots-master-key-v2 ", 63, "g" },	/* not hex */
+		{ "ots-master-key-v2 ", 64, "0" },	/* long key */
+	};
+	size_t i;
+	int v = 0;
+
+	key_line(1, l1, m1);
+	key_line(2, l2, m2);
+	snprintf(p1, sizeof(p1), "%s/v1.key", dir);
+	snprintf(p2, sizeof(p2), "%s/v12.key", dir);
+	snprintf(p3, sizeof(p3), "%s/bad.key", dir);
+	put(p1, l1);
+	snprintf(text, sizeof(text), "%s%s", l1, l2);
+	put(p2, text);
+	if ((one = crypto_open(p1, err, sizeof(err))) == NULL ||
+	    (two = crypto_open(p2, err, sizeof(err))) == NULL)
+		bail_out("versions: %s", err);
+	is_int(crypto_key_version(one), 1, "a one-line file is version 1");
+	ok(crypto_older(one) == NULL, "and holds no other");
+	is_int(crypto_key_version(two), 2, "crypto_open: the newest version");
+	k1 = crypto_older(two);
+	ok(k1 != NULL && crypto_key_version(k1) == 1 &&
+	    crypto_older(k1) == NULL, "newest first: 2, then 1, then none");
+	ok(crypto_find(two, 1) == k1 && crypto_find(k1, 2) == two &&
+	    crypto_find(two, 3) == NULL, "crypto_find by version, from any "
+	    "handle; a version not held is NULL");
+	ok(crypto_newest(k1) == two, "crypto_newest from an older handle");
+
+	/* version 1 as the construction has always made it */
+	crypto_kdf_derive_from_key(sub, 32, 1, kctx, m1);
+	crypto_generichash_init(&h, sub, 32, CRYPTO_ID_LEN);
+	crypto_generichash_update(&h, &d, 1);
+	crypto_generichash_update(&h, (const unsigned char *)skey,
+	    strlen(skey));
+	crypto_generichash_final(&h, want, CRYPTO_ID_LEN);
+	crypto_row_id(one, CRYPTO_ID_SECRET, skey, strlen(skey), got);
+	crypto_row_id(k1, CRYPTO_ID_SECRET, skey, strlen(skey), got2);
+	ok(memcmp(got, want, CRYPTO_ID_LEN) == 0, "version 1's row id is "
+	    "keyed BLAKE2b under sub-key 1 of its key, as before versions");
+	ok(memcmp(got2, want, CRYPTO_ID_LEN) == 0, "and the same with a "
+	    "second version in the file");
+	crypto_row_id(two, CRYPTO_ID_SECRET, skey, strlen(skey), got2);
+	ok(memcmp(got2, want, CRYPTO_ID_LEN) != 0, "version 2 names the key "
+	    "otherwise");
+	crypto_kdf_derive_from_key(sub, 32, 6, kctx, m1);
+	crypto_generichash(want, CRYPTO_ID_LEN, (const unsigned char *)"check",
+	    5, sub, 32);
+	crypto_check_value(k1, got);
+	ok(memcmp(got, want, CRYPTO_ID_LEN) == 0, "version 1's check value "
+	    "is unchanged");
+	crypto_check_value(two, got2);
+	ok(memcmp(got, got2, CRYPTO_ID_LEN) != 0, "version 2's differs");
+	crypto_kdf_derive_from_key(sub, 32, 5, kctx, m1);
+	crypto_generichash(want, CRYPTO_ID_LEN, (const unsigned char *)skey,
+	    strlen(skey), sub, 32);
+	crypto_token_hash(k1, skey, strlen(skey), got);
+	ok(memcmp(got, want, CRYPTO_ID_LEN) == 0, "version 1's token hash is "
+	    "unchanged");
+	/* a blob of the one-line file opens with version 1 of the two-line
+	 * one, and the reverse; version 2 opens neither */
+	crypto_row_id(one, CRYPTO_ID_SECRET, skey, strlen(skey), got);
+	if (crypto_seal(one, CRYPTO_SECRET, skey, strlen(skey), NULL, got,
+	    "v1 value", 8, &blob) == -1)
+		bail_out("seal");
+	ok(unseal(k1, CRYPTO_SECRET, skey, NULL, got, &blob, blob.len, &out)
+	    == 0 && strcmp(out.data, "v1 value") == 0, "a version 1 blob "
+	    "opens with version 1 of a two-version file");
+	ok(unseal(two, CRYPTO_SECRET, skey, NULL, got, &blob, blob.len, &out)
+	    == -1, "but not with version 2");
+	buf_free(&blob);
+	if (crypto_seal(k1, CRYPTO_META, skey, strlen(skey), NULL, got,
+	    "v1 meta", 7, &blob) == -1)
+		bail_out("seal");
+	ok(unseal(one, CRYPTO_META, skey, NULL, got, &blob, blob.len, &out)
+	    == 0 && strcmp(out.data, "v1 meta") == 0, "and the reverse");
+	buf_free(&blob);
+	buf_free(&out);
+	crypto_close(one);
+	crypto_close((struct crypto *)k1);	/* any handle frees the file's */
+
+	/* malformed files */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s%.*s%s%s", i % 2 ? l1 : "",
+		    bad[i].head, bad[i].hexlen, l2 + 18, bad[i].tail,
+		    i > 0 ? "\n" : "");
+		put(p3, text);
+		err[0] = '\0';
+		c = crypto_open(p3, err, sizeof(err));
+		ok(c == NULL && strstr(err, p3) != NULL, "refused: %s%s"
+		    "(%d hex digits)%s", i % 2 ? "line 1 then " : "",
+		    i == 0 ? "an empty file " : bad[i].head, bad[i].hexlen,
+		    bad[i].tail);
+		crypto_close(c);
+	}
+	snprintf(text, sizeof(text), "%s%s", l2, l1);
+	put(p3, text);
+	ok(crypto_open(p3, err, sizeof(err)) == NULL && strstr(err, "line 2")
+	    != NULL, "refused: versions out of order (%s)", err);
+	snprintf(text, sizeof(text), "%s%s", l1, l1);
+	put(p3, text);
+	ok(crypto_open(p3, err, sizeof(err)) == NULL, "refused: a version "
+	    "twice");
+	snprintf(text, sizeof(text), "%s\n%s", l1, l2);
+	put(p3, text);
+	ok(crypto_open(p3, err, sizeof(err)) == NULL && strstr(err, "line 2")
+	    != NULL, "refused: a blank line");
+	snprintf(text, sizeof(text), "%.*s", (int)strlen(l1) - 1, l1);
+	put(p3, text);
+	c = crypto_open(p3, err, sizeof(err));
+	ok(c != NULL, "a last line without a newline is fine");
+	crypto_close(c);
+	if ((many = calloc(CRYPTO_VERSIONS_MAX + 1, 200)) == NULL)
+		bail_out("calloc");
+	for (i = 1; i <= CRYPTO_VERSIONS_MAX + 1; i++) {
+		key_line((int)i, l3, m2);
+		strcat(many, l3);
+	}
+	put(p3, many);
+	ok(crypto_open(p3, err, sizeof(err)) == NULL && strstr(err, "more "
+	    "than") != NULL, "refused: more than %d versions (%s)",
+	    CRYPTO_VERSIONS_MAX, err);
+	sodium_memzero(many, strlen(many));
+	free(many);
+	sodium_memzero(m2, sizeof(m2));
+
+	/* rotate, retire */
+	put(p1, l1);
+	ok(crypto_keyfile_add(p1, &v, err, sizeof(err)) == 0 && v == 2,
+	    "crypto_keyfile_add: version 2 (%s)", err);
+	is_int(tap_mode(p1), 0400, "the new file is mode 0400");
+	ok(slurp(p1, text, sizeof(text)) > 0 && strncmp(text, l1, strlen(l1))
+	    == 0 && strncmp(text + strlen(l1), "ots-master-key-v2 ", 18) == 0,
+	    "version 1's line unchanged, version 2's after it");
+	snprintf(text2, sizeof(text2), "%s.new", p1);
+	ok(access(text2, F_OK) == -1, "no temporary file left");
+	c = crypto_open(p1, err, sizeof(err));
+	ok(c != NULL && crypto_key_version(c) == 2 && crypto_find(c, 1) != NULL,
+	    "the file opens: versions 2 and 1");
+	if (c != NULL) {
+		crypto_row_id(crypto_find(c, 1), CRYPTO_ID_SECRET, skey,
+		    strlen(skey), got2);
+		crypto_kdf_derive_from_key(sub, 32, 1, kctx, m1);
+		crypto_generichash_init(&h, sub, 32, CRYPTO_ID_LEN);
+		crypto_generichash_update(&h, &d, 1);
+		crypto_generichash_update(&h, (const unsigned char *)skey,
+		    strlen(skey));
+		crypto_generichash_final(&h, want, CRYPTO_ID_LEN);
+		ok(memcmp(got2, want, CRYPTO_ID_LEN) == 0,
+		    "and version 1 is still the same key");
+	}
+	crypto_close(c);
+	put(text2, "");
+	ok(crypto_keyfile_add(p1, &v, err, sizeof(err)) == -1 &&
+	    strstr(err, ".new") != NULL, "a leftover PATH.new stops a "
+	    "rotation, saying so");
+	unlink(text2);
+	ok(crypto_keyfile_remove(p1, 2, err, sizeof(err)) == -1 &&
+	    strstr(err, "current") != NULL, "the current version is not "
+	    "removed");
+	ok(crypto_keyfile_remove(p1, 5, err, sizeof(err)) == -1,
+	    "nor one the file lacks");
+	is_int(crypto_keyfile_remove(p1, 1, err, sizeof(err)), 0,
+	    "version 1 removed");
+	c = crypto_open(p1, err, sizeof(err));
+	ok(c != NULL && crypto_key_version(c) == 2 && crypto_older(c) == NULL,
+	    "the file holds version 2 alone");
+	crypto_close(c);
+	ok(slurp(p1, text, sizeof(text)) > 0 && strstr(text, l1 + 18) == NULL,
+	    "version 1's key is gone from the file");
+	is_int(tap_mode(p1), 0400, "still mode 0400");
+	sodium_memzero(m1, sizeof(m1));
+	sodium_memzero(l1, sizeof(l1));
+	sodium_memzero(l2, sizeof(l2));
+	sodium_memzero(text, sizeof(text));
 }
 
 static void
@@ -300,6 +551,7 @@ main(void)
 		bail_out("crypto_init");
 	tap_tmpdir(dir, sizeof(dir));
 	test_keyfile();
+	test_versions();
 	c = newkey("one.key", p1, sizeof(p1));
 	c2 = newkey("two.key", p2, sizeof(p2));
 	test_ids(c, c2);

@@ -807,6 +807,71 @@ test_gate_busy(void)
 	secret_made_clear(&other_out);
 }
 
+/*
+ * A rotation under the life cycle: secrets and receipts of version 1
+ * (anonymous, with a passphrase, an account's) still reveal, burn and list
+ * once the context seals with version 2, and new ones are version 2.
+ * Runs last: it leaves the fixture's key file with two versions.
+ */
+static void
+test_versions(void)
+{
+	struct secret_made a, b, d, e;
+	struct store_meta m;
+	struct caller acct;
+	struct listing l;
+	const struct crypto *seal = NULL;
+	unsigned char check[CRYPTO_ID_LEN];
+	struct crypto *c2;
+	char err[512];
+	int v;
+
+	fx_account(&f, "rot@example.com", "basic", &acct);
+	must_create(&anon, "one", NULL, NULL, &a);
+	must_create(&anon, "two", "pass phrase", NULL, &b);
+	must_create(&acct, "three", NULL, NULL, &d);
+	if (crypto_keyfile_add(f.key, &v, err, sizeof(err)) == -1 ||
+	    (c2 = crypto_open(f.key, err, sizeof(err))) == NULL)
+		bail_out("rotate: %s", err);
+	crypto_check_value(crypto_find(c2, 2), check);
+	if (store_key_add(f.st, 2, check) != 0 ||
+	    store_check_keys(f.st, c2, &seal) != STORE_KEYS_MATCH ||
+	    crypto_key_version(seal) != 2)
+		bail_out("version 2 does not seal");
+	f.x.crypto = seal;
+	must_create(&anon, "four", NULL, NULL, &e);
+	ok(receipt(e.mkey, &m) == 0 && m.key_version == 2,
+	    "versions: a new receipt is version 2");
+	ok(receipt(a.mkey, &m) == 0 && m.key_version == 1,
+	    "an old receipt is still read: version 1");
+	ok(reveal(a.skey, NULL) == SECRET_OK && strcmp(value(), "one") == 0,
+	    "a version 1 secret reveals under version 2's context");
+	is_int(reveal(a.skey, NULL), SECRET_UNKNOWN, "once");
+	is_int(reveal(b.skey, "wrong phrase"), SECRET_WRONG,
+	    "a version 1 secret: a wrong passphrase is wrong");
+	ok(reveal(b.skey, "pass phrase") == SECRET_OK &&
+	    strcmp(value(), "two") == 0, "the right one reveals it");
+	ok(recent(&acct, 30, &l) == 0 && l.n == 1 &&
+	    strcmp(l.mkey[0], d.mkey) == 0, "recent lists the account's "
+	    "version 1 receipt");
+	is_int(burn_at(d.mkey, NULL, fx_time, &m), SECRET_OK,
+	    "a version 1 secret burns by its receipt");
+	is_int(reveal(d.skey, NULL), SECRET_UNKNOWN, "and is gone");
+	ok(reveal(e.skey, NULL) == SECRET_OK && strcmp(value(), "four") == 0,
+	    "the version 2 secret reveals");
+	f.x.crypto = f.crypto;
+	must_create(&anon, "five", NULL, NULL, &e);
+	f.x.crypto = seal;
+	ok(reveal(e.skey, NULL) == SECRET_OK && strcmp(value(), "five") == 0,
+	    "one a version 1 process made meanwhile reveals too");
+	crypto_close(c2);
+	f.x.crypto = f.crypto;
+	secret_made_clear(&a);
+	secret_made_clear(&b);
+	secret_made_clear(&d);
+	secret_made_clear(&e);
+}
+
 int
 main(void)
 {
@@ -829,6 +894,7 @@ main(void)
 	test_recent();
 	test_at_rest();
 	test_gate_busy();
+	test_versions();
 	buf_free(&got);
 	fx_close(&f);
 	return done();

@@ -165,7 +165,8 @@ empty(struct eng *e, const char *tag)
 		return;
 	}
 	if (pg_exec(e, "DROP TABLE IF EXISTS schema_version, settings, "
-	    "customer, secret, metadata, mail, ratelimit CASCADE") == -1)
+	    "customer, secret, metadata, mail, ratelimit, master_key CASCADE")
+	    == -1)
 		bail_out("cannot empty the PostgreSQL database");
 }
 
@@ -221,6 +222,9 @@ newest_mail(void *arg, const struct store_mail *m)
  * customer cust (0: anonymous), with a queued message when mail_id is not
  * NULL.  0 or -1.
  */
+/* The master-key version create_mail's rows get (0: the default, 1). */
+static int create_version;
+
 static int
 create_mail(struct store *st, int n, long long t, long long ttl,
     long long cust, int with_salt, long long *mail_id)
@@ -259,6 +263,7 @@ create_mail(struct store *st, int n, long long t, long long ttl,
 	m.created = m.updated = t;
 	m.secret_expires = t + ttl;
 	m.expires = t + 2 * ttl;
+	sec.key_version = m.key_version = create_version;
 	if (mail_id != NULL) {
 		memset(mail.rid, n, sizeof(mail.rid));
 		buf_printf(&mail.sealed, "mail payload %d", n);
@@ -407,6 +412,102 @@ test_check_key(struct store *st)
 	is_int(store_check_key(st, a), 1, "check_key: same value matches");
 	is_int(store_check_key(st, b), 0, "check_key: other value mismatches");
 	is_int(store_check_key(st, a), 1, "the recorded value was kept");
+}
+
+/* The versions the store knows, as "1,2": into out. */
+static void
+key_versions(struct store *st, char *out, size_t len)
+{
+	struct store_key k[CRYPTO_VERSIONS_MAX];
+	long n, i;
+	size_t off = 0;
+
+	out[0] = '\0';
+	n = store_key_list(st, k, CRYPTO_VERSIONS_MAX);
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%d",
+		    i ? "," : "", k[i].version);
+	if (n == -1)
+		snprintf(out, len, "error");
+}
+
+/*
+ * Master-key versions: what ots-admin key list/rotate/retire and the
+ * workers' check read and write, and the rows that use each version.
+ */
+static void
+test_keys(struct eng *e)
+{
+	struct store *st = fresh(e, "keys", STORE_WORKER);
+	struct store_key k[CRYPTO_VERSIONS_MAX];
+	struct store_key_use u;
+	struct store_customer c;
+	struct store_meta m;
+	unsigned char a[CRYPTO_ID_LEN], b[CRYPTO_ID_LEN], id[CRYPTO_ID_LEN];
+	char vs[64];
+
+	if (e->pg && store_ready(st, &T0) == -1)
+		bail_out("postgresql: no clock");
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	is_int((int)store_key_list(st, k, CRYPTO_VERSIONS_MAX), 0,
+	    "keys: a new database knows no version");
+	is_int(store_check_key(st, a), 1, "check_key records version 1");
+	key_versions(st, vs, sizeof(vs));
+	is_str(vs, "1", "keys: version 1 known");
+	ok(store_key_list(st, k, 1) == 1 && memcmp(k[0].check, a,
+	    CRYPTO_ID_LEN) == 0, "with its check value");
+	is_int(store_key_add(st, 2, b), 0, "key_add: version 2 recorded");
+	is_int(store_key_add(st, 2, a), 1, "key_add: a known version is kept");
+	ok(store_key_list(st, k, CRYPTO_VERSIONS_MAX) == 2 &&
+	    k[1].version == 2 && memcmp(k[1].check, b, CRYPTO_ID_LEN) == 0,
+	    "versions ascend, version 2's first check value stays");
+	is_int(store_check_key(st, a), 1, "check_key still compares version 1");
+
+	/* rows of each version */
+	create(st, 40, T0, TTL, 0, 0);			/* version 1 */
+	create_version = 2;
+	create(st, 41, T0, TTL, 0, 1);
+	create(st, 42, T0, TTL, 0, 0);
+	create_version = 0;
+	id_of(40 | 0x80, id);
+	ok(store_meta_get(st, id, T0, &m) == 1 && m.key_version == 1,
+	    "a receipt made without a version reads version 1");
+	id_of(41 | 0x80, id);
+	ok(store_meta_get(st, id, T0, &m) == 1 && m.key_version == 2,
+	    "a receipt of version 2 says so");
+	memset(&c, 0, sizeof(c));
+	snprintf(c.custid, sizeof(c.custid), "keys@example.com");
+	snprintf(c.plan, sizeof(c.plan), "basic");
+	memset(c.token_hash, 3, sizeof(c.token_hash));
+	store_customer_add(st, &c);
+	ok(store_customer_get(st, c.custid, &c) == 1 && c.key_version == 1,
+	    "an account added without a version is version 1");
+	ok(store_key_use(st, 1, &u) == 0 && u.secrets == 1 && u.receipts == 1 &&
+	    u.accounts == 1, "use of version 1: 1 secret, 1 receipt, "
+	    "1 account (%lld, %lld, %lld)", u.secrets, u.receipts, u.accounts);
+	ok(store_key_use(st, 2, &u) == 0 && u.secrets == 2 && u.receipts == 2 &&
+	    u.accounts == 0, "use of version 2: 2, 2, 0 (%lld, %lld, %lld)",
+	    u.secrets, u.receipts, u.accounts);
+	is_int(store_customer_set_token(st, c.custid, b, 2), 1,
+	    "a token hash moves to version 2");
+	ok(store_customer_get(st, c.custid, &c) == 1 && c.key_version == 2 &&
+	    memcmp(c.token_hash, b, CRYPTO_ID_LEN) == 0,
+	    "the account reads version 2 and the new hash");
+	is_int(claim(st, 40, T0 + 1, STATE_RECEIVED), 1,
+	    "version 1's secret revealed");
+	ok(store_key_use(st, 1, &u) == 0 && u.secrets == 0 && u.receipts == 1 &&
+	    u.accounts == 0, "use of version 1: its receipt only (%lld, %lld, "
+	    "%lld)", u.secrets, u.receipts, u.accounts);
+	ok(store_key_use(st, 7, &u) == 0 && u.secrets == 0 && u.receipts == 0 &&
+	    u.accounts == 0, "use of an unknown version: none");
+	is_int(store_key_del(st, 1), 1, "key_del forgets version 1");
+	is_int(store_key_del(st, 1), 0, "and then knows it no more");
+	key_versions(st, vs, sizeof(vs));
+	is_str(vs, "2", "keys: version 2 alone");
+	is_int(store_check_key(st, a), 0,
+	    "check_key: no version 1 is a mismatch, not a new record");
+	store_close(st);
 }
 
 static void
@@ -735,11 +836,11 @@ test_customers(struct store *st)
 	is_int(store_customer_get(st, "nobody@example.com", &out), 0,
 	    "unknown customer");
 	memset(h, 9, sizeof(h));
-	is_int(store_customer_set_token(st, "zed@example.com", h), 1,
+	is_int(store_customer_set_token(st, "zed@example.com", h, 2), 1,
 	    "set_token");
 	store_customer_get(st, "zed@example.com", &out);
 	ok(memcmp(out.token_hash, h, CRYPTO_ID_LEN) == 0, "new token hash");
-	is_int(store_customer_set_token(st, "nobody@example.com", h), 0,
+	is_int(store_customer_set_token(st, "nobody@example.com", h, 2), 0,
 	    "set_token of an unknown customer");
 
 	/* byte order: upper case and '_' before lower case, as SQLite */
@@ -1548,8 +1649,10 @@ test_schema(struct eng *e)
 	    0 && from == 1 && to == v, "migrate brings it from 1 to %d", v);
 	store_close(st);
 	is_int(raw_version(e), v, "the version is recorded");
-	is_int(raw_int(e, "SELECT count(*) FROM settings"), 1,
-	    "existing rows kept");
+	is_int(raw_int(e, "SELECT count(*) FROM master_key WHERE version = 1"),
+	    1, "existing rows kept: the key check is master-key version 1's");
+	is_int(raw_int(e, "SELECT count(*) FROM settings"), 0,
+	    "and has left settings");
 	st = store_open(e->db, NULL, STORE_WORKER, err, sizeof(err));
 	ok(st != NULL, "then the worker opens it");
 	/* a worker that stays open sees a migration on its next request */
@@ -1908,6 +2011,7 @@ run_engine(struct eng *e)
 	test_notices(e, st);
 	test_customer_notify(st);
 	store_close(st);
+	test_keys(e);
 	test_races(e);
 	test_sweep_lock(e);
 	test_schema(e);
