@@ -82,7 +82,7 @@ store_stats_row(struct store_stats *out, const char *what, const char *key,
 {
 	size_t i, k;
 
-	if (strcmp(what, "secret") == 0)
+	if (strcmp(what, "live") == 0)
 		out->secrets += n;
 	else if (strcmp(what, "customer") == 0)
 		out->customers += n;

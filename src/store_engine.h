@@ -103,8 +103,8 @@ enum store_state store_state_parse(const char *);
 enum store_mail_kind store_mail_kind_parse(const char *);
 
 /*
- * One row of the engines' statistics query: what ("secret", "receipt",
- * "customer", or a mail kind's name), key (a receipt's or mail's state,
+ * One row of the engines' statistics query: what ("live" secrets,
+ * "receipt", "customer", or a mail kind's name), key (a receipt's or mail's state,
  * else ""), and its count, added into out.  Unknown names are ignored.
  */
 void	store_stats_row(struct store_stats *out, const char *what,

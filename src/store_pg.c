@@ -305,7 +305,7 @@ static const struct stmt_def stmts[S_MAX] = {
 	/* held by the session: released when the connection ends */
 	[S_SWEEP_LOCK] = { "SELECT pg_try_advisory_lock($1)", "i", 1 },
 	/* the same words as store_sqlite's: store_stats_row reads the rows */
-	[S_STATS] = { "SELECT 'secret'::text, ''::text, count(*) FROM secret "
+	[S_STATS] = { "SELECT 'live'::text, ''::text, count(*) FROM secret "
 	    "WHERE expires > $1 UNION ALL "
 	    "SELECT 'receipt', CASE WHEN state IN ('new', 'viewed') AND "
 	    "secret_expires <= $1 THEN 'expired' ELSE state END AS shown, "

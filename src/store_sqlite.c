@@ -146,7 +146,7 @@ static const char *const sql[S_MAX] = {
 	[S_SWEEP_LIMITS] = "DELETE FROM ratelimit WHERE key IN (SELECT key "
 	    "FROM ratelimit WHERE window < ?1 LIMIT " SWEEP_BATCH ")",
 	/* the same words as store_pg's: store_stats_row reads the rows */
-	[S_STATS] = "SELECT 'secret', '', count(*) FROM secret "
+	[S_STATS] = "SELECT 'live', '', count(*) FROM secret "
 	    "WHERE expires > ?1 UNION ALL "
 	    "SELECT 'receipt', CASE WHEN state IN ('new', 'viewed') AND "
 	    "secret_expires <= ?1 THEN 'expired' ELSE state END AS shown, "
