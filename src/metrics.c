@@ -131,7 +131,10 @@ metrics_open(const char *state_dir, int worker)
 		goto fail;
 	mt->m = m;
 	mt->slot = worker ? take_slot(m) : -1;
-	close(fd);	/* the lock goes with it; the mapping stays */
+	/* explicitly: the mapping holds the open file, and with it a lock
+	 * that close alone would leave held */
+	flock(fd, LOCK_UN);
+	close(fd);
 	return mt;
 fail:
 	log_warn("metrics: %s (serving without metrics)", path);
