@@ -158,6 +158,21 @@ def main():
     ok(all(abs(v - time.time()) < 3600 for k, v in mx.items() if k[0] == "ots_worker_start_time_seconds"),
        "start times are unix seconds")
 
+    # -- ots-admin stats says the same as the gauges, and nothing secret
+    r = s.admin("stats", "--json")
+    st = json.loads(r.stdout) if r.returncode == 0 else {}
+    is_((st.get("secrets"), st.get("receipts"), st.get("accounts"), st.get("outbox", {}).get("secret")),
+        (2, {"new": 2, "viewed": 0, "received": 2, "burned": 1, "expired": 1}, 0,
+         {"waiting": 0, "queued": 0, "sent": 0, "failed": 0}),
+        "ots-admin stats --json: live secrets, receipts by state, accounts, outbox")
+    ok(st.get("database_bytes", 0) > 0, "ots-admin stats --json: database size")
+    r = s.admin("stats")
+    ok(r.returncode == 0 and re.search(r"^secrets live +2$", r.stdout, re.M) and
+       re.search(r"^receipts expired +1$", r.stdout, re.M), "ots-admin stats: aligned lines", r.stdout + r.stderr)
+    keys = [made[k][f] for k in "abcde" for f in ("secret_key", "metadata_key")]
+    ok(not any(k in r.stdout for k in keys), "ots-admin stats prints no key")
+    ok(s.admin("stats", "--yaml").returncode == 2, "ots-admin stats --yaml: a usage error")
+
     # -- a worker killed: its replacement counts on from the same numbers
     victim = sorted(pids)[0]
     os.kill(victim, signal.SIGKILL)
