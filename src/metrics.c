@@ -95,37 +95,82 @@ take_slot(struct shared *m)
 	return -1;
 }
 
+/*
+ * A new file in place of path: made beside it, zeroed, stamped, renamed
+ * over it.  Processes still mapping the old one keep it (never truncated
+ * under them: that would be SIGBUS).  The mapping, or MAP_FAILED.
+ */
+static struct shared *
+replace(const char *path)
+{
+	struct shared *m = MAP_FAILED;
+	char tmp[4200];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path,
+	    (long)getpid()) >= sizeof(tmp) ||
+	    (fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		return MAP_FAILED;
+	if (ftruncate(fd, (off_t)sizeof(*m)) == 0 && (m = mmap(NULL,
+	    sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) !=
+	    MAP_FAILED) {
+		m->layout = LAYOUT;
+		m->magic = MAGIC;
+		if (rename(tmp, path) == -1) {
+			munmap(m, sizeof(*m));
+			m = MAP_FAILED;
+		}
+	}
+	if (m == MAP_FAILED)
+		unlink(tmp);
+	close(fd);
+	return m;
+}
+
 struct metrics *
 metrics_open(const char *state_dir, int worker)
 {
 	struct metrics *mt = NULL;
 	struct shared *m = MAP_FAILED;
-	struct stat sb;
+	struct stat sb, now;
 	char path[4096];
-	int fd = -1;
+	int fd = -1, tries;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/ots.metrics",
 	    state_dir) >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
-	/* one process at a time checks (and, if need be, replaces) it */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1 || flock(fd, LOCK_EX) == -1 || fstat(fd, &sb) == -1)
+	/*
+	 * One process at a time checks (and, if need be, replaces) the file
+	 * under its lock; one that waited for the lock of a file replaced
+	 * meanwhile looks again at the new one.
+	 */
+	for (tries = 0; tries < 8; tries++) {
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600)) == -1 || flock(fd, LOCK_EX) == -1 ||
+		    fstat(fd, &sb) == -1)
+			goto fail;
+		if (stat(path, &now) == 0 && now.st_ino == sb.st_ino &&
+		    now.st_dev == sb.st_dev)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
 		goto fail;
-	if (sb.st_size != (off_t)sizeof(*m) && (ftruncate(fd, 0) == -1 ||
-	    ftruncate(fd, (off_t)sizeof(*m)) == -1))
+	if (sb.st_size == (off_t)sizeof(*m) && (m = mmap(NULL, sizeof(*m),
+	    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
 		goto fail;
-	if ((m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd, 0)) == MAP_FAILED)
-		goto fail;
-	if (m->magic != MAGIC || m->layout != LAYOUT) {
-		if (sb.st_size == (off_t)sizeof(*m))
+	if (m == MAP_FAILED || m->magic != MAGIC || m->layout != LAYOUT) {
+		if (sb.st_size != 0)
 			log_warnx("%s: not this version's metrics: "
 			    "starting again", path);
-		memset(m, 0, sizeof(*m));
-		m->layout = LAYOUT;
-		__atomic_store_n(&m->magic, MAGIC, __ATOMIC_RELEASE);
+		if (m != MAP_FAILED)
+			munmap(m, sizeof(*m));
+		if ((m = replace(path)) == MAP_FAILED)
+			goto fail;
 	}
 	if ((mt = calloc(1, sizeof(*mt))) == NULL)
 		goto fail;

@@ -4,7 +4,9 @@
  * in the state directory (ots.metrics), mapped shared and updated with
  * atomic adds, so that they survive a worker's restart and Prometheus's
  * rate() over them stays right.  The file begins with a magic and a layout
- * version; a file of another size, magic or version is replaced (zeroed).
+ * version; a file of another size, magic or version is replaced by a new,
+ * zeroed one (renamed over it: processes of another version that still
+ * map the old file keep counting into it, unharmed).
  * Workers also keep a slot (pid, start time) in a small table of the file;
  * a slot whose process is gone is freed when the next worker starts.
  *
