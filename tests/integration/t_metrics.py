@@ -212,6 +212,26 @@ def main():
     is_(val(mx3, "ots_secrets_created_total"), 9.0, "the CGI create counted with the workers' (8 + 1)")
     is_(val(mx3, "ots_requests_total", route="share", code="2xx"), 8.0, "its request too")
 
+    # -- the queue's depth, and an outcome counted by ots-mailer: recipient
+    # mail whose secret expired before delivery is given up (no SMTP)
+    token = s.add_customer("ops@example.com")
+    r = s.request("POST", "share", body={"secret": canary(), "recipient": "bob@example.org", "ttl": "60"},
+                  auth=("ops@example.com", token), headers=client())
+    is_(r.status, 200, "an account's create with a recipient")
+    mx5, _ = scrape(s)
+    is_((val(mx5, "ots_outbox", kind="secret", state="queued"), val(mx5, "ots_accounts")), (1.0, 1.0),
+        "the gauges: one mail queued, one account")
+    s.advance(61)
+    rc, summary, out, err = s.mail_once()
+    ok(rc == 0 and summary == {"sent": 0, "retry": 0, "failed": 1},
+       "ots-mailer gives the expired secret's mail up", out + err)
+    mx5, _ = scrape(s)
+    is_((val(mx5, "ots_deliveries_total", kind="secret", outcome="failed"),
+         val(mx5, "ots_deliveries_total", kind="secret", outcome="sent"),
+         val(mx5, "ots_outbox", kind="secret", state="queued"),
+         val(mx5, "ots_outbox", kind="secret", state="failed")), (1.0, 0.0, 0.0, 1.0),
+        "ots-mailer's outcome counted on the host; the queue drained")
+
     # -- who may read it
     unknown = s.request("GET", "/no-such-page")
     r = s.request("GET", "/metrics", headers={"X-Forwarded-For": "203.0.113.7"})
@@ -281,8 +301,8 @@ def real_prometheus(s, prometheus):
     try:
         t = wait_until(target_up, 60, 0.2)
         ok(bool(t), "Prometheus: the ots target is up", t or open(os.path.join(tmp, "prometheus.log")).read()[-2000:])
-        wait_until(lambda: created() == "9", 30, 0.2)
-        is_(created(), "9", "Prometheus: ots_secrets_created_total is 9")
+        wait_until(lambda: created() == "10", 30, 0.2)
+        is_(created(), "10", "Prometheus: ots_secrets_created_total is 10")
         j = api("query", query='up{job="ots"}')
         is_(((j or {}).get("data", {}).get("result") or [{"value": [0, None]}])[0]["value"][1], "1",
             "Prometheus: up{job=\"ots\"} is 1")
