@@ -39,7 +39,7 @@ struct shared {
 	uint64_t	 counters[M_COUNTERS];
 	uint64_t	 limited[EV_MAX];
 	uint64_t	 requests[METRICS_ROUTES][CLASSES];
-	uint64_t	 delivered[3][MO_MAX];	/* store_mail_kind x outcome */
+	uint64_t	 delivered[MAIL_WEBHOOK + 1][MO_MAX];	/* kind, outcome */
 	struct {
 		uint64_t bucket[BUCKETS];	/* not cumulative */
 		uint64_t count;
@@ -234,7 +234,7 @@ void
 metrics_delivery(struct metrics *mt, enum store_mail_kind k,
     enum metrics_outcome o)
 {
-	if (mt != NULL && (int)k >= 0 && k < 3 && o < MO_MAX)
+	if (mt != NULL && k <= MAIL_WEBHOOK && o < MO_MAX)
 		add(&mt->m->delivered[k][o], 1);
 }
 
@@ -286,7 +286,6 @@ write_counters(const struct shared *m, const char *const *routes,
 	};
 	static const char *const outcomes[MO_MAX] = { "sent", "retried",
 	    "failed" };
-	static const char *const kinds[3] = { "secret", "notify", "webhook" };
 	size_t i, j;
 	int rc = 0;
 
@@ -310,10 +309,11 @@ write_counters(const struct shared *m, const char *const *routes,
 	rc |= family(out, "ots_deliveries_total", "counter",
 	    "Delivery attempts by ots-mailer: recipient mail (secret), "
 	    "notices by e-mail (notify) and webhook, by outcome.");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i <= MAIL_WEBHOOK; i++)
 		for (j = 0; j < MO_MAX; j++)
 			rc |= buf_printf(out, "ots_deliveries_total{kind=\"%s\","
-			    "outcome=\"%s\"} %llu\n", kinds[i], outcomes[j],
+			    "outcome=\"%s\"} %llu\n", store_mail_kind_name(
+			    (enum store_mail_kind)i), outcomes[j],
 			    (unsigned long long)get(&m->delivered[i][j]));
 	return rc;
 }
@@ -323,6 +323,8 @@ write_hists(const struct shared *m, struct buf *out)
 {
 	static const char *const names[MH_MAX] = { "create", "claim" };
 	uint64_t cum;
+	int64_t start;
+	int32_t pid;
 	size_t h, i;
 	int rc = 0;
 
@@ -353,14 +355,12 @@ write_hists(const struct shared *m, struct buf *out)
 	rc |= family(out, "ots_worker_start_time_seconds", "gauge",
 	    "Start time of each live web worker of this host, by pid.");
 	for (i = 0; i < METRICS_SLOTS; i++) {
-		int32_t pid = __atomic_load_n(&m->slot[i].pid,
-		    __ATOMIC_ACQUIRE);
-		int64_t t = __atomic_load_n(&m->slot[i].start,
-		    __ATOMIC_ACQUIRE);
-
-		if (pid != 0 && t != 0)
+		pid = __atomic_load_n(&m->slot[i].pid, __ATOMIC_ACQUIRE);
+		start = __atomic_load_n(&m->slot[i].start, __ATOMIC_ACQUIRE);
+		if (pid != 0 && start != 0)
 			rc |= buf_printf(out, "ots_worker_start_time_seconds"
-			    "{pid=\"%ld\"} %lld\n", (long)pid, (long long)t);
+			    "{pid=\"%ld\"} %lld\n", (long)pid,
+			    (long long)start);
 	}
 	return rc;
 }
@@ -384,7 +384,7 @@ write_stats(const struct store_stats *st, struct buf *out)
 	rc |= family(out, "ots_outbox", "gauge",
 	    "Outbox rows (mail and notices) by kind and state; queued is "
 	    "the delivery queue's depth.");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i <= MAIL_WEBHOOK; i++)
 		for (j = 0; j < STORE_MAIL_STATES; j++)
 			rc |= buf_printf(out, "ots_outbox{kind=\"%s\",state="
 			    "\"%s\"} %lld\n", store_mail_kind_name(
