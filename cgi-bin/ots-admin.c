@@ -13,6 +13,7 @@
  *   ots-admin [-c config] key list
  *   ots-admin [-c config] key rotate
  *   ots-admin [-c config] key retire VERSION
+ *   ots-admin [-c config] stats [--json]
  *
  * Exit status: 0 done, 1 failed, 2 usage error.
  */
@@ -28,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "conf.h"
@@ -57,6 +59,7 @@ static const char usage_text[] =
     "  key list                          master-key versions and their rows\n"
     "  key rotate                        add a new master-key version\n"
     "  key retire VERSION                remove a version no row uses\n"
+    "  stats [--json]                    what the database holds now\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
@@ -492,6 +495,63 @@ cmd_key(int argc, char **argv)
 	return 2;
 }
 
+/*
+ * What the database holds now: counts and sizes only, never a key, an
+ * address or a value.  json: one JSON object instead of aligned lines.
+ */
+static int
+cmd_stats(int json)
+{
+	struct json_object *o, *r, *q, *k;
+	struct store_stats ss;
+	long long now;
+	int i, j;
+
+	open_all(ROWS);
+	if (store_ready(st, &now) == -1 || store_stats(st, now, &ss) == -1)
+		return 1;
+	if (!json) {
+		printf("%-32s %lld\n", "secrets live", ss.secrets);
+		for (i = 0; i <= STATE_EXPIRED; i++)
+			printf("receipts %-23s %lld\n",
+			    store_state_name((enum store_state)i),
+			    ss.receipts[i]);
+		printf("%-32s %lld\n", "accounts", ss.customers);
+		for (i = 0; i <= MAIL_WEBHOOK; i++)
+			for (j = 0; j < STORE_MAIL_STATES; j++)
+				printf("outbox %-7s %-17s %lld\n",
+				    store_mail_kind_name((enum store_mail_kind)i),
+				    store_mail_state_name(j), ss.mail[i][j]);
+		printf("%-32s %lld\n", "database bytes", ss.size);
+		return 0;
+	}
+	o = json_object_new_object();
+	r = json_object_new_object();
+	q = json_object_new_object();
+	json_object_object_add(o, "secrets", json_object_new_int64(ss.secrets));
+	for (i = 0; i <= STATE_EXPIRED; i++)
+		json_object_object_add(r, store_state_name((enum store_state)i),
+		    json_object_new_int64(ss.receipts[i]));
+	json_object_object_add(o, "receipts", r);
+	json_object_object_add(o, "accounts",
+	    json_object_new_int64(ss.customers));
+	for (i = 0; i <= MAIL_WEBHOOK; i++) {
+		k = json_object_new_object();
+		for (j = 0; j < STORE_MAIL_STATES; j++)
+			json_object_object_add(k, store_mail_state_name(j),
+			    json_object_new_int64(ss.mail[i][j]));
+		json_object_object_add(q,
+		    store_mail_kind_name((enum store_mail_kind)i), k);
+	}
+	json_object_object_add(o, "outbox", q);
+	json_object_object_add(o, "database_bytes",
+	    json_object_new_int64(ss.size));
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -534,7 +594,9 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "list") == 0) {
 		open_all(ROWS);
 		rc = store_mail_list(st, mail_one, NULL) == 0 ? 0 : 1;
-	}
+	} else if (strcmp(argv[0], "stats") == 0 && (argc == 1 ||
+	    (argc == 2 && strcmp(argv[1], "--json") == 0)))
+		rc = cmd_stats(argc == 2);
 	else
 		usage();
 	store_close(st);

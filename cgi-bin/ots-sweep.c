@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 static double
@@ -43,6 +44,7 @@ main(int argc, char **argv)
 	struct conf *cf = NULL;
 	struct crypto *cr = NULL;
 	struct store *st = NULL;
+	struct metrics *mt;
 	const char *path = conf_path();
 	struct store_scrub sc = { 0 };
 	char err[512];
@@ -104,6 +106,10 @@ main(int argc, char **argv)
 	    &sw) == -1 ||
 	    store_scrub(st, vacuum ? INT64_MAX : cf->vacuum_max, &sc) == -1)
 		goto out;
+	/* the host's counter of secrets that ended unread */
+	mt = metrics_open(cf->state_dir, 0);
+	metrics_add(mt, M_EXPIRED, sw.expired);
+	metrics_close(mt);
 	if (!quiet)
 		printf("ots-sweep: %lld secrets and %lld receipts removed, "
 		    "%lld receipts expired, %lld notices queued, "

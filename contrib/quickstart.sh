@@ -27,7 +27,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	libesmtp-dev libcurl4-openssl-dev libsodium-dev libseccomp-dev lighttpd curl"
 # and the servers and tools the tests run for real
 TEST_PACKAGES="apache2 libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
-	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium"
+	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium
+	prometheus"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -51,6 +52,15 @@ deps() {
 	as_root apt-get update -q
 	as_root env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q --no-install-recommends $missing
+	# Debian's prometheus enables and starts a service listening on port
+	# 9090 of every interface; the tests start their own on 127.0.0.1
+	case " $missing " in
+	*" prometheus "*)
+		if [ -d /run/systemd/system ]; then
+			as_root systemctl disable --now prometheus.service ||
+			    true
+		fi ;;
+	esac
 }
 
 build() {

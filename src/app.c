@@ -22,6 +22,7 @@
 #include "http.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 #include "store.h"
 #include "web.h"
@@ -66,6 +67,8 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 	a->ctx.crypto = a->crypto;
 	a->ctx.web = a->web;
 	a->ctx.gate = a->gate;
+	/* before the sandbox closes the file system; none: not counted */
+	a->ctx.metrics = metrics_open(cf->state_dir, !one_request);
 	/* share_domain of a reveal: the scheme and host of base_url */
 	p = strstr(cf->base_url, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
@@ -84,6 +87,7 @@ app_close(struct app *a)
 	crypto_close(a->crypto);
 	web_close(a->web);
 	gate_close(a->gate);
+	metrics_close(a->ctx.metrics);
 	free(a);
 }
 
@@ -273,7 +277,7 @@ void
 app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 {
 	const struct conf *cf = a->ctx.conf;
-	const struct route *rt;
+	const struct route *rt = NULL;
 	struct req r;
 	struct caller c;
 	const char *errstr = NULL;
@@ -300,6 +304,14 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 		goto out;
 	}
 	rt = route_match(&r);
+	/* an internal route's existence is no one else's business */
+	if (rt->flags & ROUTE_INTERNAL) {
+		limits_client(cf, &r, c.addr);
+		if (!util_addr_in_list(cf->metrics_allow, c.addr))
+			rt = route_not_found();
+		else if (ready(a) == 0)
+			(void)store_ready(a->ctx.store, &r.now);
+	}
 	if (rt->flags & ROUTE_OPEN)
 		goto handle;
 	/* the store's clock decides expiry (several hosts: the database's) */
@@ -342,6 +354,8 @@ out:
 	/* a passphrase that did not fail gives its reservation back */
 	if (reserved && !rs->failed_passphrase)
 		limits_hit(&a->ctx, &c, r.now, EV_FAILED_PASSPHRASE, -1, &retry);
+	metrics_request(a->ctx.metrics, rt != NULL ? (int)rt->id : R_INVALID,
+	    rs->status);
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);
 }

@@ -291,6 +291,14 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 	}
 	if (strcmp(key, "trusted_proxies") == 0)
 		return set_proxies(c, val);
+	if (strcmp(key, "metrics_allow") == 0) {
+		if (util_addr_list_check(val) == -1)
+			return "value must be addresses or address/bits "
+			    "prefixes";
+		free(c->metrics_allow);
+		return (c->metrics_allow = strdup(val)) == NULL ?
+		    "out of memory" : NULL;
+	}
 	if (strcmp(key, "passphrase_required") == 0)
 		return parse_bool(val, &c->passphrase_required) ?
 		    "value must be yes or no" : NULL;
@@ -415,7 +423,9 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	    (c->mail_from == NULL && (c->mail_from =
 	    strdup("ots@localhost")) == NULL) ||
 	    (c->smtp_host == NULL && (c->smtp_host =
-	    strdup("127.0.0.1")) == NULL)) {
+	    strdup("127.0.0.1")) == NULL) ||
+	    (c->metrics_allow == NULL && (c->metrics_allow =
+	    strdup("127.0.0.0/8 ::1")) == NULL)) {
 		util_seterr(err, errlen, "%s: out of memory", name);
 		goto fail;
 	}
@@ -525,6 +535,7 @@ conf_free(struct conf *c)
 	free(c->web_dir);
 	while (c->nproxies > 0)
 		free(c->proxies[--c->nproxies]);
+	free(c->metrics_allow);
 	free(c->smtp_host);
 	free(c->smtp_user);
 	free(c->mailer_key);

@@ -63,6 +63,7 @@ struct conf {
 	long long	 limits[EV_MAX];	/* per 20 minutes; 0: none */
 	char		*proxies[CONF_PROXIES_MAX];	/* trusted_proxies */
 	size_t		 nproxies;
+	char		*metrics_allow;	/* who may read /metrics; "": nobody */
 	/* recipient mail */
 	char		*mail_from;	/* envelope and From: address */
 	char		*smtp_host;

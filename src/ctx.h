@@ -15,6 +15,7 @@
 struct conf;
 struct crypto;
 struct gate;
+struct metrics;
 struct req;
 struct resp;
 struct web;
@@ -29,6 +30,7 @@ struct ctx {
 						 * crypto_newest/_older: all */
 	const struct web	*web;		/* pages; NULL: none loaded */
 	struct gate		*gate;		/* NULL: passphrase checks unbounded */
+	struct metrics		*metrics;	/* NULL: not counted */
 	long long		(*clock)(void);	/* unix seconds, now */
 	char			 origin[CTX_ORIGIN_MAX + 1];
 };

@@ -8,6 +8,7 @@
 #include "ctx.h"
 #include "http.h"
 #include "limits.h"
+#include "metrics.h"
 #include "store.h"
 
 static int
@@ -72,5 +73,6 @@ limits_hit(const struct ctx *x, const struct caller *c, long long now,
 	if (n < 0 || count <= limit)
 		return 0;
 	*retry_after = (window + 1) * LIMITS_WINDOW - now;
+	metrics_limited(x->metrics, ev);
 	return 1;
 }

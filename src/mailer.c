@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mail.h"
 #include "mailer.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "smtp.h"
 #include "store.h"
@@ -41,6 +42,7 @@ struct job {
 	pid_t		 pid;
 	int		 fd;		/* the answer: "" sent, else why not */
 	long long	 id;
+	enum store_mail_kind kind;
 	int		 attempts;
 	char		 recipient[STORE_RECIPIENT_MAX + 1];
 	char		 err[ERR_MAX];
@@ -56,6 +58,7 @@ struct mailer {
 	size_t			 njobs;
 	struct mailer_stats	*stats;	/* mailer_run's, else own */
 	struct mailer_stats	 own;
+	struct metrics		*metrics;	/* the host's; NULL: none */
 };
 
 static volatile sig_atomic_t stopping;
@@ -145,6 +148,7 @@ mailer_open(const struct conf *cf, char *err, size_t errlen)
 	m->cf = cf;
 	m->clock = clock_time;
 	m->stats = &m->own;
+	m->metrics = metrics_open(cf->state_dir, 0);
 	if ((f = fopen(cf->mailer_key, "r")) == NULL) {
 		util_seterr(err, errlen, "%s: %s", cf->mailer_key,
 		    strerror(errno));
@@ -190,6 +194,7 @@ mailer_close(struct mailer *m)
 	while (m->njobs > 0)
 		finish(m, 0);
 	store_close(m->st);
+	metrics_close(m->metrics);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
 }
@@ -282,6 +287,7 @@ start(struct mailer *m, struct store_mail *r, long long t)
 		log_warnx("%s %lld to %s: %s", store_mail_kind_name(r->kind),
 		    r->id, r->recipient, err);
 		m->stats->failed++;
+		metrics_delivery(m->metrics, r->kind, MO_FAILED);
 		rc = store_mail_failed(m->st, r->id, t, err);
 		goto out;
 	}
@@ -310,6 +316,7 @@ start(struct mailer *m, struct store_mail *r, long long t)
 	close(p[1]);
 	j->fd = p[0];
 	j->id = r->id;
+	j->kind = r->kind;
 	j->attempts = r->attempts;
 	snprintf(j->recipient, sizeof(j->recipient), "%s", r->recipient);
 	j->errlen = 0;
@@ -341,6 +348,7 @@ finish(struct mailer *m, size_t i)
 		snprintf(j->err, sizeof(j->err), "delivery process failed");
 	if (j->err[0] == '\0') {
 		m->stats->sent++;
+		metrics_delivery(m->metrics, j->kind, MO_SENT);
 		rc = store_mail_sent(m->st, j->id, t);
 	} else {
 		delay = RETRY_FIRST << (j->attempts < 7 ? j->attempts - 1 : 6);
@@ -349,6 +357,7 @@ finish(struct mailer *m, size_t i)
 		log_warnx("%lld to %s: %s (attempt %d, next in %llds)", j->id,
 		    j->recipient, j->err, j->attempts, delay);
 		m->stats->retry++;
+		metrics_delivery(m->metrics, j->kind, MO_RETRIED);
 		rc = store_mail_retry(m->st, j->id, t, t + delay, j->err);
 	}
 	*j = m->jobs[--m->njobs];

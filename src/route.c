@@ -60,6 +60,21 @@ static const struct route table[] = {
 	{ R_HEALTHZ, "/healthz", "GET HEAD", app_healthz, NONE,
 	    ROUTE_OPEN },
 	{ R_READYZ, "/readyz", "GET HEAD", app_readyz, NONE, ROUTE_OPEN },
+	{ R_METRICS, "/metrics", "GET HEAD", web_metrics, NONE,
+	    ROUTE_OPEN | ROUTE_INTERNAL },
+};
+
+static const char *const names[R_MAX] = {
+	[R_NOT_FOUND] = "not_found", [R_BAD_METHOD] = "bad_method",
+	[R_STATUS] = "status", [R_AUTHCHECK] = "authcheck",
+	[R_SHARE] = "share", [R_GENERATE] = "generate",
+	[R_REVEAL] = "reveal", [R_METADATA] = "metadata", [R_BURN] = "burn",
+	[R_RECENT] = "recent", [R_WEB_INDEX] = "web_index",
+	[R_WEB_CREATE] = "web_create", [R_WEB_SECRET] = "web_secret",
+	[R_WEB_REVEAL] = "web_reveal", [R_WEB_RECEIPT] = "web_receipt",
+	[R_WEB_BURN] = "web_burn", [R_STATIC] = "static",
+	[R_HEALTHZ] = "healthz", [R_READYZ] = "readyz",
+	[R_METRICS] = "metrics", [R_INVALID] = "invalid",
 };
 
 /* What a path that no row takes gets: the API's answers or a page. */
@@ -71,6 +86,18 @@ static const struct route web_not_found = { R_NOT_FOUND, NULL, NULL,
 	web_missing, NONE, ROUTE_OPEN };
 static const struct route web_bad_method = { R_BAD_METHOD, NULL, NULL,
 	web_wrong_method, NONE, ROUTE_OPEN };
+
+const char *
+route_name(enum route_id id)
+{
+	return names[id];
+}
+
+const struct route *
+route_not_found(void)
+{
+	return &web_not_found;
+}
 
 /* 1 if path matches pattern (filling the key), else 0. */
 static int

@@ -36,6 +36,9 @@ enum route_id {
 	/* probes, answered by app.c itself */
 	R_HEALTHZ,
 	R_READYZ,
+	R_METRICS,	/* GET /metrics, to metrics_allow's clients only */
+	R_INVALID,	/* a request that could not be read */
+	R_MAX
 };
 
 /* Policy flags of a route. */
@@ -44,6 +47,8 @@ enum route_id {
 #define ROUTE_OPEN		0x04	/* served without the store */
 #define ROUTE_RECIPIENT		0x08	/* a recipient counts email_recipient */
 #define ROUTE_PASSPHRASE	0x10	/* checks a passphrase parameter */
+#define ROUTE_INTERNAL		0x20	/* for metrics_allow's clients; to
+					 * others a page that is not there */
 
 struct route {
 	enum route_id	 id;
@@ -59,5 +64,11 @@ struct route {
  * key segment) and, for R_BAD_METHOD, r->allow.  Never NULL.
  */
 const struct route *route_match(struct req *r);
+
+/* The pages' "not found" route, for a request refused as if unknown. */
+const struct route *route_not_found(void);
+
+/* A route id's name for the metrics ("reveal", "web_create"...). */
+const char	*route_name(enum route_id);
 
 #endif

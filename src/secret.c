@@ -13,6 +13,7 @@
 #include "gate.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "secret.h"
 #include "store.h"
@@ -219,6 +220,8 @@ hash_pw(const struct ctx *x, const struct caller *c, const char *pass,
 	if (attempt != NULL)
 		rc = store_attempt_reserve(x->store, attempt, x->clock(),
 		    cf->lock_after, cf->lock_time);
+	if (rc == 2)
+		metrics_add(x->metrics, M_PASSPHRASE_LOCKED, 1);
 	if (rc != 1)
 		res = rc == 2 ? SECRET_LOCKED : rc == 0 ? SECRET_UNKNOWN :
 		    SECRET_ERROR;
@@ -240,6 +243,7 @@ secret_create(const struct ctx *x, const struct caller *c,
 	struct buf sealed = { 0 };
 	enum secret_result rc;
 	int passphrase = in->pass != NULL && in->plen > 0, nmail = 0, i;
+	long long t0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&sec, 0, sizeof(sec));
@@ -292,9 +296,14 @@ secret_create(const struct ctx *x, const struct caller *c,
 	m->expires = now + 2 * m->ttl;
 	if ((nmail = outbox_rows(x, c, in, out, in->notify != NULL ?
 	    secret_notify_parse(in->notify, in->nlen) : c->cust.notify, now,
-	    mail)) == -1 ||
-	    store_create(x->store, &sec, m, mail, (size_t)nmail) == -1)
+	    mail)) == -1)
 		goto out;
+	t0 = metrics_clock();
+	i = store_create(x->store, &sec, m, mail, (size_t)nmail);
+	metrics_observe(x->metrics, MH_CREATE, metrics_clock() - t0);
+	if (i == -1)
+		goto out;
+	metrics_add(x->metrics, M_CREATED, 1);
 	rc = SECRET_OK;
 out:
 	buf_free(&sealed);
@@ -327,6 +336,7 @@ unlock(const struct ctx *x, const struct crypto *k, const struct caller *c,
 	unsigned char pw[CRYPTO_PW_LEN];
 	enum secret_result res = SECRET_ERROR;
 	long long fails, at;
+	int rc;
 
 	if (sec->has_salt) {
 		if (pass == NULL || plen == 0)
@@ -348,9 +358,15 @@ unlock(const struct ctx *x, const struct crypto *k, const struct caller *c,
 	}
 	fails = store_attempt_failed(x->store, sec->id, x->clock(),
 	    cf->lock_after, cf->lock_time);
-	if (fails == -1 || (fails >= cf->burn_after &&
-	    store_secret_claim(x->store, sec->id, STATE_BURNED, &at) == -1))
+	if (fails == -1)
 		goto out;
+	metrics_add(x->metrics, M_PASSPHRASE_FAILED, 1);
+	if (fails >= cf->burn_after) {
+		if ((rc = store_secret_claim(x->store, sec->id, STATE_BURNED,
+		    &at)) == -1)
+			goto out;
+		metrics_add(x->metrics, M_BURNED, rc);
+	}
 	res = SECRET_WRONG;
 out:
 	sodium_memzero(pw, sizeof(pw));
@@ -397,6 +413,22 @@ claimed(int rc)
 	return rc == 1 ? SECRET_OK : rc == 0 ? SECRET_UNKNOWN : SECRET_ERROR;
 }
 
+/* A reveal's claim (a take when there is no passphrase), timed; a take
+ * that does not apply (0) is no claim. */
+static int
+reveal_claim(const struct ctx *x, int take, struct store_secret *sec,
+    long long *at)
+{
+	long long t0 = metrics_clock();
+	int rc;
+
+	rc = take ? store_secret_take(x->store, sec->id, sec, at) :
+	    store_secret_claim(x->store, sec->id, STATE_RECEIVED, at);
+	if (rc != 0 || !take)
+		metrics_observe(x->metrics, MH_CLAIM, metrics_clock() - t0);
+	return rc;
+}
+
 enum secret_result
 secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
     size_t sklen, const char *pass, size_t plen, long long now,
@@ -420,8 +452,8 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	rc = SECRET_UNKNOWN;
 	for (k = crypto_newest(x->crypto); k != NULL; k = crypto_older(k)) {
 		crypto_row_id(k, CRYPTO_ID_SECRET, skey, sklen, sec.id);
-		if (plen == 0 && (rc = claimed(store_secret_take(x->store,
-		    sec.id, &sec, &at))) != SECRET_UNKNOWN) {
+		if (plen == 0 && (rc = claimed(reveal_claim(x, 1, &sec,
+		    &at))) != SECRET_UNKNOWN) {
 			if (rc == SECRET_OK)
 				rc = unlock(x, k, c, &sec, skey, sklen, NULL, 0,
 				    value);
@@ -435,9 +467,10 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	if ((rc = unlock(x, k, c, &sec, skey, sklen, pass, plen, value)) !=
 	    SECRET_OK)
 		goto out;
-	rc = claimed(store_secret_claim(x->store, sec.id, STATE_RECEIVED,
-	    &at));
+	rc = claimed(reveal_claim(x, 0, &sec, &at));
 out:
+	if (rc == SECRET_OK)
+		metrics_add(x->metrics, M_REVEALED, 1);
 	if (rc != SECRET_OK)
 		buf_free(value);
 	buf_free(&sec.sealed);
@@ -514,6 +547,7 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 		goto out;
 	rc = claimed(store_secret_claim(x->store, sec.id, STATE_BURNED, &at));
 	if (rc == SECRET_OK) {
+		metrics_add(x->metrics, M_BURNED, 1);
 		m->state = STATE_BURNED;
 		m->updated = at;
 	}

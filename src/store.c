@@ -71,6 +71,38 @@ store_state_parse(const char *s)
 	return STATE_BURNED;	/* unreachable: the schemas check states */
 }
 
+static const char *const mail_states[STORE_MAIL_STATES] = {
+	"waiting", "queued", "sent", "failed",
+};
+
+const char *
+store_mail_state_name(int i)
+{
+	return mail_states[i];
+}
+
+void
+store_stats_row(struct store_stats *out, const char *what, const char *key,
+    long long n)
+{
+	size_t i, k;
+
+	if (strcmp(what, "live") == 0)
+		out->secrets += n;
+	else if (strcmp(what, "customer") == 0)
+		out->customers += n;
+	else if (strcmp(what, "receipt") == 0) {
+		for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+			if (strcmp(key, state_names[i]) == 0)
+				out->receipts[i] += n;
+	} else
+		for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
+			for (i = 0; strcmp(what, kind_names[k]) == 0 &&
+			    i < STORE_MAIL_STATES; i++)
+				if (strcmp(key, mail_states[i]) == 0)
+					out->mail[k][i] += n;
+}
+
 int
 store_schema_version(void)
 {
@@ -373,6 +405,13 @@ int
 store_scrub(struct store *s, long long rebuild_max, struct store_scrub *out)
 {
 	return s->ops->scrub(s, rebuild_max, out);
+}
+
+int
+store_stats(struct store *s, long long now, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	return s->ops->stats(s, now, out);
 }
 
 int

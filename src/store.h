@@ -371,6 +371,30 @@ int	store_sweep(struct store *, long long now, long long mail_before,
 int	store_limit_add(struct store *, const unsigned char key[CRYPTO_ID_LEN],
 	    long long window, int n, long long *count);
 
+/* What the store holds now (ots-admin stats, the metrics' gauges). */
+#define STORE_MAIL_STATES	4	/* waiting, queued, sent, failed */
+struct store_stats {
+	long long	 secrets;		/* stored, not expired */
+	long long	 receipts[STATE_EXPIRED + 1];	/* live, by the state
+						 * store_meta_get shows */
+	long long	 customers;
+	long long	 mail[MAIL_WEBHOOK + 1][STORE_MAIL_STATES];	/* kind,
+						 * state */
+	long long	 size;			/* bytes of the database */
+};
+
+/* The name of mail state i (< STORE_MAIL_STATES). */
+const char	*store_mail_state_name(int i);
+
+/*
+ * Count what the store holds at now: live secrets, live receipts by state
+ * (unrevealed ones whose secret expired count as expired, swept or not),
+ * accounts, outbox rows by kind and state, and the database's size
+ * (SQLite: pages in use times the page size; PostgreSQL:
+ * pg_database_size).  Reads only.  0 or -1.
+ */
+int	store_stats(struct store *, long long now, struct store_stats *out);
+
 struct store_scrub {
 	long long	 size;		/* bytes in use, after */
 	int		 rebuilt;	/* the whole store was rewritten */

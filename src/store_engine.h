@@ -72,6 +72,7 @@ struct store_ops {
 	int	(*limit_add)(struct store *, const unsigned char *, long long,
 		    int, long long *);
 	int	(*scrub)(struct store *, long long, struct store_scrub *);
+	int	(*stats)(struct store *, long long, struct store_stats *);
 	int	(*sweep_lock)(struct store *);
 	void	(*idle)(struct store *);	/* NULL: nothing to do */
 	int	(*customer_add)(struct store *, const struct store_customer *);
@@ -103,6 +104,14 @@ struct store	*store_pg_open(const char *conninfo, const char *password,
 enum store_state store_state_parse(const char *);
 /* A stored kind's enum (the schemas check kinds). */
 enum store_mail_kind store_mail_kind_parse(const char *);
+
+/*
+ * One row of the engines' statistics query: what ("live" secrets,
+ * "receipt", "customer", or a mail kind's name), key (a receipt's or mail's state,
+ * else ""), and its count, added into out.  Unknown names are ignored.
+ */
+void	store_stats_row(struct store_stats *out, const char *what,
+	    const char *key, long long n);
 
 /*
  * The schema check every role but the migrator makes at open: 0 when have

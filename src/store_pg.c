@@ -100,7 +100,7 @@ enum stmt {
 	S_SWEEP_NOTIFY, S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META,
 	S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
-	S_SCRUB_SIZE, S_SWEEP_LOCK,
+	S_SCRUB_SIZE, S_SWEEP_LOCK, S_STATS,
 	S_MAX
 };
 
@@ -310,6 +310,15 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "", 1 },
 	/* held by the session: released when the connection ends */
 	[S_SWEEP_LOCK] = { "SELECT pg_try_advisory_lock($1)", "i", 1 },
+	/* the same words as store_sqlite's: store_stats_row reads the rows */
+	[S_STATS] = { "SELECT 'live'::text, ''::text, count(*) FROM secret "
+	    "WHERE expires > $1 UNION ALL "
+	    "SELECT 'receipt', CASE WHEN state IN ('new', 'viewed') AND "
+	    "secret_expires <= $1 THEN 'expired' ELSE state END AS shown, "
+	    "count(*) FROM metadata WHERE expires > $1 GROUP BY shown "
+	    "UNION ALL SELECT 'customer', '', count(*) FROM customer "
+	    "UNION ALL SELECT kind, state, count(*) FROM mail "
+	    "GROUP BY kind, state", "i", 0 },
 };
 
 struct pgsql {
@@ -435,7 +444,7 @@ static const char *const names[] = {
 	"ots_try_failed", "ots_limit_add", "ots_sweep_notify",
 	"ots_sweep_expire",
 	"ots_sweep_secret", "ots_sweep_meta", "ots_sweep_mail",
-	"ots_sweep_limits", "ots_scrub_size", "ots_sweep_lock",
+	"ots_sweep_limits", "ots_scrub_size", "ots_sweep_lock", "ots_stats",
 };
 
 /* The parameter types of statement i as OIDs; their count, or -1. */
@@ -1773,6 +1782,33 @@ pgsql_scrub(struct store *base, long long rebuild_max, struct store_scrub *out)
 	return one_int(s, r, "size", &out->size);
 }
 
+static int
+pgsql_stats(struct store *base, long long now, struct store_stats *out)
+{
+	struct pgsql *s = (struct pgsql *)base;
+	struct params p = { 0 };
+	char what[16], key[16];
+	long long n;
+	PGresult *r;
+	int i, rc = 0;
+
+	p_int(&p, now);
+	if ((r = run(s, S_STATS, &p, "stats")) == NULL)
+		return -1;
+	for (i = 0; i < pq.PQntuples(r) && rc == 0; i++) {
+		if (col_text(r, i, 0, what, sizeof(what)) == -1 ||
+		    col_text(r, i, 1, key, sizeof(key)) == -1 ||
+		    col_int(r, i, 2, &n) == -1)
+			rc = bad_result(s, "stats");
+		else
+			store_stats_row(out, what, key, n);
+	}
+	pq.PQclear(r);
+	if (rc == -1 || (r = run(s, S_SCRUB_SIZE, NULL, "size")) == NULL)
+		return -1;
+	return one_int(s, r, "size", &out->size);
+}
+
 /* A session-level advisory lock: every host's sweeper asks the same one. */
 static int
 pgsql_sweep_lock(struct store *base)
@@ -1814,6 +1850,7 @@ static const struct store_ops pgsql_ops = {
 	.sweep = pgsql_sweep,
 	.limit_add = pgsql_limit_add,
 	.scrub = pgsql_scrub,
+	.stats = pgsql_stats,
 	.sweep_lock = pgsql_sweep_lock,
 	.customer_add = pgsql_customer_add,
 	.customer_get = pgsql_customer_get,

@@ -44,6 +44,7 @@ enum stmt {
 	S_SWEEP_NOTIFY, S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META,
 	S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
+	S_STATS,
 	S_MAX
 };
 
@@ -152,6 +153,15 @@ static const char *const sql[S_MAX] = {
 	    SWEEP_BATCH ")",
 	[S_SWEEP_LIMITS] = "DELETE FROM ratelimit WHERE key IN (SELECT key "
 	    "FROM ratelimit WHERE window < ?1 LIMIT " SWEEP_BATCH ")",
+	/* the same words as store_pg's: store_stats_row reads the rows */
+	[S_STATS] = "SELECT 'live', '', count(*) FROM secret "
+	    "WHERE expires > ?1 UNION ALL "
+	    "SELECT 'receipt', CASE WHEN state IN ('new', 'viewed') AND "
+	    "secret_expires <= ?1 THEN 'expired' ELSE state END AS shown, "
+	    "count(*) FROM metadata WHERE expires > ?1 GROUP BY shown "
+	    "UNION ALL SELECT 'customer', '', count(*) FROM customer "
+	    "UNION ALL SELECT kind, state, count(*) FROM mail "
+	    "GROUP BY kind, state",
 };
 
 /*
@@ -1727,6 +1737,26 @@ lite_scrub(struct store *base, long long rebuild_max, struct store_scrub *out)
 	return 0;
 }
 
+static int
+lite_stats(struct store *base, long long now, struct store_stats *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_STATS);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_stats_row(out, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "stats");
+		return -1;
+	}
+	return (out->size = size(s)) == -1 ? -1 : 0;
+}
+
 /*
  * Between requests: a worker's WAL hook replaced SQLite's automatic
  * checkpoint, which would have run inside a request; once the WAL has
@@ -1807,6 +1837,7 @@ static const struct store_ops lite_ops = {
 	.sweep = lite_sweep,
 	.limit_add = lite_limit_add,
 	.scrub = lite_scrub,
+	.stats = lite_stats,
 	.sweep_lock = lite_sweep_lock,
 	.idle = lite_idle,
 	.customer_add = lite_customer_add,

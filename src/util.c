@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -166,4 +168,84 @@ buf_free(struct buf *b)
 	}
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+/*
+ * An address as 16 bytes (IPv4 as its IPv4-mapped IPv6 form, so that one
+ * comparison serves both) and the prefix bits it names (an IPv4 prefix
+ * counts from bit 96).  s[0..len) is "ADDR" or "ADDR/BITS".  0 or -1.
+ */
+static int
+addr_parse(const char *s, size_t len, unsigned char a[16], int *bits)
+{
+	char txt[INET6_ADDRSTRLEN + 1];
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	long long b = -1;
+	int v6;
+
+	if (alen == 0 || alen >= sizeof(txt))
+		return -1;
+	memcpy(txt, s, alen);
+	txt[alen] = '\0';
+	v6 = strchr(txt, ':') != NULL;
+	memset(a, 0, 16);
+	if (v6 ? inet_pton(AF_INET6, txt, a) != 1 :
+	    inet_pton(AF_INET, txt, a + 12) != 1)
+		return -1;
+	if (!v6)
+		a[10] = a[11] = 0xff;
+	if (slash != NULL && util_strtoll(slash + 1, len - alen - 1, 0,
+	    v6 ? 128 : 32, &b) == -1)
+		return -1;
+	*bits = b == -1 ? 128 : (int)b + (v6 ? 0 : 96);
+	return 0;
+}
+
+/* 1 if the first bits of a and net agree. */
+static int
+addr_in(const unsigned char a[16], const unsigned char net[16], int bits)
+{
+	int i;
+
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a[i] != net[i])
+			return 0;
+	return bits == 0 || ((a[i] ^ net[i]) & (0xff << (8 - bits))) == 0;
+}
+
+int
+util_addr_list_check(const char *list)
+{
+	unsigned char a[16];
+	size_t n;
+	int bits;
+
+	while (*(list += strspn(list, " \t")) != '\0') {
+		n = strcspn(list, " \t");
+		if (addr_parse(list, n, a, &bits) == -1)
+			return -1;
+		list += n;
+	}
+	return 0;
+}
+
+int
+util_addr_in_list(const char *list, const char *addr)
+{
+	unsigned char a[16], net[16];
+	size_t n;
+	int bits;
+
+	if (strchr(addr, '/') != NULL ||
+	    addr_parse(addr, strlen(addr), a, &bits) == -1)
+		return 0;
+	while (*(list += strspn(list, " \t")) != '\0') {
+		n = strcspn(list, " \t");
+		if (addr_parse(list, n, net, &bits) == 0 &&
+		    addr_in(a, net, bits))
+			return 1;
+		list += n;
+	}
+	return 0;
 }

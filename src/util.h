@@ -23,6 +23,17 @@ void	util_seterr(char *err, size_t errlen, const char *fmt, ...)
 /* 1 if s[0..len) is valid UTF-8 without NUL bytes, else 0. */
 int	util_utf8_valid(const char *s, size_t len);
 
+/*
+ * Address lists: space-separated IPv4/IPv6 addresses or CIDR prefixes
+ * ("127.0.0.0/8 ::1").  util_addr_list_check returns 0 when every entry
+ * parses, else -1.  util_addr_in_list returns 1 if addr (an address as
+ * text; an IPv4-mapped IPv6 address counts as its IPv4 form) lies in one
+ * of list's entries, else 0 (also for an empty list or an unparsable
+ * address).
+ */
+int	util_addr_list_check(const char *list);
+int	util_addr_in_list(const char *list, const char *addr);
+
 /* A growable byte buffer; always NUL-terminated after a successful add. */
 struct buf {
 	char	*data;

@@ -16,6 +16,8 @@
 #include "store.h"
 #include "tmpl.h"
 #include "util.h"
+#include "metrics.h"
+#include "route.h"
 #include "web.h"
 
 #define VARS_MAX	24
@@ -550,6 +552,26 @@ web_missing(const struct ctx *x, const struct caller *c, const struct req *r,
 	(void)c;
 	(void)r;
 	web_error(x->web, rs, 404, "Not found", "There is no page here.");
+}
+
+/* The exposition; the caller checked the client (metrics_allow). */
+void
+web_metrics(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	const char *names[R_MAX];
+	struct store_stats st;
+	int i, have;
+
+	(void)c;
+	for (i = 0; i < R_MAX; i++)
+		names[i] = route_name((enum route_id)i);
+	/* the gauges come from the store; the counters even without it */
+	have = x->store != NULL && store_stats(x->store, r->now, &st) == 0;
+	rs->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	if (metrics_write(x->metrics, names, R_MAX, have ? &st : NULL,
+	    &rs->body) == -1)
+		web_error(x->web, rs, 500, "Internal error", "Out of memory.");
 }
 
 void

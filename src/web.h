@@ -41,6 +41,7 @@ handler_fn	web_receipt;		/* GET /private/KEY */
 handler_fn	web_burn;		/* POST /private/KEY/burn */
 handler_fn	web_static;		/* GET /static/NAME */
 handler_fn	web_missing;		/* no such page */
+handler_fn	web_metrics;		/* GET /metrics (Prometheus) */
 handler_fn	web_wrong_method;	/* a page, another method */
 
 /*

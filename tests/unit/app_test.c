@@ -477,6 +477,43 @@ test_passphrase_reservation(void)
 	    "the limited try consumed nothing: another client reveals it");
 }
 
+/* GET /metrics: the exposition for metrics_allow (loopback), else the
+ * pages' 404 as for any unknown path. */
+static void
+test_metrics(void)
+{
+	struct buf missing = { 0 };
+	static const char *const inside[] = { "127.0.0.1", "127.8.9.10",
+	    "::1", "::ffff:127.0.0.1" };
+	static const char *const outside[] = { "192.0.2.9", "::2",
+	    "::ffff:192.0.2.9", "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+		snprintf(client, sizeof(client), "%s", inside[i]);
+		ok(serve("GET", "/metrics", NULL, NULL) == 200 &&
+		    rs.ctype != NULL && strcmp(rs.ctype,
+		    "text/plain; version=0.0.4; charset=utf-8") == 0 &&
+		    has("\nots_secrets_created_total ") &&
+		    has("\nots_store_up 1\n"), "%s: the exposition", inside[i]);
+	}
+	snprintf(client, sizeof(client), "127.0.0.1");
+	ok(serve("HEAD", "/metrics", NULL, NULL) == 200 && rs.head_only,
+	    "HEAD /metrics");
+	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		snprintf(client, sizeof(client), "%s", outside[i]);
+		serve("GET", "/no/such/page", NULL, NULL);
+		buf_free(&missing);
+		buf_puts(&missing, body());
+		ok(serve("GET", "/metrics", NULL, NULL) == 404 &&
+		    strcmp(body(), missing.data) == 0 &&
+		    strcmp(rs.ctype, "text/plain; version=0.0.4; "
+		    "charset=utf-8") != 0, "\"%s\": the pages' 404",
+		    outside[i]);
+	}
+	buf_free(&missing);
+}
+
 int
 main(void)
 {
@@ -492,6 +529,7 @@ main(void)
 	test_rate_limit();
 	test_cross_site();
 	test_passphrase_reservation();
+	test_metrics();
 	http_resp_free(&rs);
 	app_close(app);
 	fx_close(&f);

@@ -114,6 +114,7 @@ test_defaults(void)
 	is_int(c->smtp_starttls, CONF_TLS_OPTIONAL, "STARTTLS optional");
 	is_int(c->sandbox, 1, "sandbox on by default");
 	is_int(c->ready_min_free, 64LL << 20, "ready_min_free default 64 MiB");
+	is_str(c->metrics_allow, "127.0.0.0/8 ::1", "metrics_allow: loopback");
 	p = conf_plan(c, CONF_DEFAULT_PLAN);
 	ok(p != NULL && p->ttl_max == 30 * DAY && p->size_max == 10000,
 	    "default plan: 30 days, 10000 bytes");
@@ -140,6 +141,17 @@ test_defaults(void)
 	    "booleans no and 0");
 	conf_free(c);
 
+	c = parse(REQUIRED "metrics_allow =\n");
+	ok(c != NULL && strcmp(c->metrics_allow, "") == 0,
+	    "metrics_allow empty: nobody");
+	conf_free(c);
+	c = parse(REQUIRED "metrics_allow = 10.0.0.0/8 2001:db8::/32\n");
+	ok(c != NULL && strcmp(c->metrics_allow, "10.0.0.0/8 2001:db8::/32")
+	    == 0, "metrics_allow read");
+	conf_free(c);
+	c = parse(REQUIRED "metrics_allow = 10.0.0.0/40\n");
+	ok(c == NULL && strstr(err, "metrics_allow") != NULL,
+	    "metrics_allow: a bad prefix is refused");
 	c = parse(REQUIRED "sandbox = no\n");
 	ok(c != NULL && c->sandbox == 0, "sandbox = no turns it off");
 	conf_free(c);

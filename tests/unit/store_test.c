@@ -1559,6 +1559,71 @@ test_races(struct eng *e)
 }
 
 /* The sweep lock: one holder among every store, until it closes. */
+/* store_stats: what ots-admin stats and the metrics' gauges show. */
+static void
+test_stats(struct eng *e)
+{
+	unsigned char id[CRYPTO_ID_LEN];
+	struct store_customer c;
+	struct store_stats ss;
+	struct store_sweep sw;
+	struct store *st;
+	long long mail = 0;
+	int i, j;
+
+	st = fresh(e, "stats", STORE_WORKER);
+	is_int(store_stats(st, T0, &ss), 0, "store_stats of an empty store");
+	ok(ss.secrets == 0 && ss.customers == 0 && ss.receipts[STATE_NEW] == 0
+	    && ss.mail[MAIL_SECRET][1] == 0 && ss.size > 0,
+	    "empty: nothing counted, a size");
+	memset(&c, 0, sizeof(c));
+	snprintf(c.custid, sizeof(c.custid), "s@example.com");
+	snprintf(c.plan, sizeof(c.plan), "basic");
+	c.created = T0;
+	store_customer_add(st, &c);
+	create(st, 1, T0, TTL, 0, 0);			/* new */
+	create(st, 2, T0, TTL, 0, 0);
+	is_int(claim(st, 2, T0, STATE_RECEIVED), 1, "2 received");
+	create(st, 3, T0, TTL, 0, 1);
+	is_int(claim(st, 3, T0, STATE_BURNED), 1, "3 burned");
+	create(st, 4, T0 - TTL - 10, TTL, 0, 0);	/* expired, unswept */
+	create_mail(st, 5, T0, TTL, 0, 0, &mail);	/* mail queued */
+	create(st, 6, T0, TTL, 0, 0);
+	id_of(6 | 0x80, id);
+	is_int(store_meta_viewed(st, id, T0), 1, "6 viewed");
+	create_mail(st, 7, T0, TTL, 0, 0, &mail);
+	store_mail_failed(st, mail, T0, "550");
+	create(st, 8, T0 - 3 * TTL, TTL, 0, 0);		/* all gone */
+
+	is_int(store_stats(st, T0, &ss), 0, "store_stats");
+	is_int(ss.secrets, 4, "live secrets: 1, 5, 6, 7");
+	is_int(ss.receipts[STATE_NEW], 3, "receipts new: 1, 5, 7");
+	is_int(ss.receipts[STATE_VIEWED], 1, "receipts viewed: 6");
+	is_int(ss.receipts[STATE_RECEIVED], 1, "receipts received: 2");
+	is_int(ss.receipts[STATE_BURNED], 1, "receipts burned: 3");
+	is_int(ss.receipts[STATE_EXPIRED], 1,
+	    "receipts expired before the sweep: 4");
+	is_int(ss.customers, 1, "accounts");
+	is_int(ss.mail[MAIL_SECRET][1], 1, "mail queued");
+	is_int(ss.mail[MAIL_SECRET][3], 1, "mail failed");
+	for (i = 0, j = 0; i <= MAIL_WEBHOOK; i++)
+		j += (int)(ss.mail[i][0] + ss.mail[i][2]) +
+		    (i > 0 ? (int)(ss.mail[i][1] + ss.mail[i][3]) : 0);
+	is_int(j, 0, "no other outbox rows");
+	ok(ss.size > 0, "database size %lld bytes", ss.size);
+	is_str(store_mail_state_name(1), "queued", "mail state names");
+
+	memset(&sw, 0, sizeof(sw));
+	store_sweep(st, T0, T0 - 1000, T0 / 1200, &sw);
+	is_int(store_stats(st, T0, &ss), 0, "store_stats after a sweep");
+	ok(ss.receipts[STATE_EXPIRED] == 1 && ss.receipts[STATE_NEW] == 3 &&
+	    ss.secrets == 4, "swept: the same counts (expired now stored)");
+	is_int(store_stats(st, T0 + 3 * TTL, &ss), 0, "store_stats later");
+	ok(ss.secrets == 0 && ss.receipts[STATE_NEW] == 0 &&
+	    ss.receipts[STATE_RECEIVED] == 0, "later: nothing lives");
+	store_close(st);
+}
+
 static void
 test_sweep_lock(struct eng *e)
 {
@@ -2013,6 +2078,7 @@ run_engine(struct eng *e)
 	store_close(st);
 	test_keys(e);
 	test_races(e);
+	test_stats(e);
 	test_sweep_lock(e);
 	test_schema(e);
 	if (e->pg) {

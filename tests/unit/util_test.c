@@ -155,11 +155,67 @@ test_buf(void)
 	ok(b.data == NULL, "buf_free twice is harmless");
 }
 
+static void
+test_addr(void)
+{
+	static const struct {
+		const char	*list, *addr;
+		int		 in;
+	} t[] = {
+		{ "127.0.0.0/8 ::1", "127.0.0.1", 1 },
+		{ "127.0.0.0/8 ::1", "127.255.255.254", 1 },
+		{ "127.0.0.0/8 ::1", "128.0.0.1", 0 },
+		{ "127.0.0.0/8 ::1", "::1", 1 },
+		{ "127.0.0.0/8 ::1", "::2", 0 },
+		{ "127.0.0.0/8 ::1", "203.0.113.7", 0 },
+		{ "127.0.0.0/8", "::ffff:127.0.0.9", 1 },	/* mapped */
+		{ "127.0.0.0/8", "::127.0.0.9", 0 },	/* compatible: not */
+		{ "10.1.2.3", "10.1.2.3", 1 },		/* a bare address */
+		{ "10.1.2.3", "10.1.2.4", 0 },
+		{ "10.1.2.3/32", "10.1.2.3", 1 },
+		{ "192.168.0.0/23", "192.168.1.255", 1 },	/* not a byte */
+		{ "192.168.0.0/23", "192.168.2.0", 0 },
+		{ "192.168.1.0/23", "192.168.0.1", 1 },	/* host bits set */
+		{ "0.0.0.0/0", "198.51.100.1", 1 },
+		{ "0.0.0.0/0", "2001:db8::1", 0 },	/* v4 prefix, v6 client */
+		{ "2001:db8::/32", "2001:db8:ffff::1", 1 },
+		{ "2001:db8::/33", "2001:db8:8000::1", 0 },
+		{ "2001:db8::/33", "2001:db8:7fff::1", 1 },
+		{ "fe80::/10", "febf::1", 1 },
+		{ "fe80::/10", "fec0::1", 0 },
+		{ "::/0", "2001:db8::1", 1 },
+		{ "", "127.0.0.1", 0 },			/* empty: nobody */
+		{ "  \t ", "127.0.0.1", 0 },
+		{ "127.0.0.1", "", 0 },			/* unknown client */
+		{ "127.0.0.1", "127.0.0.1/8", 0 },	/* not an address */
+		{ "127.0.0.1", "localhost", 0 },
+		{ "127.0.0.1", "127.0.0.1 ", 0 },
+		{ "bogus 127.0.0.1", "127.0.0.1", 1 },	/* checked at load */
+	};
+	static const char *const bad[] = {
+		"127.0.0.0/33", "::1/129", "127.0.0.0/", "127.0.0.0/-1",
+		"127.0.0.0/8x", "localhost", "1.2.3", "1.2.3.4.5", "/8",
+		"::1 300.0.0.1", "2001:db8:::1", "127.0.0.1/08/8",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_int(util_addr_in_list(t[i].list, t[i].addr), t[i].in,
+		    "\"%s\" in \"%s\"", t[i].addr, t[i].list);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(util_addr_list_check(bad[i]), -1, "\"%s\" refused",
+		    bad[i]);
+	is_int(util_addr_list_check("127.0.0.0/8 ::1 10.0.0.0/8\t2001:db8::/32"),
+	    0, "a list of addresses and prefixes");
+	is_int(util_addr_list_check(""), 0, "an empty list");
+}
+
 int
 main(void)
 {
 	test_strtoll();
 	test_utf8();
 	test_buf();
+	test_addr();
 	return done();
 }
