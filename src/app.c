@@ -354,8 +354,9 @@ out:
 	/* a passphrase that did not fail gives its reservation back */
 	if (reserved && !rs->failed_passphrase)
 		limits_hit(&a->ctx, &c, r.now, EV_FAILED_PASSPHRASE, -1, &retry);
+	/* the API says its errors with 404 and the status it means */
 	metrics_request(a->ctx.metrics, rt != NULL ? (int)rt->id : R_INVALID,
-	    rs->status);
+	    rs->intended ? rs->intended : rs->status);
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);
 }

@@ -70,7 +70,8 @@ void		 metrics_close(struct metrics *);
 void	metrics_add(struct metrics *, enum metrics_counter, long long n);
 /* A rate-limit refusal of event ev. */
 void	metrics_limited(struct metrics *, enum conf_event ev);
-/* One answered request of a route id (< METRICS_ROUTES), by status. */
+/* One answered request of a route id (< METRICS_ROUTES), by the status
+ * it means (an API error's intended one). */
 void	metrics_request(struct metrics *, int route, int status);
 /* A delivery of kind with its outcome. */
 void	metrics_delivery(struct metrics *, enum store_mail_kind,

@@ -58,6 +58,14 @@ def schema_version(s):
     return s.sql("PRAGMA user_version")[0][0]
 
 
+def metric(s, name):
+    """One sample of this host's /metrics (0 when absent)."""
+    for line in s.request("GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0
+
+
 def counted(s):
     return s.sql("SELECT count(*), coalesce(sum(count), 0) FROM ratelimit", counters=True)[0]
 
@@ -119,6 +127,9 @@ def main():
         r = s.request("GET", "status")
         is_((r.intended, r.body), (503, b'{"message":"Service unavailable"}'),
             "store down: the API says unavailable too")
+        # the API's 404 meant 503: counted as such
+        fives = metric(s, 'ots_requests_total{route="status",code="5xx"}')
+        ok(fives >= 1, "store down: /metrics counts the API's unavailable answers as 5xx", fives)
         store_up(s)
         ready_within(s, 200, OK, "store back")
 
