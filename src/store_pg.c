@@ -433,18 +433,27 @@ sqlstate_is(const PGresult *r, const char *code)
 	return st != NULL && strcmp(st, code) == 0;
 }
 
-static const char *const names[] = {
-	"ots_clock", "ots_version", "ots_setting_get", "ots_setting_put",
-	"ots_create", "ots_create_mail", "ots_secret_get", "ots_claim",
-	"ots_meta_get", "ots_meta_viewed", "ots_meta_recent",
-	"ots_cust_put", "ots_cust_get", "ots_cust_by_id", "ots_cust_notify",
-	"ots_cust_token", "ots_cust_del",
-	"ots_cust_list", "ots_mail_take", "ots_mail_done", "ots_mail_retry",
-	"ots_mail_due", "ots_mail_list", "ots_try_reserve", "ots_try_lock",
-	"ots_try_failed", "ots_limit_add", "ots_sweep_notify",
-	"ots_sweep_expire",
-	"ots_sweep_secret", "ots_sweep_meta", "ots_sweep_mail",
-	"ots_sweep_limits", "ots_scrub_size", "ots_sweep_lock", "ots_stats",
+static const char *const names[S_MAX] = {
+	[S_CLOCK] = "ots_clock", [S_VERSION] = "ots_version",
+	[S_KEY_LIST] = "ots_key_list", [S_KEY_PUT] = "ots_key_put",
+	[S_KEY_DEL] = "ots_key_del", [S_KEY_USE] = "ots_key_use",
+	[S_CREATE] = "ots_create", [S_CREATE_MAIL] = "ots_create_mail",
+	[S_SECRET_GET] = "ots_secret_get", [S_CLAIM] = "ots_claim",
+	[S_META_GET] = "ots_meta_get", [S_META_VIEWED] = "ots_meta_viewed",
+	[S_META_RECENT] = "ots_meta_recent", [S_CUST_PUT] = "ots_cust_put",
+	[S_CUST_GET] = "ots_cust_get", [S_CUST_BY_ID] = "ots_cust_by_id",
+	[S_CUST_NOTIFY] = "ots_cust_notify", [S_CUST_TOKEN] = "ots_cust_token",
+	[S_CUST_DEL] = "ots_cust_del", [S_CUST_LIST] = "ots_cust_list",
+	[S_MAIL_TAKE] = "ots_mail_take", [S_MAIL_DONE] = "ots_mail_done",
+	[S_MAIL_RETRY] = "ots_mail_retry", [S_MAIL_DUE] = "ots_mail_due",
+	[S_MAIL_LIST] = "ots_mail_list", [S_TRY_RESERVE] = "ots_try_reserve",
+	[S_TRY_LOCK] = "ots_try_lock", [S_TRY_FAILED] = "ots_try_failed",
+	[S_LIMIT_ADD] = "ots_limit_add", [S_SWEEP_NOTIFY] = "ots_sweep_notify",
+	[S_SWEEP_EXPIRE] = "ots_sweep_expire",
+	[S_SWEEP_SECRET] = "ots_sweep_secret", [S_SWEEP_META] = "ots_sweep_meta",
+	[S_SWEEP_MAIL] = "ots_sweep_mail", [S_SWEEP_LIMITS] = "ots_sweep_limits",
+	[S_SCRUB_SIZE] = "ots_scrub_size", [S_SWEEP_LOCK] = "ots_sweep_lock",
+	[S_STATS] = "ots_stats",
 };
 
 /* The parameter types of statement i as OIDs; their count, or -1. */
