@@ -10,7 +10,10 @@
  *   ots-admin [-c config] customer set EMAIL notify=none|email|webhook|all
  *   ots-admin [-c config] customer set EMAIL webhook=URL|none
  *   ots-admin [-c config] mail list
+ *   ots-admin [-c config] audit [--file PATH] FINGERPRINT|SECRET-LINK|KEY
  *
+ * Each change to an account is a line of the audit log (route "ots-admin",
+ * the account's custid; never its token or webhook).
  * Exit status: 0 done, 1 failed, 2 usage error.
  */
 #include "config.h"
@@ -27,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "keys.h"
@@ -51,6 +55,8 @@ static const char usage_text[] =
     "                                    its webhook; prints the signing "
     "secret\n"
     "  mail list                         show the mail and notices queue\n"
+    "  audit [--file PATH] FINGERPRINT|SECRET-LINK|SECRET-KEY\n"
+    "                                    that secret's audit log lines\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
@@ -153,6 +159,79 @@ open_all(enum how how)
 	if ((rc = store_check_key(st, check)) != 1)
 		fail(rc == 0 ? "the master key does not match this database" :
 		    "cannot check the master key");
+}
+
+/* An audit line of an account change: event, outcome, the account. */
+static void
+audit_account(const char *event, const char *outcome, const char *custid)
+{
+	struct audit *a;
+	struct audit_event ev = { (long long)time(NULL), event, outcome,
+	    "ots-admin", NULL, custid, NULL, NULL };
+	char request[AUDIT_REQUEST_MAX + 1];
+
+	if ((a = audit_open(cf)) == NULL)
+		return;
+	audit_request_id(NULL, request);
+	ev.request = request;
+	audit_write(a, &ev);
+	audit_close(a);
+}
+
+/*
+ * Print the audit log lines of one secret, in the file's order: by its
+ * fingerprint, or its link or key (the fingerprint of its row id).
+ */
+static int
+cmd_audit(int argc, char **argv)
+{
+	unsigned char id[CRYPTO_ID_LEN];
+	char fp[CRYPTO_FP_LEN + 1], want[CRYPTO_FP_LEN + 16], err[512];
+	const char *file = cf->audit_log, *arg, *p;
+	char *line = NULL;
+	size_t cap = 0, n;
+	FILE *f;
+	int found = 0;
+
+	if (argc == 3 && strcmp(argv[0], "--file") == 0) {
+		file = argv[1];
+		arg = argv[2];
+	} else if (argc == 1)
+		arg = argv[0];
+	else
+		usage();
+	if (file == NULL || file[0] == '\0' || strcmp(file, "syslog") == 0)
+		fail("no audit log file (audit_log); give --file PATH");
+	n = strlen(arg);
+	if (n == CRYPTO_FP_LEN && strspn(arg, "0123456789abcdef") == n)
+		memcpy(fp, arg, n + 1);
+	else {
+		/* a link: its last path segment */
+		if ((p = strrchr(arg, '/')) != NULL)
+			arg = p + 1;
+		if (!keys_valid(arg, strlen(arg)))
+			fail("not a fingerprint, secret link or secret key");
+		if ((cr = crypto_open(cf->master_key, err, sizeof(err))) ==
+		    NULL)
+			fail(err);
+		crypto_row_id(cr, CRYPTO_ID_SECRET, arg, strlen(arg), id);
+		crypto_fingerprint(id, fp);
+	}
+	snprintf(want, sizeof(want), "\"receipt\":\"%s\"", fp);
+	if ((f = fopen(file, "r")) == NULL) {
+		snprintf(err, sizeof(err), "%s: %s", file, strerror(errno));
+		fail(err);
+	}
+	while (getline(&line, &cap, f) != -1)
+		if (strstr(line, want) != NULL) {
+			fputs(line, stdout);
+			found = 1;
+		}
+	free(line);
+	fclose(f);
+	if (!found)
+		fprintf(stderr, "ots-admin: no audit lines for %s\n", fp);
+	return found ? 0 : 1;
 }
 
 /* The account name: a valid address, lower-cased. */
@@ -263,6 +342,8 @@ customer_set(struct store_customer *c, const char *arg)
 		usage();
 	if (store_customer_set_notify(st, c) != 1)
 		fail("cannot change the account");
+	audit_account(strncmp(arg, "notify=", 7) == 0 ? "account_notify" :
+	    "account_webhook", "ok", c->custid);
 	if (c->webhook_key_len > 0 && strncmp(arg, "webhook=", 8) == 0) {
 		print_token(hex);
 		sodium_memzero(hex, sizeof(hex));
@@ -300,6 +381,7 @@ cmd_customer(int argc, char **argv)
 		if ((rc = store_customer_add(st, &c)) != 0)
 			fail(rc == 1 ? "that account exists already" :
 			    "cannot add the account");
+		audit_account("account_add", "ok", c.custid);
 		print_token(token);
 	} else if (strcmp(argv[0], "token") == 0 && argc == 2) {
 		keys_token(token);
@@ -308,6 +390,7 @@ cmd_customer(int argc, char **argv)
 		    != 1)
 			fail(rc == 0 ? "no such account" :
 			    "cannot replace the token");
+		audit_account("account_token", "ok", c.custid);
 		print_token(token);
 	} else if (strcmp(argv[0], "set") == 0 && argc == 3) {
 		customer_set(&c, argv[2]);
@@ -315,6 +398,7 @@ cmd_customer(int argc, char **argv)
 		if ((rc = store_customer_del(st, c.custid)) != 1)
 			fail(rc == 0 ? "no such account" :
 			    "cannot delete the account");
+		audit_account("account_remove", "ok", c.custid);
 	} else
 		usage();
 	sodium_memzero(token, sizeof(token));
@@ -357,6 +441,8 @@ main(int argc, char **argv)
 		printf("ots: schema at version %d\n", store_schema_version());
 	} else if (strcmp(argv[0], "customer") == 0)
 		rc = cmd_customer(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "audit") == 0)
+		rc = cmd_audit(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "mail") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0) {
 		open_all(ROWS);

@@ -9,6 +9,7 @@
 
 #include "api_v1.h"
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "conf.h"
 #include "crypto.h"
@@ -27,6 +28,7 @@ struct app {
 	struct crypto	*crypto;
 	struct web	*web;
 	struct gate	*gate;
+	struct audit	*audit;
 	enum store_role	 role;		/* STORE_CGI for one request */
 };
 
@@ -53,13 +55,15 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL ||
 	    (a->web = web_open(cf->web_dir ? cf->web_dir : PKGDATADIR, err,
 	    errlen)) == NULL ||
-	    (a->gate = gate_open(cf, err, errlen)) == NULL) {
+	    (a->gate = gate_open(cf, err, errlen)) == NULL ||
+	    (a->audit = audit_open(cf)) == NULL) {
 		app_close(a);
 		return NULL;
 	}
 	a->ctx.crypto = a->crypto;
 	a->ctx.web = a->web;
 	a->ctx.gate = a->gate;
+	a->ctx.audit = a->audit;
 	/* share_domain of a reveal: the scheme and host of base_url */
 	p = strstr(cf->base_url, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
@@ -78,6 +82,7 @@ app_close(struct app *a)
 	crypto_close(a->crypto);
 	web_close(a->web);
 	gate_close(a->gate);
+	audit_close(a->audit);
 	free(a);
 }
 
@@ -244,6 +249,11 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	set_limits(cf, &c);
 	limits_client(cf, &r, c.addr);
+	/* the audit log's: a HEAD request records nothing */
+	c.route = rs->head_only ? NULL : rt->pattern;
+	c.now = r.now;
+	audit_request_id(r.unique_id ? r.unique_id : limits_from_proxy(cf, &r)
+	    ? r.request_id : NULL, c.request);
 	/* before anything is counted: another site's post costs nothing */
 	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
 		web_cross_site(a->web, rs);
@@ -251,6 +261,7 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	if ((rc = count_events(&a->ctx, &c, &r, rt, &reserved, &retry)) != 0) {
 		if (rc == 1) {
+			audit_request(&a->ctx, &c, "rate_limited", "refused", NULL);
 			snprintf(num, sizeof(num), "%lld", retry);
 			http_header(rs, "Retry-After", num);
 		}

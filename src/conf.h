@@ -84,6 +84,9 @@ struct conf {
 	int		 webhook_allow_private;	/* loopback, private, link-local */
 	long long	 vacuum_max;	/* ots-sweep vacuums up to this size */
 	int		 sandbox;	/* the worker sandboxes itself (yes) */
+	char		*audit_log;	/* a file, "syslog"; NULL: none */
+	char		*audit_syslog_socket;	/* syslog's: /dev/log */
+	int		 audit_client;	/* audit_client_address (no) */
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;
 };

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "ctx.h"
@@ -228,6 +229,19 @@ hash_pw(const struct ctx *x, const struct caller *c, const char *pass,
 	return res;
 }
 
+const char *
+secret_outcome(enum secret_result rc)
+{
+	static const char *const names[] = {
+		[SECRET_OK] = "ok", [SECRET_UNKNOWN] = "unknown",
+		[SECRET_WRONG] = "wrong_passphrase", [SECRET_LOCKED] = "locked",
+		[SECRET_BUSY] = "busy", [SECRET_INVALID] = "invalid",
+		[SECRET_ERROR] = "error",
+	};
+
+	return names[rc];
+}
+
 enum secret_result
 secret_create(const struct ctx *x, const struct caller *c,
     const struct secret_new *in, long long now, struct secret_made *out)
@@ -244,8 +258,10 @@ secret_create(const struct ctx *x, const struct caller *c,
 	memset(out, 0, sizeof(*out));
 	memset(&sec, 0, sizeof(sec));
 	memset(mail, 0, sizeof(mail));
-	if ((rc = check_new(cf, c, in, out)) != SECRET_OK)
+	if ((rc = check_new(cf, c, in, out)) != SECRET_OK) {
+		audit_request(x, c, "create", secret_outcome(rc), NULL);
 		return rc;
+	}
 	rc = SECRET_ERROR;
 	m->ttl = secret_ttl(in->ttl, in->ttl_len, cf->ttl_default, c->ttl_max);
 	keys_new(out->mkey);
@@ -295,6 +311,7 @@ secret_create(const struct ctx *x, const struct caller *c,
 		goto out;
 	rc = SECRET_OK;
 out:
+	audit_request(x, c, "create", secret_outcome(rc), sec.id);
 	buf_free(&sealed);
 	buf_free(&sec.sealed);
 	for (i = 0; i < 3; i++)
@@ -349,6 +366,11 @@ unlock(const struct ctx *x, const struct caller *c,
 	if (fails == -1 || (fails >= cf->burn_after &&
 	    store_secret_claim(x->store, sec->id, STATE_BURNED, &at) == -1))
 		goto out;
+	audit_request(x, c, "passphrase_failed", "wrong_passphrase", sec->id);
+	/* from lock_after on, each failure locks the secret again */
+	if (fails >= cf->lock_after)
+		audit_request(x, c, "lock", fails >= cf->burn_after ? "burned" :
+		    "locked", sec->id);
 	res = SECRET_WRONG;
 out:
 	sodium_memzero(pw, sizeof(pw));
@@ -400,8 +422,10 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	long long at;
 
 	memset(&sec, 0, sizeof(sec));
-	if (!keys_valid(skey, sklen))
+	if (!keys_valid(skey, sklen)) {
+		audit_request(x, c, "reveal", "unknown", NULL);
 		return SECRET_UNKNOWN;
+	}
 	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, skey, sklen, sec.id);
 	/*
 	 * Without a passphrase, read and claim in one statement; a secret
@@ -422,6 +446,7 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	rc = claimed(store_secret_claim(x->store, sec.id, STATE_RECEIVED,
 	    &at));
 out:
+	audit_request(x, c, "reveal", secret_outcome(rc), sec.id);
 	if (rc != SECRET_OK)
 		buf_free(value);
 	buf_free(&sec.sealed);
@@ -477,8 +502,10 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 	long long at;
 
 	memset(&sec, 0, sizeof(sec));
-	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) != SECRET_OK)
+	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) != SECRET_OK) {
+		audit_request(x, c, "burn", secret_outcome(rc), NULL);
 		return rc;
+	}
 	if ((rc = get_secret(x, m->secret_id, now, &sec)) != SECRET_OK)
 		goto out;
 	if (sec.has_salt && (rc = unlock(x, c, &sec, skey, KEYS_LEN, pass,
@@ -490,6 +517,7 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 		m->updated = at;
 	}
 out:
+	audit_request(x, c, "burn", secret_outcome(rc), m->secret_id);
 	buf_free(&plain);
 	buf_free(&sec.sealed);
 	return rc;
