@@ -10,7 +10,7 @@
  *   ots-admin [-c config] customer set EMAIL notify=none|email|webhook|all
  *   ots-admin [-c config] customer set EMAIL webhook=URL|none
  *   ots-admin [-c config] mail list
- *   ots-admin [-c config] audit [--file PATH] FINGERPRINT|SECRET-LINK|KEY
+ *   ots-admin [-c config] audit [--file PATH] FINGERPRINT|LINK|SECRET-KEY
  *
  * Each change to an account is a line of the audit log (route "ots-admin",
  * the account's custid; never its token or webhook).
@@ -55,8 +55,10 @@ static const char usage_text[] =
     "                                    its webhook; prints the signing "
     "secret\n"
     "  mail list                         show the mail and notices queue\n"
-    "  audit [--file PATH] FINGERPRINT|SECRET-LINK|SECRET-KEY\n"
-    "                                    that secret's audit log lines\n"
+    "  audit [--file PATH] FINGERPRINT|LINK|SECRET-KEY\n"
+    "                                    a secret's audit log lines (LINK: "
+    "its secret\n"
+    "                                    or receipt link)\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
@@ -180,7 +182,8 @@ audit_account(const char *event, const char *outcome, const char *custid)
 
 /*
  * Print the audit log lines of one secret, in the file's order: by its
- * fingerprint, or its link or key (the fingerprint of its row id).
+ * fingerprint, its link or key (the fingerprint of its row id), or its
+ * receipt's link (the receipt row names the secret's row id).
  */
 static int
 cmd_audit(int argc, char **argv)
@@ -188,10 +191,11 @@ cmd_audit(int argc, char **argv)
 	unsigned char id[CRYPTO_ID_LEN];
 	char fp[CRYPTO_FP_LEN + 1], want[CRYPTO_FP_LEN + 16], err[512];
 	const char *file = cf->audit_log, *arg, *p;
+	struct store_meta m;
 	char *line = NULL;
 	size_t cap = 0, n;
 	FILE *f;
-	int found = 0;
+	int found = 0, receipt, rc;
 
 	if (argc == 3 && strcmp(argv[0], "--file") == 0) {
 		file = argv[1];
@@ -206,15 +210,30 @@ cmd_audit(int argc, char **argv)
 	if (n == CRYPTO_FP_LEN && strspn(arg, "0123456789abcdef") == n)
 		memcpy(fp, arg, n + 1);
 	else {
-		/* a link: its last path segment */
+		/* a link: its last path segment; a receipt's names its secret
+		 * while the receipt lives */
+		receipt = strstr(arg, "/private/") != NULL;
 		if ((p = strrchr(arg, '/')) != NULL)
 			arg = p + 1;
 		if (!keys_valid(arg, strlen(arg)))
-			fail("not a fingerprint, secret link or secret key");
-		if ((cr = crypto_open(cf->master_key, err, sizeof(err))) ==
-		    NULL)
-			fail(err);
-		crypto_row_id(cr, CRYPTO_ID_SECRET, arg, strlen(arg), id);
+			fail("not a fingerprint, secret link, receipt link or "
+			    "secret key");
+		if (receipt) {
+			open_all(ROWS);
+			crypto_row_id(cr, CRYPTO_ID_META, arg, strlen(arg), id);
+			if ((rc = store_meta_get(st, id, (long long)time(NULL),
+			    &m)) != 1)
+				fail(rc == 0 ? "no such receipt (gone after "
+				    "twice its TTL): give the fingerprint" :
+				    "cannot read the receipt");
+			memcpy(id, m.secret_id, sizeof(id));
+		} else {
+			if ((cr = crypto_open(cf->master_key, err,
+			    sizeof(err))) == NULL)
+				fail(err);
+			crypto_row_id(cr, CRYPTO_ID_SECRET, arg, strlen(arg),
+			    id);
+		}
 		crypto_fingerprint(id, fp);
 	}
 	snprintf(want, sizeof(want), "\"receipt\":\"%s\"", fp);

@@ -227,6 +227,8 @@ def audit(tmp):
     link = s.settings["base_url"] + "/secret/" + keys["A"]["secret_key"]
     r2 = s.admin("audit", link)
     ok(r2.returncode == 0 and r2.stdout == r.stdout, "ots-admin audit SECRET-LINK: the same lines", r2.stderr)
+    r2 = s.admin("audit", s.settings["base_url"] + "/private/" + keys["A"]["metadata_key"])
+    ok(r2.returncode == 0 and r2.stdout == r.stdout, "ots-admin audit RECEIPT-LINK: the same lines", r2.stderr)
     r2 = s.admin("audit", "--file", log, keys["W"])
     wl = [line + "\n" for line, o in lines if o and o["receipt"] == fps.get("W")]
     ok(r2.returncode == 0 and r2.stdout == "".join(wl) and len(wl) == 3,
