@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import Server, canary, diag, is_, ok, passphrase, run  # noqa: E402
+from otstest import Server, canary, diag, is_, ok, parallel, passphrase, run  # noqa: E402
 
 FIELDS = ["time", "event", "outcome", "route", "receipt", "account", "request"]
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -243,7 +243,7 @@ def audit(tmp):
 
     # client addresses on request; a trusted proxy's request id; plain CGI
     log2 = os.path.join(tmp, "audit2.log")
-    s = Server(max_procs=2, conf={"audit_log": log2, "audit_client_address": "yes",
+    s = Server(max_procs=4, conf={"audit_log": log2, "audit_client_address": "yes",
                                   "trusted_proxies": "127.0.0.1"})
     s.request("POST", "/api/v1/share", body={"secret": canary()},
               headers={"X-Forwarded-For": "203.0.113.7", "X-Request-Id": "proxy-req-42"})
@@ -252,6 +252,7 @@ def audit(tmp):
     r = s.cgi("POST", "share", body={"secret": canary()},
               env={"REMOTE_ADDR": "198.51.100.9", "HTTP_X_REQUEST_ID": "spoofed"})
     _, lines2 = read_log(log2)
+    lines2 = lines2[:3]
     got = [(o["event"], o["client"], o["request"]) if o else None for _, o in lines2]
     ok(len(got) == 3 and got[0] == ("create", "203.0.113.7", "proxy-req-42") and
        got[1] == ("create", "127.0.0.1", "YxZ-unique@1") and got[2][:2] == ("create", "198.51.100.9")
@@ -259,6 +260,12 @@ def audit(tmp):
        "the proxy's X-Request-Id, the server's UNIQUE_ID; an untrusted X-Request-Id ignored", got)
     ok(all(list(o) == FIELDS[:6] + ["client", "request"] for _, o in lines2 if o),
        "the client field sits before request")
+    # many workers at once: whole lines, one per request
+    parallel(8, lambda i: [s.share(secret=canary()) for _ in range(25)])
+    _, lines2 = read_log(log2)
+    ok(len(lines2) == 203 and all(o and o["event"] == "create" and o["outcome"] == "ok"
+                                  for _, o in lines2),
+       "200 creates by 8 clients on 4 workers: 200 more whole lines", len(lines2))
     s.close()
 
     # syslog: a datagram socket of the test's own
