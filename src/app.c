@@ -57,6 +57,8 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 	    errlen)) == NULL ||
 	    (a->gate = gate_open(cf, err, errlen)) == NULL ||
 	    (a->audit = audit_open(cf)) == NULL) {
+		if (a->gate != NULL)	/* the audit log's one failure */
+			snprintf(err, errlen, "out of memory");
 		app_close(a);
 		return NULL;
 	}

@@ -268,6 +268,12 @@ def audit(tmp):
        "200 creates by 8 clients on 4 workers: 200 more whole lines", len(lines2))
     s.close()
 
+    # a log that cannot be opened: a warning, and the service goes on
+    s = Server(max_procs=2, conf={"audit_log": os.path.join(tmp, "missing", "audit.log")})
+    is_(s.share(secret=canary()).status, 200, "an audit log that cannot be opened: still serving")
+    ok("audit log" in s.logs() and "cannot open" in s.logs(), "and the error log says why")
+    s.close()
+
     # syslog: a datagram socket of the test's own
     sock_path = os.path.join(tmp, "log.sock")
     sk = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
