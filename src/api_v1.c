@@ -320,7 +320,8 @@ api_v1_metadata(const struct ctx *x, const struct caller *c,
 
 	rc = secret_receipt(x, r->key, r->keylen, r->now,
 	    strcmp(r->method, "HEAD") != 0, &m, skey);
-	audit_request(x, c, "receipt", secret_outcome(rc), rc ? NULL : m.secret_id);
+	audit_request(x, c, "receipt", secret_outcome(rc),
+	    rc == SECRET_OK ? m.secret_id : NULL);
 	if (rc != SECRET_OK)
 		fail(rs, rc, r->key);
 	else

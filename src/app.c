@@ -254,8 +254,8 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	/* the audit log's: a HEAD request records nothing */
 	c.route = rs->head_only ? NULL : rt->pattern;
 	c.now = r.now;
-	audit_request_id(r.unique_id ? r.unique_id : limits_from_proxy(cf, &r)
-	    ? r.request_id : NULL, c.request);
+	audit_request_id(r.unique_id != NULL ? r.unique_id :
+	    (limits_from_proxy(cf, &r) ? r.request_id : NULL), c.request);
 	/* before anything is counted: another site's post costs nothing */
 	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
 		web_cross_site(a->web, rs);
@@ -263,7 +263,8 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	if ((rc = count_events(&a->ctx, &c, &r, rt, &reserved, &retry)) != 0) {
 		if (rc == 1) {
-			audit_request(&a->ctx, &c, "rate_limited", "refused", NULL);
+			audit_request(&a->ctx, &c, "rate_limited", "refused",
+			    NULL);
 			snprintf(num, sizeof(num), "%lld", retry);
 			http_header(rs, "Retry-After", num);
 		}

@@ -62,6 +62,7 @@ void	audit_request(const struct ctx *, const struct caller *,
  * or a trusted proxy's X-Request-Id) when it is 1 to AUDIT_REQUEST_MAX
  * characters of [A-Za-z0-9@_.:+/=-], else 16 random hex digits.
  */
-void	audit_request_id(const char *given, char out[AUDIT_REQUEST_MAX + 1]);
+void	audit_request_id(const char *given,
+	    char out[AUDIT_REQUEST_MAX + 1]);
 
 #endif

@@ -502,7 +502,8 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 	long long at;
 
 	memset(&sec, 0, sizeof(sec));
-	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) != SECRET_OK) {
+	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) !=
+	    SECRET_OK) {
 		audit_request(x, c, "burn", secret_outcome(rc), NULL);
 		return rc;
 	}

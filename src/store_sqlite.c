@@ -1533,7 +1533,8 @@ sweep_step(struct lite *s, enum stmt i, long long when, long long *count,
 		sqlite3_bind_int64(st, 1, when);
 		for (k = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; k++)
 			if (rows != NULL && k < SWEEP_BATCH_N) {
-				col_blob(st, 0, rows[k].id, CRYPTO_ID_LEN, &len);
+				col_blob(st, 0, rows[k].id, CRYPTO_ID_LEN,
+				    &len);
 				col_text(st, 1, rows[k].custid,
 				    sizeof(rows[k].custid));
 			}

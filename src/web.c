@@ -394,7 +394,8 @@ web_receipt(const struct ctx *x, const struct caller *c, const struct req *r,
 	enum secret_result rc;
 
 	rc = secret_receipt(x, r->key, r->keylen, r->now, 0, &m, skey);
-	audit_request(x, c, "receipt", secret_outcome(rc), rc ? NULL : m.secret_id);
+	audit_request(x, c, "receipt", secret_outcome(rc),
+	    rc == SECRET_OK ? m.secret_id : NULL);
 	switch (rc) {
 	case SECRET_OK:
 		receipt_page(x, r, &m, r->key, skey, NULL, 200, NULL, rs);

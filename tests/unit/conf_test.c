@@ -146,7 +146,8 @@ test_defaults(void)
 	    c->audit_client == 1, "audit_log a file, audit_client_address yes");
 	conf_free(c);
 
-	c = parse(REQUIRED "audit_log = syslog\naudit_syslog_socket = /run/l\n");
+	c = parse(REQUIRED "audit_log = syslog\n"
+	    "audit_syslog_socket = /run/l\n");
 	ok(c != NULL && strcmp(c->audit_log, "syslog") == 0 &&
 	    strcmp(c->audit_syslog_socket, "/run/l") == 0,
 	    "audit_log syslog, its socket");
