@@ -14,7 +14,10 @@
  *   ots-admin [-c config] key rotate
  *   ots-admin [-c config] key retire VERSION
  *   ots-admin [-c config] stats [--json]
+ *   ots-admin [-c config] audit [--file PATH] FINGERPRINT|LINK|SECRET-KEY
  *
+ * Each change to an account is a line of the audit log (route "ots-admin",
+ * the account's custid; never its token or webhook).
  * Exit status: 0 done, 1 failed, 2 usage error.
  */
 #include "config.h"
@@ -32,6 +35,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "keys.h"
@@ -60,6 +64,10 @@ static const char usage_text[] =
     "  key rotate                        add a new master-key version\n"
     "  key retire VERSION                remove a version no row uses\n"
     "  stats [--json]                    what the database holds now\n"
+    "  audit [--file PATH] FINGERPRINT|LINK|SECRET-KEY\n"
+    "                                    a secret's audit log lines (LINK: "
+    "its secret\n"
+    "                                    or receipt link)\n"
     "The configuration is -c, else $OTS_CONFIG, else " SYSCONFDIR
     "/ots/ots.conf.\n";
 
@@ -165,6 +173,111 @@ open_all(enum how how)
 	if (rc != STORE_KEYS_MATCH)
 		fail(rc == 0 ? "the master key does not match this database" :
 		    "cannot check the master key");
+}
+
+/* An audit line of an account change: event, outcome, the account. */
+static void
+audit_account(const char *event, const char *outcome, const char *custid)
+{
+	struct audit *a;
+	struct audit_event ev = { (long long)time(NULL), event, outcome,
+	    "ots-admin", NULL, custid, NULL, NULL };
+	char request[AUDIT_REQUEST_MAX + 1];
+
+	if ((a = audit_open(cf)) == NULL)
+		return;
+	audit_request_id(NULL, request);
+	ev.request = request;
+	audit_write(a, &ev);
+	audit_close(a);
+}
+
+/*
+ * Print the audit log lines of one secret, in the file's order: by its
+ * fingerprint, its link or key (the fingerprint of its row id under each
+ * master-key version held: the row was named under one of them), or its
+ * receipt's link (the receipt row names the secret's row id).
+ */
+static int
+cmd_audit(int argc, char **argv)
+{
+	static char want[CRYPTO_VERSIONS_MAX][CRYPTO_FP_LEN + 16];
+	unsigned char id[CRYPTO_ID_LEN];
+	char fp[CRYPTO_FP_LEN + 1], err[512];
+	const char *file = cf->audit_log, *arg, *p;
+	const struct crypto *k;
+	struct store_meta m;
+	char *line = NULL;
+	size_t cap = 0, n;
+	FILE *f;
+	int found = 0, nfp = 0, receipt, rc, i;
+
+	if (argc == 3 && strcmp(argv[0], "--file") == 0) {
+		file = argv[1];
+		arg = argv[2];
+	} else if (argc == 1)
+		arg = argv[0];
+	else
+		usage();
+	if (file == NULL || file[0] == '\0' || strcmp(file, "syslog") == 0)
+		fail("no audit log file (audit_log); give --file PATH");
+	n = strlen(arg);
+	if (n == CRYPTO_FP_LEN && strspn(arg, "0123456789abcdef") == n)
+		snprintf(want[nfp++], sizeof(want[0]), "\"receipt\":\"%s\"",
+		    arg);
+	else {
+		/* a link: its last path segment; a receipt's names its secret
+		 * while the receipt lives */
+		receipt = strstr(arg, "/private/") != NULL;
+		if ((p = strrchr(arg, '/')) != NULL)
+			arg = p + 1;
+		if (!keys_valid(arg, strlen(arg)))
+			fail("not a fingerprint, secret link, receipt link or "
+			    "secret key");
+		if (receipt)
+			open_all(ROWS);
+		else if ((cr = crypto_open(cf->master_key, err,
+		    sizeof(err))) == NULL)
+			fail(err);
+		for (k = crypto_newest(cr); k != NULL; k = crypto_older(k)) {
+			if (receipt) {
+				crypto_row_id(k, CRYPTO_ID_META, arg,
+				    strlen(arg), id);
+				if ((rc = store_meta_get(st, id,
+				    (long long)time(NULL), &m)) == -1)
+					fail("cannot read the receipt");
+				if (rc == 0)
+					continue;
+				memcpy(id, m.secret_id, sizeof(id));
+			} else
+				crypto_row_id(k, CRYPTO_ID_SECRET, arg,
+				    strlen(arg), id);
+			crypto_fingerprint(id, fp);
+			snprintf(want[nfp++], sizeof(want[0]),
+			    "\"receipt\":\"%s\"", fp);
+			if (receipt)
+				break;
+		}
+		if (nfp == 0)
+			fail("no such receipt (gone after twice its TTL): "
+			    "give the fingerprint");
+	}
+	if ((f = fopen(file, "r")) == NULL) {
+		snprintf(err, sizeof(err), "%s: %s", file, strerror(errno));
+		fail(err);
+	}
+	while (getline(&line, &cap, f) != -1)
+		for (i = 0; i < nfp; i++)
+			if (strstr(line, want[i]) != NULL) {
+				fputs(line, stdout);
+				found = 1;
+				break;
+			}
+	free(line);
+	fclose(f);
+	if (!found)
+		fprintf(stderr, "ots-admin: no audit lines for %s\n", arg);
+	return found ? 0 : 1;
 }
 
 /* The account name: a valid address, lower-cased. */
@@ -275,6 +388,8 @@ customer_set(struct store_customer *c, const char *arg)
 		usage();
 	if (store_customer_set_notify(st, c) != 1)
 		fail("cannot change the account");
+	audit_account(strncmp(arg, "notify=", 7) == 0 ? "account_notify" :
+	    "account_webhook", "ok", c->custid);
 	if (c->webhook_key_len > 0 && strncmp(arg, "webhook=", 8) == 0) {
 		print_token(hex);
 		sodium_memzero(hex, sizeof(hex));
@@ -313,6 +428,7 @@ cmd_customer(int argc, char **argv)
 		if ((rc = store_customer_add(st, &c)) != 0)
 			fail(rc == 1 ? "that account exists already" :
 			    "cannot add the account");
+		audit_account("account_add", "ok", c.custid);
 		print_token(token);
 	} else if (strcmp(argv[0], "token") == 0 && argc == 2) {
 		keys_token(token);
@@ -321,6 +437,7 @@ cmd_customer(int argc, char **argv)
 		    crypto_key_version(seal))) != 1)
 			fail(rc == 0 ? "no such account" :
 			    "cannot replace the token");
+		audit_account("account_token", "ok", c.custid);
 		print_token(token);
 	} else if (strcmp(argv[0], "set") == 0 && argc == 3) {
 		customer_set(&c, argv[2]);
@@ -328,6 +445,7 @@ cmd_customer(int argc, char **argv)
 		if ((rc = store_customer_del(st, c.custid)) != 1)
 			fail(rc == 0 ? "no such account" :
 			    "cannot delete the account");
+		audit_account("account_remove", "ok", c.custid);
 	} else
 		usage();
 	sodium_memzero(token, sizeof(token));
@@ -590,6 +708,8 @@ main(int argc, char **argv)
 		rc = cmd_customer(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "key") == 0)
 		rc = cmd_key(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "audit") == 0)
+		rc = cmd_audit(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "mail") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0) {
 		open_all(ROWS);

@@ -9,6 +9,8 @@
  * exits non-zero on failure.
  *
  *   ots-sweep [-c config] [-q] [-V]   (-V: rebuild the store whatever its size)
+ *
+ * Each secret that expired unrevealed is an "expire" line of the audit log.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "limits.h"
@@ -37,9 +40,27 @@ seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The audit line of a secret the sweep expired (store_sweep). */
+struct expiry {
+	struct audit	*audit;
+	long long	 now;
+	char		 request[AUDIT_REQUEST_MAX + 1];
+};
+
+static void
+expired(void *arg, const unsigned char *secret_id, const char *custid)
+{
+	struct expiry *e = arg;
+	struct audit_event ev = { e->now, "expire", "ok", "ots-sweep",
+	    secret_id, custid, NULL, e->request };
+
+	audit_write(e->audit, &ev);
+}
+
 int
 main(int argc, char **argv)
 {
+	struct expiry ex = { 0 };
 	struct store_sweep sw = { 0 };
 	struct conf *cf = NULL;
 	struct crypto *cr = NULL;
@@ -79,6 +100,11 @@ main(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
+	if ((ex.audit = audit_open(cf)) == NULL)
+		goto out;
+	audit_request_id(NULL, ex.request);
+	sw.on_expired = expired;
+	sw.arg = &ex;
 	if ((cr = crypto_open(cf->master_key, err, sizeof(err))) == NULL ||
 	    (st = store_open(cf->database, cf->database_password,
 	    STORE_SWEEPER, err, sizeof(err))) == NULL) {
@@ -101,7 +127,7 @@ main(int argc, char **argv)
 			    "database");
 		goto out;
 	}
-	if (store_ready(st, &now) == -1 ||
+	if (store_ready(st, &now) == -1 || (ex.now = now) < 0 ||
 	    store_sweep(st, now, now - cf->mail_keep, now / LIMITS_WINDOW,
 	    &sw) == -1 ||
 	    store_scrub(st, vacuum ? INT64_MAX : cf->vacuum_max, &sc) == -1)
@@ -122,6 +148,7 @@ out:
 	if (rc != 0)
 		log_warnx("sweep failed");
 	store_close(st);
+	audit_close(ex.audit);
 	crypto_close(cr);
 	conf_free(cf);
 	return rc;

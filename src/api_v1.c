@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "api_v1.h"
+#include "audit.h"
 #include "field.h"
 #include "gate.h"
 #include "http.h"
@@ -317,9 +318,10 @@ api_v1_metadata(const struct ctx *x, const struct caller *c,
 	char skey[KEYS_LEN + 1];
 	enum secret_result rc;
 
-	(void)c;
 	rc = secret_receipt(x, r->key, r->keylen, r->now,
 	    strcmp(r->method, "HEAD") != 0, &m, skey);
+	audit_request(x, c, "receipt", secret_outcome(rc),
+	    rc == SECRET_OK ? m.secret_id : NULL);
 	if (rc != SECRET_OK)
 		fail(rs, rc, r->key);
 	else

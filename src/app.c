@@ -13,6 +13,7 @@
 
 #include "api_v1.h"
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "conf.h"
 #include "crypto.h"
@@ -33,6 +34,7 @@ struct app {
 	struct crypto	*crypto;
 	struct web	*web;
 	struct gate	*gate;
+	struct audit	*audit;
 	enum store_role	 role;		/* STORE_CGI for one request */
 };
 _Static_assert(offsetof(struct app, ctx) == 0, "app_readyz casts its ctx");
@@ -60,7 +62,10 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 	if ((a->crypto = crypto_open(cf->master_key, err, errlen)) == NULL ||
 	    (a->web = web_open(cf->web_dir ? cf->web_dir : PKGDATADIR, err,
 	    errlen)) == NULL ||
-	    (a->gate = gate_open(cf, err, errlen)) == NULL) {
+	    (a->gate = gate_open(cf, err, errlen)) == NULL ||
+	    (a->audit = audit_open(cf)) == NULL) {
+		if (a->gate != NULL)	/* the audit log's one failure */
+			snprintf(err, errlen, "out of memory");
 		app_close(a);
 		return NULL;
 	}
@@ -69,6 +74,7 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 	a->ctx.gate = a->gate;
 	/* before the sandbox closes the file system; none: not counted */
 	a->ctx.metrics = metrics_open(cf->state_dir, !one_request);
+	a->ctx.audit = a->audit;
 	/* share_domain of a reveal: the scheme and host of base_url */
 	p = strstr(cf->base_url, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
@@ -88,6 +94,7 @@ app_close(struct app *a)
 	web_close(a->web);
 	gate_close(a->gate);
 	metrics_close(a->ctx.metrics);
+	audit_close(a->audit);
 	free(a);
 }
 
@@ -333,6 +340,11 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	set_limits(cf, &c);
 	limits_client(cf, &r, c.addr);
+	/* the audit log's: a HEAD request records nothing */
+	c.route = rs->head_only ? NULL : rt->pattern;
+	c.now = r.now;
+	audit_request_id(r.unique_id != NULL ? r.unique_id :
+	    (limits_from_proxy(cf, &r) ? r.request_id : NULL), c.request);
 	/* before anything is counted: another site's post costs nothing */
 	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
 		web_cross_site(a->web, rs);
@@ -340,6 +352,8 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	}
 	if ((rc = count_events(&a->ctx, &c, &r, rt, &reserved, &retry)) != 0) {
 		if (rc == 1) {
+			audit_request(&a->ctx, &c, "rate_limited", "refused",
+			    NULL);
 			snprintf(num, sizeof(num), "%lld", retry);
 			http_header(rs, "Retry-After", num);
 		}

@@ -145,6 +145,8 @@ static const struct {
 	{ "mailer_key", offsetof(struct conf, mailer_key) },
 	{ "mailer_public_key", offsetof(struct conf, mailer_public_key) },
 	{ "webhook_ca_file", offsetof(struct conf, webhook_ca_file) },
+	{ "audit_log", offsetof(struct conf, audit_log) },
+	{ "audit_syslog_socket", offsetof(struct conf, audit_syslog_socket) },
 };
 
 /* A space-separated list of addresses; returns NULL or a reason. */
@@ -305,6 +307,9 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 	if (strcmp(key, "sandbox") == 0)
 		return parse_bool(val, &c->sandbox) ?
 		    "value must be yes or no" : NULL;
+	if (strcmp(key, "audit_client_address") == 0)
+		return parse_bool(val, &c->audit_client) ?
+		    "value must be yes or no" : NULL;
 	if (strcmp(key, "webhook_allow_private") == 0)
 		return parse_bool(val, &c->webhook_allow_private) ?
 		    "value must be yes or no" : NULL;
@@ -456,6 +461,17 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		    "and smtp_starttls = required", name);
 		goto fail;
 	}
+	if (c->audit_log != NULL && c->audit_log[0] != '\0' &&
+	    c->audit_log[0] != '/' && strcmp(c->audit_log, "syslog") != 0) {
+		util_seterr(err, errlen,
+		    "%s: audit_log must be an absolute path or syslog", name);
+		goto fail;
+	}
+	if (c->audit_syslog_socket == NULL &&
+	    (c->audit_syslog_socket = strdup("/dev/log")) == NULL) {
+		util_seterr(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';
@@ -533,6 +549,8 @@ conf_free(struct conf *c)
 	free(c->base_url);
 	free(c->mail_from);
 	free(c->web_dir);
+	free(c->audit_log);
+	free(c->audit_syslog_socket);
 	while (c->nproxies > 0)
 		free(c->proxies[--c->nproxies]);
 	free(c->metrics_allow);

@@ -87,6 +87,9 @@ struct conf {
 	long long	 ready_min_free;	/* /readyz: free bytes the database's
 					 * file system must have; 0: no check */
 	int		 sandbox;	/* the worker sandboxes itself (yes) */
+	char		*audit_log;	/* a file, "syslog"; NULL: none */
+	char		*audit_syslog_socket;	/* syslog's: /dev/log */
+	int		 audit_client;	/* audit_client_address (no) */
 	struct conf_plan plans[CONF_PLANS_MAX];
 	size_t		 nplans;
 };

@@ -415,6 +415,22 @@ crypto_check_value(const struct crypto *c, unsigned char out[CRYPTO_ID_LEN])
 }
 
 void
+crypto_fingerprint(const unsigned char id[CRYPTO_ID_LEN],
+    char out[CRYPTO_FP_LEN + 1])
+{
+	static const char label[] = "ots audit fingerprint v1";
+	crypto_generichash_state h;
+	unsigned char d[32];
+
+	crypto_generichash_init(&h, NULL, 0, sizeof(d));
+	crypto_generichash_update(&h, (const unsigned char *)label,
+	    sizeof(label) - 1);
+	crypto_generichash_update(&h, id, CRYPTO_ID_LEN);
+	crypto_generichash_final(&h, d, sizeof(d));
+	sodium_bin2hex(out, CRYPTO_FP_LEN + 1, d, CRYPTO_FP_LEN / 2);
+}
+
+void
 crypto_row_id(const struct crypto *c, enum crypto_domain dom, const char *key,
     size_t keylen, unsigned char out[CRYPTO_ID_LEN])
 {

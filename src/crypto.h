@@ -97,6 +97,16 @@ int	crypto_keyfile_remove(const char *path, int version, char *err,
 /* The check value stored in the database for this master-key version. */
 void	crypto_check_value(const struct crypto *, unsigned char out[CRYPTO_ID_LEN]);
 
+/*
+ * The audit log's fingerprint of a secret: 16 hex digits (and a NUL) of
+ * BLAKE2b over a fixed label and the secret's row id.  The row id is
+ * already a keyed hash of the secret key, so this is a short keyed hash
+ * that names no key; it needs no master key of its own.
+ */
+#define CRYPTO_FP_LEN		16
+void	crypto_fingerprint(const unsigned char id[CRYPTO_ID_LEN],
+	    char out[CRYPTO_FP_LEN + 1]);
+
 /* Row id of a key: keyed BLAKE2b of domain || key. */
 void	crypto_row_id(const struct crypto *, enum crypto_domain,
 	    const char *key, size_t keylen, unsigned char out[CRYPTO_ID_LEN]);

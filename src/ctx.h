@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "store.h"
 
+struct audit;
 struct conf;
 struct crypto;
 struct gate;
@@ -22,6 +23,7 @@ struct web;
 
 #define CTX_ADDR_MAX	64	/* a client address as text */
 #define CTX_ORIGIN_MAX	255	/* scheme://host of base_url */
+#define CTX_REQUEST_MAX	64	/* a request id (audit.h) */
 
 struct ctx {
 	const struct conf	*conf;
@@ -31,6 +33,7 @@ struct ctx {
 	const struct web	*web;		/* pages; NULL: none loaded */
 	struct gate		*gate;		/* NULL: passphrase checks unbounded */
 	struct metrics		*metrics;	/* NULL: not counted */
+	struct audit		*audit;		/* NULL: no audit log */
 	long long		(*clock)(void);	/* unix seconds, now */
 	char			 origin[CTX_ORIGIN_MAX + 1];
 };
@@ -41,6 +44,9 @@ struct caller {
 	struct store_customer	 cust;
 	char			 token[AUTH_PASS_MAX + 1];	/* wiped */
 	char			 addr[CTX_ADDR_MAX + 1];	/* client address */
+	const char		*route;		/* its pattern; NULL: not audited */
+	char			 request[CTX_REQUEST_MAX + 1];	/* its id */
+	long long		 now;		/* the request's time */
 	long long		 ttl_max;
 	long long		 size_max;
 	int			 unlimited;	/* plan exempt from rate limits */

@@ -150,6 +150,8 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 	r->origin = env(io, "HTTP_ORIGIN");
 	r->fetch_site = env(io, "HTTP_SEC_FETCH_SITE");
 	r->forwarded_for = env(io, "HTTP_X_FORWARDED_FOR");
+	r->unique_id = env(io, "UNIQUE_ID");
+	r->request_id = env(io, "HTTP_X_REQUEST_ID");
 	r->https = (m = env(io, "HTTPS")) != NULL && strcasecmp(m, "on") == 0;
 	if ((m = env(io, "REQUEST_SCHEME")) != NULL && strcmp(m, "https") == 0)
 		r->https = 1;

@@ -46,6 +46,8 @@ struct req {
 	const char	*origin;	/* Origin header */
 	const char	*fetch_site;	/* Sec-Fetch-Site header */
 	const char	*forwarded_for;	/* X-Forwarded-For header */
+	const char	*unique_id;	/* the server's UNIQUE_ID (mod_unique_id) */
+	const char	*request_id;	/* X-Request-Id header */
 	int		 https;		/* the request came over TLS */
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;

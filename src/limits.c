@@ -23,6 +23,13 @@ trusted(const struct conf *cf, const char *addr, size_t len)
 	return 0;
 }
 
+int
+limits_from_proxy(const struct conf *cf, const struct req *r)
+{
+	return r->remote_addr != NULL &&
+	    trusted(cf, r->remote_addr, strlen(r->remote_addr));
+}
+
 void
 limits_client(const struct conf *cf, const struct req *r,
     char out[CTX_ADDR_MAX + 1])

@@ -19,6 +19,9 @@ struct req;
 void	limits_client(const struct conf *, const struct req *,
 	    char out[CTX_ADDR_MAX + 1]);
 
+/* 1 if the request came from a trusted proxy (trusted_proxies), else 0. */
+int	limits_from_proxy(const struct conf *, const struct req *);
+
 /*
  * Count n events (1, or -1 to give back a count taken earlier in the same
  * window) for the caller at time now.  Returns 0 within the limit, 1 over

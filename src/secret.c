@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "crypto.h"
 #include "ctx.h"
@@ -231,6 +232,19 @@ hash_pw(const struct ctx *x, const struct caller *c, const char *pass,
 	return res;
 }
 
+const char *
+secret_outcome(enum secret_result rc)
+{
+	static const char *const names[] = {
+		[SECRET_OK] = "ok", [SECRET_UNKNOWN] = "unknown",
+		[SECRET_WRONG] = "wrong_passphrase", [SECRET_LOCKED] = "locked",
+		[SECRET_BUSY] = "busy", [SECRET_INVALID] = "invalid",
+		[SECRET_ERROR] = "error",
+	};
+
+	return names[rc];
+}
+
 enum secret_result
 secret_create(const struct ctx *x, const struct caller *c,
     const struct secret_new *in, long long now, struct secret_made *out)
@@ -248,8 +262,10 @@ secret_create(const struct ctx *x, const struct caller *c,
 	memset(out, 0, sizeof(*out));
 	memset(&sec, 0, sizeof(sec));
 	memset(mail, 0, sizeof(mail));
-	if ((rc = check_new(cf, c, in, out)) != SECRET_OK)
+	if ((rc = check_new(cf, c, in, out)) != SECRET_OK) {
+		audit_request(x, c, "create", secret_outcome(rc), NULL);
 		return rc;
+	}
 	rc = SECRET_ERROR;
 	m->ttl = secret_ttl(in->ttl, in->ttl_len, cf->ttl_default, c->ttl_max);
 	keys_new(out->mkey);
@@ -306,6 +322,7 @@ secret_create(const struct ctx *x, const struct caller *c,
 	metrics_add(x->metrics, M_CREATED, 1);
 	rc = SECRET_OK;
 out:
+	audit_request(x, c, "create", secret_outcome(rc), sec.id);
 	buf_free(&sealed);
 	buf_free(&sec.sealed);
 	for (i = 0; i < 3; i++)
@@ -367,6 +384,11 @@ unlock(const struct ctx *x, const struct crypto *k, const struct caller *c,
 			goto out;
 		metrics_add(x->metrics, M_BURNED, rc);
 	}
+	audit_request(x, c, "passphrase_failed", "wrong_passphrase", sec->id);
+	/* from lock_after on, each failure locks the secret again */
+	if (fails >= cf->lock_after)
+		audit_request(x, c, "lock", fails >= cf->burn_after ? "burned" :
+		    "locked", sec->id);
 	res = SECRET_WRONG;
 out:
 	sodium_memzero(pw, sizeof(pw));
@@ -440,8 +462,10 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 	long long at;
 
 	memset(&sec, 0, sizeof(sec));
-	if (!keys_valid(skey, sklen))
+	if (!keys_valid(skey, sklen)) {
+		audit_request(x, c, "reveal", "unknown", NULL);
 		return SECRET_UNKNOWN;
+	}
 	/*
 	 * Without a passphrase, read and claim in one statement; a secret
 	 * that needs one (or an engine without it) goes the long way.  Either
@@ -471,6 +495,7 @@ secret_reveal(const struct ctx *x, const struct caller *c, const char *skey,
 out:
 	if (rc == SECRET_OK)
 		metrics_add(x->metrics, M_REVEALED, 1);
+	audit_request(x, c, "reveal", secret_outcome(rc), sec.id);
 	if (rc != SECRET_OK)
 		buf_free(value);
 	buf_free(&sec.sealed);
@@ -533,8 +558,11 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 	long long at;
 
 	memset(&sec, 0, sizeof(sec));
-	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) != SECRET_OK)
+	if ((rc = secret_receipt(x, mkey, mklen, now, 0, m, skey)) !=
+	    SECRET_OK) {
+		audit_request(x, c, "burn", secret_outcome(rc), NULL);
 		return rc;
+	}
 	if ((rc = get_secret(x, m->secret_id, now, &sec)) != SECRET_OK)
 		goto out;
 	/* the secret was named and sealed with its receipt's version */
@@ -552,6 +580,7 @@ secret_burn(const struct ctx *x, const struct caller *c, const char *mkey,
 		m->updated = at;
 	}
 out:
+	audit_request(x, c, "burn", secret_outcome(rc), m->secret_id);
 	buf_free(&plain);
 	buf_free(&sec.sealed);
 	return rc;

@@ -26,6 +26,10 @@ enum secret_result {
 	SECRET_ERROR,		/* ours: logged */
 };
 
+/* The audit log's outcome of a result: "ok", "unknown", "wrong_passphrase",
+ * "locked", "busy", "invalid" or "error". */
+const char	*secret_outcome(enum secret_result);
+
 /* What a create request asks for; absent parameters are NULL. */
 struct secret_new {
 	const char	*value;		/* NULL: generate one */

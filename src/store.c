@@ -384,12 +384,12 @@ int
 store_sweep(struct store *s, long long now, long long mail_before,
     long long window, struct store_sweep *out)
 {
-	if (s->ops->sweep(s, SWEEP_NOTIFY, now, &out->notices) == -1 ||
-	    s->ops->sweep(s, SWEEP_EXPIRE, now, &out->expired) == -1 ||
-	    s->ops->sweep(s, SWEEP_SECRETS, now, &out->secrets) == -1 ||
-	    s->ops->sweep(s, SWEEP_RECEIPTS, now, &out->metadata) == -1 ||
-	    s->ops->sweep(s, SWEEP_MAIL, mail_before, &out->mail) == -1 ||
-	    s->ops->sweep(s, SWEEP_LIMITS, window, &out->limits) == -1)
+	if (s->ops->sweep(s, SWEEP_NOTIFY, now, &out->notices, out) == -1 ||
+	    s->ops->sweep(s, SWEEP_EXPIRE, now, &out->expired, out) == -1 ||
+	    s->ops->sweep(s, SWEEP_SECRETS, now, &out->secrets, out) == -1 ||
+	    s->ops->sweep(s, SWEEP_RECEIPTS, now, &out->metadata, out) == -1 ||
+	    s->ops->sweep(s, SWEEP_MAIL, mail_before, &out->mail, out) == -1 ||
+	    s->ops->sweep(s, SWEEP_LIMITS, window, &out->limits, out) == -1)
 		return -1;
 	return 0;
 }

@@ -348,6 +348,11 @@ struct store_sweep {
 	long long	 metadata;	/* receipts deleted */
 	long long	 mail;		/* finished mail records deleted */
 	long long	 limits;	/* rate-limit counters of old windows */
+	/* in: told of each receipt marked expired, once committed (its
+	 * secret's row id and account); NULL: nobody asks */
+	void		(*on_expired)(void *, const unsigned char *secret_id,
+			    const char *custid);
+	void		*arg;
 };
 
 /*
@@ -355,8 +360,8 @@ struct store_sweep {
  * goes on: queue the waiting notices of secrets expired unread (event
  * "expired"), mark unrevealed expired receipts 'expired', delete expired
  * secrets and receipts, mail records finished before mail_before, and
- * rate-limit counters of windows before window.  Counts are added to out.
- * 0 or -1.
+ * rate-limit counters of windows before window.  Counts are added to out;
+ * out->on_expired is called for each receipt marked expired.  0 or -1.
  */
 int	store_sweep(struct store *, long long now, long long mail_before,
 	    long long window, struct store_sweep *out);

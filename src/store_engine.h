@@ -17,7 +17,8 @@
  * secrets expired at `when`, delete secrets and receipts
  * expired at `when`, finished mail last updated at or before `when`, and
  * rate-limit counters of windows before `when`.  The engine adds what each
- * batch changed to *count.
+ * batch changed to *count; SWEEP_EXPIRE also calls the sweep's expired
+ * callback for each receipt it marked, after the batch is committed.
  */
 enum store_sweep_step {
 	SWEEP_NOTIFY,
@@ -68,7 +69,7 @@ struct store_ops {
 	int	(*mail_list)(struct store *,
 		    int (*)(void *, const struct store_mail *), void *);
 	int	(*sweep)(struct store *, enum store_sweep_step, long long,
-		    long long *);
+		    long long *, const struct store_sweep *);
 	int	(*limit_add)(struct store *, const unsigned char *, long long,
 		    int, long long *);
 	int	(*scrub)(struct store *, long long, struct store_scrub *);

@@ -292,7 +292,8 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "updated = $1 WHERE seq IN (SELECT seq FROM metadata WHERE "
 	    "state IN ('new', 'viewed') AND secret_expires <= $1 "
 	    "LIMIT " SWEEP_BATCH " FOR UPDATE SKIP LOCKED) AND "
-	    "state IN ('new', 'viewed') AND secret_expires <= $1", "i", 0 },
+	    "state IN ('new', 'viewed') AND secret_expires <= $1 "
+	    "RETURNING secret_id, custid", "i", 0 },
 	[S_SWEEP_SECRET] = { "DELETE FROM secret WHERE id IN (SELECT id FROM "
 	    "secret WHERE expires <= $1 LIMIT " SWEEP_BATCH
 	    " FOR UPDATE SKIP LOCKED) AND expires <= $1", "i", 0 },
@@ -1715,11 +1716,16 @@ pgsql_mail_list(struct store *base,
  * one.
  */
 static int
-sweep_step(struct pgsql *s, enum stmt i, long long when, long long *count)
+sweep_step(struct pgsql *s, enum stmt i, long long when, long long *count,
+    const struct store_sweep *sw)
 {
+	unsigned char id[CRYPTO_ID_LEN];
+	char custid[STORE_CUSTID_MAX + 1];
 	struct params p;
 	PGresult *r;
 	long long n;
+	size_t len;
+	int k;
 
 	do {
 		memset(&p, 0, sizeof(p));
@@ -1727,6 +1733,15 @@ sweep_step(struct pgsql *s, enum stmt i, long long when, long long *count)
 		if ((r = run(s, i, &p, "sweep")) == NULL)
 			return -1;
 		n = changed(r);
+		/* autocommitted: the rows it returns are swept for good */
+		for (k = 0; n != -1 && sw->on_expired != NULL &&
+		    k < pq.PQntuples(r); k++) {
+			if (col_blob(r, k, 0, id, sizeof(id), &len) == -1 ||
+			    col_text(r, k, 1, custid, sizeof(custid)) == -1)
+				n = -1;
+			else
+				sw->on_expired(sw->arg, id, custid);
+		}
 		pq.PQclear(r);
 		if (n == -1)
 			return bad_result(s, "sweep");
@@ -1747,9 +1762,10 @@ static const enum stmt sweep_stmts[] = {
 
 static int
 pgsql_sweep(struct store *base, enum store_sweep_step step, long long when,
-    long long *count)
+    long long *count, const struct store_sweep *sw)
 {
-	return sweep_step((struct pgsql *)base, sweep_stmts[step], when, count);
+	return sweep_step((struct pgsql *)base, sweep_stmts[step], when, count,
+	    sw);
 }
 
 static int

@@ -143,7 +143,8 @@ static const char *const sql[S_MAX] = {
 	    SWEEP_BATCH ")",
 	[S_SWEEP_EXPIRE] = "UPDATE metadata SET state = 'expired', updated = ?1 "
 	    "WHERE seq IN (SELECT seq FROM metadata WHERE state IN "
-	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	    "('new', 'viewed') AND secret_expires <= ?1 LIMIT " SWEEP_BATCH ") "
+	    "RETURNING secret_id, custid",
 	[S_SWEEP_SECRET] = "DELETE FROM secret WHERE id IN (SELECT id FROM "
 	    "secret WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
 	[S_SWEEP_META] = "DELETE FROM metadata WHERE seq IN (SELECT seq FROM "
@@ -1571,28 +1572,58 @@ lite_mail_list(struct store *base, int (*fn)(void *, const struct store_mail *),
 	return 0;
 }
 
-/* Run one batched statement until it changes less than a batch. */
-static int
-sweep_step(struct lite *s, enum stmt i, long long when, long long *count)
-{
-	sqlite3_stmt *st;
-	int n;
+/* A receipt the sweep marked expired, told once its batch commits. */
+struct swept {
+	unsigned char	 id[CRYPTO_ID_LEN];
+	char		 custid[STORE_CUSTID_MAX + 1];
+};
 
+/*
+ * Run one batched statement until it changes less than a batch.  Rows it
+ * returns (SWEEP_EXPIRE's) go to sw->on_expired after their commit.
+ */
+static int
+sweep_step(struct lite *s, enum stmt i, long long when, long long *count,
+    const struct store_sweep *sw)
+{
+	struct swept *rows = NULL;
+	sqlite3_stmt *st;
+	size_t len;
+	int n, k, rc;
+
+	if (sw->on_expired != NULL && i == S_SWEEP_EXPIRE &&
+	    (rows = calloc(SWEEP_BATCH_N, sizeof(*rows))) == NULL)
+		return -1;
 	do {
 		if (begin(s) == -1)
-			return -1;
+			goto fail;
 		st = get(s, i);
 		sqlite3_bind_int64(st, 1, when);
-		if (run(s, st, "sweep") == -1) {
+		for (k = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; k++)
+			if (rows != NULL && k < SWEEP_BATCH_N) {
+				col_blob(st, 0, rows[k].id, CRYPTO_ID_LEN,
+				    &len);
+				col_text(st, 1, rows[k].custid,
+				    sizeof(rows[k].custid));
+			}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			dberr(s, "sweep");
 			rollback(s);
-			return -1;
+			goto fail;
 		}
 		n = sqlite3_changes(s->db);
 		if (commit(s) == -1)
-			return -1;
+			goto fail;
 		*count += n;
+		for (k = 0; rows != NULL && k < n && k < SWEEP_BATCH_N; k++)
+			sw->on_expired(sw->arg, rows[k].id, rows[k].custid);
 	} while (n >= SWEEP_BATCH_N);
+	free(rows);
 	return 0;
+fail:
+	free(rows);
+	return -1;
 }
 
 /* The counters of old windows, in their own file (if anyone counted). */
@@ -1635,11 +1666,12 @@ static const enum stmt sweep_stmts[] = {
 
 static int
 lite_sweep(struct store *base, enum store_sweep_step step, long long when,
-    long long *count)
+    long long *count, const struct store_sweep *sw)
 {
 	if (step == SWEEP_LIMITS)
 		return sweep_limits((struct lite *)base, when, count);
-	return sweep_step((struct lite *)base, sweep_stmts[step], when, count);
+	return sweep_step((struct lite *)base, sweep_stmts[step], when, count,
+	    sw);
 }
 
 static int

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "ctx.h"
 #include "field.h"
@@ -392,9 +393,12 @@ web_receipt(const struct ctx *x, const struct caller *c, const struct req *r,
 {
 	struct store_meta m;
 	char skey[KEYS_LEN + 1];
+	enum secret_result rc;
 
-	(void)c;
-	switch (secret_receipt(x, r->key, r->keylen, r->now, 0, &m, skey)) {
+	rc = secret_receipt(x, r->key, r->keylen, r->now, 0, &m, skey);
+	audit_request(x, c, "receipt", secret_outcome(rc),
+	    rc == SECRET_OK ? m.secret_id : NULL);
+	switch (rc) {
 	case SECRET_OK:
 		receipt_page(x, r, &m, r->key, skey, NULL, 200, NULL, rs);
 		break;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Nothing at rest, nothing in logs: after a mixed workload, no secret value,
 passphrase, key or API token appears in the database, its WAL/SHM, or any
-log; file modes of the store and master key.  On PostgreSQL "the database"
+log (the audit log among them); file modes of the store and master key.  On PostgreSQL "the database"
 is its logical content (pg_dump --data-only) and its bytes (the test
 database's relation files and the cluster's WAL), and the cluster's log is
 among the logs."""
@@ -23,7 +23,12 @@ def mode(path):
 
 
 def main():
-    s = Server()
+    s = Server(start=False)
+    # the audit log, in the instance's directory: among s.log_files()
+    audit_log = os.path.join(s.tmp, "audit.log")
+    s.settings["audit_log"] = audit_log
+    s._write_conf()
+    s.start()
     tokens = {e: s.add_customer(e, "basic") for e in ("alice@example.com", "bob@example.com")}
     auths = [None] + [(e, t) for e, t in tokens.items()]
     needles = {"value": [], "passphrase": [], "secret_key": [], "metadata_key": [], "token": list(tokens.values())}
@@ -100,6 +105,10 @@ def main():
                ["hits by kind: %s" % counts])
             diag("%s %s: %s" % (label, when, counts))
 
+    with open(audit_log, "rb") as f:
+        lines = f.read().count(b"\n")
+    ok(audit_log in s.log_files() and lines > 2 * N,
+       "the audit log is grepped with the other logs (%d lines)" % lines)
     check("while running")
     is_(mode(s.state_dir), 0o700, "state directory is 0700")
     is_(mode(os.path.dirname(s.master_key)), 0o700, "master key directory is 0700")

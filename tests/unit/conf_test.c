@@ -115,6 +115,9 @@ test_defaults(void)
 	is_int(c->sandbox, 1, "sandbox on by default");
 	is_int(c->ready_min_free, 64LL << 20, "ready_min_free default 64 MiB");
 	is_str(c->metrics_allow, "127.0.0.0/8 ::1", "metrics_allow: loopback");
+	ok(c->audit_log == NULL && c->audit_client == 0 &&
+	    strcmp(c->audit_syslog_socket, "/dev/log") == 0,
+	    "no audit log, no client address, syslog at /dev/log by default");
 	p = conf_plan(c, CONF_DEFAULT_PLAN);
 	ok(p != NULL && p->ttl_max == 30 * DAY && p->size_max == 10000,
 	    "default plan: 30 days, 10000 bytes");
@@ -156,6 +159,19 @@ test_defaults(void)
 	ok(c != NULL && c->sandbox == 0, "sandbox = no turns it off");
 	conf_free(c);
 
+	c = parse(REQUIRED "audit_log = /var/log/ots/audit.log\n"
+	    "audit_client_address = yes\n");
+	ok(c != NULL && strcmp(c->audit_log, "/var/log/ots/audit.log") == 0 &&
+	    c->audit_client == 1, "audit_log a file, audit_client_address yes");
+	conf_free(c);
+
+	c = parse(REQUIRED "audit_log = syslog\n"
+	    "audit_syslog_socket = /run/l\n");
+	ok(c != NULL && strcmp(c->audit_log, "syslog") == 0 &&
+	    strcmp(c->audit_syslog_socket, "/run/l") == 0,
+	    "audit_log syslog, its socket");
+	conf_free(c);
+
 	c = parse(REQUIRED "\r\n  \r\n# x = y\n");
 	ok(c != NULL, "blank CRLF lines and commented settings");
 	conf_free(c);
@@ -181,6 +197,11 @@ test_errors(void)
 	    "bad boolean");
 	refused(REQUIRED "sandbox = off\n", "t.conf:3: sandbox: value must "
 	    "be yes or no", "sandbox takes yes or no only");
+	refused(REQUIRED "audit_log = audit.log\n", "t.conf: audit_log must be "
+	    "an absolute path or syslog", "audit_log: a relative path");
+	refused(REQUIRED "audit_client_address = maybe\n", "t.conf:3: "
+	    "audit_client_address: value must be yes or no",
+	    "audit_client_address takes yes or no");
 	refused(REQUIRED "plan.pro.colour = red\n", "t.conf:3:",
 	    "unknown plan setting");
 	refused(REQUIRED "plan.Pro.ttl_max = 600\n", "t.conf:3:",

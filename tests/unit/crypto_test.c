@@ -376,6 +376,23 @@ test_ids(const struct crypto *c, const struct crypto *c2)
 	ok(memcmp(a, b, sizeof(a)) != 0, "check value differs per master key");
 }
 
+/* The audit log's fingerprints: known answers (Python's hashlib.blake2b). */
+static void
+test_fingerprint(void)
+{
+	unsigned char id[CRYPTO_ID_LEN];
+	char fp[CRYPTO_FP_LEN + 1];
+
+	memset(id, 1, sizeof(id));
+	memset(fp, 'x', sizeof(fp));
+	crypto_fingerprint(id, fp);
+	is_str(fp, "f75f0f65b80642b8", "fingerprint: the first 16 hex digits "
+	    "of BLAKE2b(label || row id), NUL-terminated");
+	memset(id, 2, sizeof(id));
+	crypto_fingerprint(id, fp);
+	is_str(fp, "1c21379f1285e83e", "another row id, another fingerprint");
+}
+
 static void
 test_seal(const struct crypto *c, const struct crypto *c2)
 {
@@ -555,6 +572,7 @@ main(void)
 	c = newkey("one.key", p1, sizeof(p1));
 	c2 = newkey("two.key", p2, sizeof(p2));
 	test_ids(c, c2);
+	test_fingerprint();
 	test_seal(c, c2);
 	test_padding(c);
 	test_pw();

@@ -983,10 +983,31 @@ test_mail(struct eng *e, struct store *st)
 	    0, "a finished message's payload is dropped");
 }
 
+/* What the sweep told of the receipts it marked expired. */
+struct told {
+	int	n;
+	int	ids[4];		/* id_of's n, while they fit */
+	char	custid[4][STORE_CUSTID_MAX + 1];
+};
+
+static void
+told_expired(void *arg, const unsigned char *secret_id, const char *custid)
+{
+	struct told *t = arg;
+
+	if (t->n < 4) {
+		t->ids[t->n] = secret_id[0] == secret_id[CRYPTO_ID_LEN - 1] ?
+		    secret_id[0] : -1;
+		snprintf(t->custid[t->n], sizeof(t->custid[0]), "%s", custid);
+	}
+	t->n++;
+}
+
 /* The sweep: what it removes, in batches, and what it leaves. */
 static void
 test_sweep(struct eng *e, struct store *st)
 {
+	struct told told = { 0 };
 	unsigned char k[CRYPTO_ID_LEN];
 	struct store_sweep sw;
 	struct store_mail m;
@@ -1026,9 +1047,17 @@ test_sweep(struct eng *e, struct store *st)
 		bail_out("cannot insert expired secrets");
 
 	memset(&sw, 0, sizeof(sw));
+	sw.on_expired = told_expired;
+	sw.arg = &told;
 	is_int(store_sweep(st, T0, T0 - 20, 7, &sw), 0, "store_sweep");
 	is_int(sw.expired, 2, "unrevealed receipts past their secret's time: "
 	    "marked expired");
+	ok(told.n == 2 && ((told.ids[0] == 1 && told.ids[1] == 2) ||
+	    (told.ids[0] == 2 && told.ids[1] == 1)) &&
+	    strcmp(told.custid[0], "anon") == 0 &&
+	    strcmp(told.custid[1], "anon") == 0,
+	    "the sweep names each secret it expired, with its account "
+	    "(%d told)", told.n);
 	is_int(sw.secrets, 1502, "expired secrets deleted (batches of 1000)");
 	is_int(sw.metadata, 1, "expired receipts deleted");
 	is_int(sw.mail, 1, "mail finished before mail_before deleted");
@@ -1048,7 +1077,11 @@ test_sweep(struct eng *e, struct store *st)
 	ok(store_limit_add(st, k, 7, 1, &n) == 0 && n == 2,
 	    "a counter of the current window stays");
 	memset(&sw, 0, sizeof(sw));
+	told.n = 0;
+	sw.on_expired = told_expired;
+	sw.arg = &told;
 	is_int(store_sweep(st, T0, T0 - 20, 7, &sw), 0, "sweep again");
+	is_int(told.n, 0, "and names none the second time");
 	ok(sw.expired == 0 && sw.secrets == 0 && sw.metadata == 0 &&
 	    sw.mail == 0 && sw.limits == 0, "nothing left to do");
 }
