@@ -18,7 +18,7 @@
 #include "metrics.h"
 
 #define MAGIC		0x6f74736dU	/* "otsm" */
-#define LAYOUT		1		/* bump when struct shared changes */
+#define LAYOUT		2		/* bump when struct shared changes */
 #define CLASSES		4		/* 2xx 3xx 4xx 5xx (1xx: none) */
 
 /* Histogram bounds in microseconds; a last bucket holds the rest. */
@@ -283,6 +283,8 @@ write_counters(const struct shared *m, const char *const *routes,
 		{ "ots_passphrase_failures_total", "Wrong passphrases." },
 		{ "ots_passphrase_locked_total", "Passphrase checks refused "
 		    "because the secret was locked." },
+		{ "ots_passphrase_locks_total", "Wrong passphrases that locked "
+		    "their secret (passphrase_lock_after and each after it)." },
 	};
 	static const char *const outcomes[MO_MAX] = { "sent", "retried",
 	    "failed" };

@@ -36,6 +36,7 @@ enum metrics_counter {
 	M_EXPIRED,		/* marked expired unread by ots-sweep */
 	M_PASSPHRASE_FAILED,	/* wrong passphrases checked */
 	M_PASSPHRASE_LOCKED,	/* checks refused: the secret was locked */
+	M_LOCKS,		/* failures that locked (or burned) a secret */
 	M_COUNTERS
 };
 

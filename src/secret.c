@@ -386,9 +386,11 @@ unlock(const struct ctx *x, const struct crypto *k, const struct caller *c,
 	}
 	audit_request(x, c, "passphrase_failed", "wrong_passphrase", sec->id);
 	/* from lock_after on, each failure locks the secret again */
-	if (fails >= cf->lock_after)
+	if (fails >= cf->lock_after) {
+		metrics_add(x->metrics, M_LOCKS, 1);
 		audit_request(x, c, "lock", fails >= cf->burn_after ? "burned" :
 		    "locked", sec->id);
+	}
 	res = SECRET_WRONG;
 out:
 	sodium_memzero(pw, sizeof(pw));

@@ -124,6 +124,7 @@ def main():
         key("ots_secrets_created_total"): 6, key("ots_secrets_revealed_total"): 2,
         key("ots_secrets_burned_total"): 1, key("ots_secrets_expired_total"): 1,
         key("ots_passphrase_failures_total"): 5, key("ots_passphrase_locked_total"): 1,
+        key("ots_passphrase_locks_total"): 1,
         key("ots_ratelimit_refusals_total", event="show_metadata"): 1,
         key("ots_ratelimit_refusals_total", event="create_secret"): 0,
         key("ots_requests_total", route="share", code="2xx"): 5,
