@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rt = match(&r, method, path);
 	id = rt->id;
-	FUZZ_ASSERT(id >= R_NOT_FOUND && id <= R_STATIC);
+	FUZZ_ASSERT(id >= R_NOT_FOUND && id < R_INVALID);
 	FUZZ_ASSERT(rt->handle != NULL);
 	FUZZ_ASSERT(!(rt->flags & ROUTE_API) == !r.api);
 	FUZZ_ASSERT(r.keylen <= HTTP_PATH_MAX);

@@ -91,6 +91,17 @@ def new_key(path):
         f.write("ots-master-key-v1 %s\n" % os.urandom(32).hex())
 
 
+def restart_workers(s):
+    """Stop the workers as an operator's restart does (SIGTERM; they also
+    leave their reports under valgrind) and wait until they are gone;
+    lighttpd starts new ones on the next request.  Returns the old PIDs."""
+    old = s.worker_pids()
+    for pid in old:
+        os.kill(pid, signal.SIGTERM)
+    ok(wait_until(lambda: not (s.worker_pids() & old), 60), "the workers stopped on SIGTERM")
+    return old
+
+
 def cgi_probe(s, path):
     r = s.run_cgi({"REQUEST_METHOD": "GET", "PATH_INFO": path, "SCRIPT_NAME": "",
                    "REQUEST_URI": path, "SERVER_PROTOCOL": "HTTP/1.1",
@@ -147,20 +158,17 @@ def main():
         is_(cgi_probe(s, "/healthz"), (200, OK), "plain CGI: /healthz 200")
 
         # -- a wrong master key: plain CGI reads it per request; the
-        # workers, killed, come back with it
+        # workers, restarted, come back with it
         os.rename(s.master_key, s.master_key + ".good")
         new_key(s.master_key)
         is_(cgi_probe(s, "/readyz"), (503, unready("key")), "plain CGI, wrong key: 503 key")
         is_(cgi_probe(s, "/healthz"), (200, OK), "plain CGI, wrong key: /healthz 200")
-        old = s.worker_pids()
-        for pid in old:
-            os.kill(pid, signal.SIGKILL)
+        old = restart_workers(s)
         ready_within(s, 503, unready("key"), "workers restarted with a wrong key")
         ok(not (s.worker_pids() & old), "the workers that answered are new ones")
         probe(s, "/healthz", "wrong key", 200, OK)
         os.replace(s.master_key + ".good", s.master_key)
-        for pid in s.worker_pids():
-            os.kill(pid, signal.SIGKILL)
+        restart_workers(s)
         ready_within(s, 200, OK, "workers restarted with the right key")
 
         # -- a key version rotated in: workers started before it lack it
@@ -168,8 +176,7 @@ def main():
         ok(rot.returncode == 0, "ots-admin key rotate", rot.stderr)
         ready_within(s, 503, unready("key"), "a version rotated in, workers not restarted")
         is_(cgi_probe(s, "/readyz"), (200, OK), "plain CGI reads the rotated key file: 200")
-        for pid in s.worker_pids():
-            os.kill(pid, signal.SIGKILL)
+        restart_workers(s)
         ready_within(s, 200, OK, "workers restarted after the rotation")
     finally:
         s.close()
