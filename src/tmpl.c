@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -148,6 +149,21 @@ struct ctx {
 	struct buf		*out;
 };
 
+/* {{_ text}}: the text in the page's language, escaped. */
+static int
+text(const struct ctx *c, const char *s, size_t len)
+{
+	char msgid[TMPL_TEXT_MAX + 1];
+	const char *t;
+
+	if (len > TMPL_TEXT_MAX)
+		return -1;
+	memcpy(msgid, s, len);
+	msgid[len] = '\0';
+	t = i18n_text(msgid);
+	return tmpl_escape(c->out, t, strlen(t));
+}
+
 /*
  * Render s[0..len).  A block's end is the first {{/name}} after it, so a
  * name cannot be nested inside a block of the same name.
@@ -172,6 +188,11 @@ render(const struct ctx *c, const char *s, size_t len, int depth)
 		name = open + 2;
 		nlen = (size_t)(close - name);
 		s = close + 2;
+		if (nlen > 2 && name[0] == '_' && name[1] == ' ') {
+			if (text(c, name + 2, nlen - 2) == -1)
+				return -1;
+			continue;
+		}
 		if (nlen == 0 || nlen > NAME_MAX_LEN)
 			return -1;
 		switch (*name) {

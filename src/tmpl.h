@@ -7,6 +7,7 @@
  *   {{#name}}...{{/name}}  the block when name is set and not empty
  *   {{^name}}...{{/name}}  the block when name is unset or empty
  *   {{>name}}              the template name.html, with the same values
+ *   {{_ text}}             the text translated (i18n_text), HTML-escaped
  *
  * There is no way to insert a value unescaped.
  */
@@ -20,6 +21,7 @@ struct tmpl;
 
 #define TMPL_MAX	32	/* templates in a directory */
 #define TMPL_DEPTH	8	/* nested blocks and includes */
+#define TMPL_TEXT_MAX	1024	/* bytes of a {{_ text}} */
 
 struct tmpl_var {
 	const char	*name;

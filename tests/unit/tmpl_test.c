@@ -66,6 +66,7 @@ main(void)
 	put("badtag", "x {{name");
 	put("loop", "{{>loop}}");
 	put("missing", "{{>nosuch}}");
+	put("text", "<p>{{_ Fish & chips}}</p>");
 	put("nested", "{{#set}}{{^unset}}{{name}}{{/unset}}{{/set}}");
 
 	t = tmpl_load(dir, err, sizeof(err));
@@ -81,6 +82,8 @@ main(void)
 	is_str(render(t, "nested", vars, 5),
 	    "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;",
 	    "nested blocks");
+	is_str(render(t, "text", vars, 5), "<p>Fish &amp; chips</p>",
+	    "{{_ text}} is the text, escaped");
 	ok(render(t, "unclosed", vars, 5) == NULL, "a block without end fails");
 	ok(render(t, "stray", vars, 5) == NULL, "an end without a block fails");
 	ok(render(t, "badtag", vars, 5) == NULL, "an unterminated tag fails");
