@@ -12,50 +12,17 @@
 // DOC_SCREENSHOT_DIR, when given, receives create.png and reveal.png for the
 // README.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
+import { check, diag, is, launch, rand, run } from './lib.mjs';
+
 const [base, artDir, docDir] = process.argv.slice(2);
 const origin = base ? new URL(base).origin : '';
 const GEN_ALPHABET = 'abcdefghjkmnpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ23456789*$!?(';
 const EVIL = 'http://evil.example';
 const DESKTOP = { width: 1000, height: 800 };
 const PHONE = { width: 390, height: 844 };
-
-let nchecks = 0;
-
-function out(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-function diag(msg) {
-	out({ diag: String(msg) });
-}
-
-function check(cond, desc, why) {
-	nchecks++;
-	const o = { ok: !!cond, desc };
-	if (!cond && why !== undefined)
-		o.why = [].concat(why).map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
-	out(o);
-	return !!cond;
-}
-
-function is(got, want, desc) {
-	return check(got === want, desc, ['got:      ' + JSON.stringify(got),
-	    'expected: ' + JSON.stringify(want)]);
-}
-
-function rand(n = 12) {
-	let s = '';
-	while (s.length < n)
-		s += Math.random().toString(36).slice(2);
-	return s.slice(0, n);
-}
 
 // -------------------------------------------------------------- the API side
 
@@ -496,27 +463,8 @@ async function main() {
 		process.exit(2);
 	}
 	mkdirSync(artDir, { recursive: true });
-	const modules = process.env.OTS_NODE_MODULES || join(here, 'node_modules');
-	let chromium;
+	const { context, close } = await launch({ viewport: DESKTOP });
 	try {
-		({ chromium } = createRequire(join(here, 'web.mjs'))(join(modules, 'playwright-core')));
-	} catch (e) {
-		check(false, 'playwright-core loads', [`from ${modules}: ${e.message}`,
-		    'run: npm ci --prefix tests/browser']);
-		process.exit(1);
-	}
-	const profile = mkdtempSync(join(tmpdir(), 'ots-chromium-'));
-	let context;
-	try {
-		context = await chromium.launchPersistentContext(profile, {
-			executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-			headless: true,
-			javaScriptEnabled: true,
-			viewport: DESKTOP,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-			    '--no-first-run', '--disable-background-networking',
-			    '--disable-component-update', '--disable-sync'],
-		});
 		const page = context.pages()[0] || await context.newPage();
 		page.setDefaultTimeout(15000);
 		watch(page);
@@ -550,14 +498,8 @@ async function main() {
 		    !/^\/(|secret\/[0-9a-z]+|private\/[0-9a-z]+(\/burn)?|static\/ots\.css)$/.test(new URL(r.url).pathname));
 		check(sub.length === 0, 'the pages load nothing but the pages and /static/ots.css', sub.slice(0, 10));
 	} finally {
-		if (context)
-			await context.close().catch(() => {});
-		rmSync(profile, { recursive: true, force: true });
+		await close();
 	}
-	out({ done: nchecks });
 }
 
-main().catch((e) => {
-	check(false, 'web.mjs ran to completion', (e.stack || String(e)).split('\n').slice(0, 10));
-	process.exit(1);
-});
+run('web.mjs', main);
