@@ -343,8 +343,10 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	/* the audit log's: a HEAD request records nothing */
 	c.route = rs->head_only ? NULL : rt->pattern;
 	c.now = r.now;
-	audit_request_id(r.unique_id != NULL ? r.unique_id :
-	    (limits_from_proxy(cf, &r) ? r.request_id : NULL), c.request);
+	if (a->ctx.audit != NULL)	/* random bytes only when logged */
+		audit_request_id(r.unique_id != NULL ? r.unique_id :
+		    (limits_from_proxy(cf, &r) ? r.request_id : NULL),
+		    c.request);
 	/* before anything is counted: another site's post costs nothing */
 	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
 		web_cross_site(a->web, rs);

@@ -803,6 +803,25 @@ fastcgi.server = ("/" => ((
                 for t in types]
         return [tuple(c(v) for c, v in zip(conv, row)) for row in rows]
 
+    def schema_version(self):
+        """The schema version the database records."""
+        if self.cluster:
+            return int(self.sql("SELECT version FROM schema_version")[0][0])
+        return self.sql("PRAGMA user_version")[0][0]
+
+    def set_schema_version(self, version):
+        """Change the recorded schema version under the workers' open
+        connections (nothing else changes)."""
+        if self.cluster:
+            import pgcluster
+            self.cluster.psql("UPDATE schema_version SET version = %d;" % version, user=pgcluster.OWNER)
+            return
+        con = sqlite3.connect(self.database_file, isolation_level=None)
+        try:
+            con.execute("PRAGMA user_version = %d" % version)
+        finally:
+            con.close()
+
     def db_files(self):
         """The files that hold the database's bytes, for byte scans: SQLite's
         file, -wal and -shm; PostgreSQL's relation files of the test

@@ -8,7 +8,6 @@ plain CGI, on the engine OTS_TEST_ENGINE names."""
 
 import os
 import signal
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,25 +36,6 @@ def ready_within(s, status, body, desc):
     ok(got, "%s: /readyz says so" % desc)
     seen = {(r.status, r.body) for r in (s.request("GET", "/readyz") for _ in range(6))}
     is_(seen, {(status, body)}, "%s: every answer of six is %d %r" % (desc, status, body))
-
-
-def set_schema(s, version):
-    """The recorded schema version changed under the open connections."""
-    if s.cluster:
-        import pgcluster
-        s.cluster.psql("UPDATE schema_version SET version = %d;" % version, user=pgcluster.OWNER)
-        return
-    con = sqlite3.connect(s.database, isolation_level=None)
-    try:
-        con.execute("PRAGMA user_version = %d" % version)
-    finally:
-        con.close()
-
-
-def schema_version(s):
-    if s.cluster:
-        return int(s.sql("SELECT version FROM schema_version")[0][0])
-    return s.sql("PRAGMA user_version")[0][0]
 
 
 def metric(s, name):
@@ -145,12 +125,12 @@ def main():
         ready_within(s, 200, OK, "store back")
 
         # -- a schema this program does not serve, older and newer
-        current = schema_version(s)
+        current = s.schema_version()
         for v, what in ((2, "old schema"), (current + 1, "newer schema")):
-            set_schema(s, v)
+            s.set_schema_version(v)
             ready_within(s, 503, unready("schema"), what)
             probe(s, "/healthz", what, 200, OK)
-            set_schema(s, current)
+            s.set_schema_version(current)
             ready_within(s, 200, OK, what + " migrated back")
 
         # -- plain CGI answers the same

@@ -44,12 +44,6 @@ WORKERS = 2
 
 # ---------------------------------------------------------------- the engines
 
-def recorded_version(s):
-    if s.cluster:
-        return int(s.sql("SELECT version FROM schema_version")[0][0])
-    return s.sql("PRAGMA user_version")[0][0]
-
-
 def owner_sql(s, sql):
     import pgcluster
     return s.cluster.psql(sql, user=pgcluster.OWNER)
@@ -128,19 +122,6 @@ def set_version(s, version):
     swap_sqlite(s, make)
 
 
-def bump_in_place(s, version):
-    """The recorded version changed under the workers' open connections
-    (nothing else changes)."""
-    if s.cluster:
-        owner_sql(s, "UPDATE schema_version SET version = %d;" % version)
-        return
-    con = sqlite3.connect(s.database, isolation_level=None)
-    try:
-        con.execute("PRAGMA user_version = %d" % version)
-    finally:
-        con.close()
-
-
 # ---------------------------------------------------------------- checks
 
 def log_text(s):
@@ -215,7 +196,7 @@ def older(s):
     pids = s.worker_pids()
     before = s.create(canary())
     make_old(s)
-    is_(recorded_version(s), 1, "the database now holds the version 1 schema (001_init.sql only)")
+    is_(s.schema_version(), 1, "the database now holds the version 1 schema (001_init.sql only)")
     since = len(log_text(s))
     refused_everywhere(s, "schema 1", before["metadata_key"], before["secret_key"])
     logged(s, r"database schema version 1 is older than this program's \(%d\): run ots-admin migrate" % CURRENT,
@@ -228,7 +209,7 @@ def older(s):
     ok(r.returncode == 0 and "from version 1 to %d" % CURRENT in r.stdout,
        "ots-admin migrate: exit 0, migrated from version 1 to %d (%.2f s)" % (CURRENT, took), [r.stdout, r.stderr])
     diag("ots-admin migrate: %s" % " / ".join(r.stdout.strip().splitlines()))
-    is_(recorded_version(s), CURRENT, "the recorded version is %d" % CURRENT)
+    is_(s.schema_version(), CURRENT, "the recorded version is %d" % CURRENT)
     serves(s, "after migrate", pids)
     r = s.admin("migrate")
     ok(r.returncode == 0 and "migrated" not in r.stdout, "a second migrate has nothing to do (exit 0)",
@@ -259,12 +240,12 @@ def newer(s):
     ahead = CURRENT + 1
     # a worker checks the version when it connects: a connection already
     # open goes on (reported, not asserted)
-    bump_in_place(s, ahead)
+    s.set_schema_version(ahead)
     r = s.share(secret=canary())
     diag("version %d recorded under open connections: the next create answers %d/%s (the check is made "
          "at connect)" % (ahead, r.status, r.intended))
     set_version(s, ahead)
-    is_(recorded_version(s), ahead, "the database now records version %d" % ahead)
+    is_(s.schema_version(), ahead, "the database now records version %d" % ahead)
     since = len(log_text(s))
     refused_everywhere(s, "schema %d" % ahead, before["metadata_key"], before["secret_key"])
     logged(s, r"database schema version %d is newer than this program's \(%d\)" % (ahead, CURRENT), since,
@@ -273,7 +254,7 @@ def newer(s):
     r = s.admin("migrate")
     ok(r.returncode != 0 and re.search(r"schema version %d is newer" % ahead, r.stderr),
        "ots-admin migrate refuses the newer schema (exit %d) and says so" % r.returncode, [r.stdout, r.stderr])
-    is_(recorded_version(s), ahead, "and leaves its version alone")
+    is_(s.schema_version(), ahead, "and leaves its version alone")
     set_version(s, CURRENT)
     serves(s, "back at version %d" % CURRENT, pids, before["secret_key"], v)
 
@@ -329,7 +310,7 @@ def migrate_as_worker(s):
        "ots-admin migrate as ots_web (no migrate_database): exit %d, the database's reason" % r.returncode,
        [r.stdout, r.stderr])
     diag("as ots_web: %s" % r.stderr.strip())
-    is_(recorded_version(s), 1, "the schema is still version 1")
+    is_(s.schema_version(), 1, "the schema is still version 1")
     same = s.dump() == dump
     ok(same, "and the database is unchanged (pg_dump before and after)")
     r = s.admin("migrate")
@@ -343,7 +324,7 @@ def main():
          % (otstest.ENGINE, [os.path.basename(m) for m in MIGRATIONS], CURRENT))
     # no relay: port 1 of 127.0.0.1 refuses at once
     s = Server(max_procs=WORKERS, conf={"smtp_port": 1})
-    is_(recorded_version(s), CURRENT, "ots-admin init records version %d" % CURRENT)
+    is_(s.schema_version(), CURRENT, "ots-admin init records version %d" % CURRENT)
     older(s)
     newer(s)
     if s.cluster:
