@@ -81,6 +81,7 @@ database = $top/var/state/ots.db
 master_key = $top/var/state/master.key
 base_url = http://127.0.0.1:$port
 web_dir = $top/web
+locale_dir = $top/locale
 mailer_key = $top/var/state/mailer.key
 mailer_public_key = $top/var/state/mailer.pub
 CONF
