@@ -29,7 +29,7 @@ static int	current;	/* the request's language */
 void
 i18n_use(int i)
 {
-	if (i < 0 || (size_t)i >= i18n_nlangs)
+	if (i < 0 || (size_t)i >= i18n_nlangs || !ready)
 		i = 0;
 	if (i == current)
 		return;
@@ -74,7 +74,7 @@ i18n_open(const char *localedir)
 const char *
 i18n_text(const char *msgid)
 {
-	if (current == 0 || !ready || *msgid == '\0')
+	if (current == 0 || !ready || msgid == NULL || *msgid == '\0')
 		return msgid;
 	return dgettext(I18N_DOMAIN, msgid);
 }

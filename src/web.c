@@ -52,6 +52,15 @@ static const struct lifetime {
 	{ 2592000, "ttl_2592000", "sel_2592000" },
 };
 
+/*
+ * The create page's errors that secret_create words without a value (the
+ * API's too, in English); index_page shows them translated.
+ */
+static const char *const create_errors[] __attribute__((unused)) = {
+	N_("You did not provide anything to share"),
+	N_("A passphrase is required for all secrets"),
+};
+
 static const char *const state_text[] = {
 	[STATE_NEW] = N_("Not yet opened"),
 	[STATE_VIEWED] = N_("Not yet opened"),

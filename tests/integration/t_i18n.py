@@ -217,6 +217,12 @@ def server(s, langs):
         ok(r.status == 404 and h1(html.unescape(r.body.decode())) == tr(lang, "This secret is not available"),
            "%s: the gone page" % lang)
 
+    # the create page's own errors
+    r = s.request("POST", "/", body={"secret": "", "ttl": "3600"}, headers={"Accept-Language": "fr"})
+    body = html.unescape(r.body.decode())
+    ok(r.status == 400 and tr("fr", "You did not provide anything to share") in body
+       and "You did not provide" not in body, "fr: the create page's error", body[:500])
+
     # the API stays English
     r = s.request("POST", "/api/v1/share", body={"secret": ""}, headers={"Accept-Language": "de", "Cookie": "lang=de"})
     ok(r.json and "You did not provide anything" in str(r.json.get("message")),
