@@ -299,6 +299,7 @@ def main():
     catalogues()
     langs = linguas()
     s = Server()
+    diag("engine: %s" % s.engine)
     server(s, langs)
     if os.environ.get("OTS_I18N_NO_BROWSER") != "1":
         browser(s)
