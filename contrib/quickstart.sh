@@ -24,7 +24,8 @@ top=$(pwd)
 # the build (both engines' client libraries) and lighttpd to serve
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libsqlite3-dev libpq-dev libscrypt-dev libjson-c-dev
-	libesmtp-dev libcurl4-openssl-dev libsodium-dev libseccomp-dev lighttpd curl"
+	libesmtp-dev libcurl4-openssl-dev libsodium-dev libseccomp-dev lighttpd curl
+	gettext autopoint"
 # and the servers and tools the tests run for real
 TEST_PACKAGES="apache2 libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
 	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium
@@ -81,6 +82,7 @@ database = $top/var/state/ots.db
 master_key = $top/var/state/master.key
 base_url = http://127.0.0.1:$port
 web_dir = $top/web
+locale_dir = $top/locale
 mailer_key = $top/var/state/mailer.key
 mailer_public_key = $top/var/state/mailer.pub
 CONF

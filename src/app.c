@@ -21,6 +21,7 @@
 #include "field.h"
 #include "gate.h"
 #include "http.h"
+#include "i18n.h"
 #include "limits.h"
 #include "log.h"
 #include "metrics.h"
@@ -69,6 +70,8 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 		app_close(a);
 		return NULL;
 	}
+	/* the catalogues, before the sandbox; none: English pages */
+	(void)i18n_open(cf->locale_dir ? cf->locale_dir : LOCALEDIR);
 	a->ctx.crypto = a->crypto;
 	a->ctx.web = a->web;
 	a->ctx.gate = a->gate;
@@ -275,9 +278,43 @@ error(struct app *a, int api, struct resp *rs, int status, const char *msg)
 		api_v1_error(rs, status, msg, NULL);
 	else
 		web_error(a->web, rs, status, status == 503 ?
-		    "Temporarily unavailable" : status == 429 ?
-		    "Slow down" : status == 401 ? "Not authorized" :
-		    "Bad request", msg);
+		    _("Temporarily unavailable") : status == 429 ?
+		    _("Slow down") : status == 401 ? _("Not authorized") :
+		    _("Bad request"), _(msg));
+}
+
+/* The texts error() passes on to a page, for the catalogues. */
+static const char *const page_messages[] __attribute__((unused)) = {
+	N_("Service unavailable"),
+	N_("Not authorized"),
+	N_("Cripes! You have been rate limited."),
+};
+
+/*
+ * The page's language: ?lang= (which the cookie then remembers), else the
+ * lang cookie, else Accept-Language.  Every request sets it, so none
+ * inherits the one before.
+ */
+static void
+language(const struct req *r, int api, struct resp *rs)
+{
+	const char *v;
+	char cookie[96];
+	size_t len;
+	int i = -1;
+
+	if (!api && (v = form_get(&r->form, I18N_COOKIE, &len)) != NULL &&
+	    (i = i18n_find(v, len)) >= 0 && len > 0) {
+		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=31536000;"
+		    " SameSite=Lax; HttpOnly%s", I18N_COOKIE,
+		    i18n_langs[i].code, r->https ? "; Secure" : "");
+		http_header(rs, "Set-Cookie", cookie);
+	}
+	if (i < 0)
+		i = i18n_cookie(r->cookie);
+	if (i < 0)
+		i = i18n_accept(r->accept_language);
+	i18n_use(api ? 0 : i);
 }
 
 void
@@ -301,6 +338,7 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 	 * (routes that use the store read its clock below) */
 	r.now = a->ctx.clock();
 	api = r.api;
+	language(&r, api, rs);
 	if (api)
 		api_v1_headers(rs);
 	else

@@ -139,6 +139,7 @@ static const struct {
 	{ "base_url", offsetof(struct conf, base_url) },
 	{ "mail_from", offsetof(struct conf, mail_from) },
 	{ "web_dir", offsetof(struct conf, web_dir) },
+	{ "locale_dir", offsetof(struct conf, locale_dir) },
 	{ "smtp_host", offsetof(struct conf, smtp_host) },
 	{ "smtp_user", offsetof(struct conf, smtp_user) },
 	{ "smtp_password_file", offsetof(struct conf, smtp_password_file) },
@@ -549,6 +550,7 @@ conf_free(struct conf *c)
 	free(c->base_url);
 	free(c->mail_from);
 	free(c->web_dir);
+	free(c->locale_dir);
 	free(c->audit_log);
 	free(c->audit_syslog_socket);
 	while (c->nproxies > 0)

@@ -48,6 +48,7 @@ struct conf {
 	char		*master_key;	/* key file */
 	char		*base_url;	/* links: BASE/secret/KEY */
 	char		*web_dir;	/* templates/, static/; NULL: PKGDATADIR */
+	char		*locale_dir;	/* LANG/LC_MESSAGES/ots.mo; NULL: LOCALEDIR */
 	long long	 ttl_default;
 	long long	 anon_ttl_max;
 	long long	 anon_size_max;

@@ -48,6 +48,8 @@ struct req {
 	const char	*forwarded_for;	/* X-Forwarded-For header */
 	const char	*unique_id;	/* the server's UNIQUE_ID (mod_unique_id) */
 	const char	*request_id;	/* X-Request-Id header */
+	const char	*accept_language;	/* Accept-Language header */
+	const char	*cookie;	/* Cookie header */
 	int		 https;		/* the request came over TLS */
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;

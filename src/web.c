@@ -13,6 +13,7 @@
 #include "field.h"
 #include "gate.h"
 #include "http.h"
+#include "i18n.h"
 #include "secret.h"
 #include "store.h"
 #include "tmpl.h"
@@ -51,12 +52,21 @@ static const struct lifetime {
 	{ 2592000, "ttl_2592000", "sel_2592000" },
 };
 
+/*
+ * The create page's errors that secret_create words without a value (the
+ * API's too, in English); index_page shows them translated.
+ */
+static const char *const create_errors[] __attribute__((unused)) = {
+	N_("You did not provide anything to share"),
+	N_("A passphrase is required for all secrets"),
+};
+
 static const char *const state_text[] = {
-	[STATE_NEW] = "Not yet opened",
-	[STATE_VIEWED] = "Not yet opened",
-	[STATE_RECEIVED] = "Opened: the secret is gone",
-	[STATE_BURNED] = "Burned: the secret is gone",
-	[STATE_EXPIRED] = "Expired: the secret is gone",
+	[STATE_NEW] = N_("Not yet opened"),
+	[STATE_VIEWED] = N_("Not yet opened"),
+	[STATE_RECEIVED] = N_("Opened: the secret is gone"),
+	[STATE_BURNED] = N_("Burned: the secret is gone"),
+	[STATE_EXPIRED] = N_("Expired: the secret is gone"),
 };
 
 struct web *
@@ -121,6 +131,7 @@ struct vars {
 	size_t		 n;
 	char		 num[8][32];	/* storage for numbers and times */
 	size_t		 nnum;
+	char		 dur[128];	/* a duration, in words */
 };
 
 static void
@@ -152,23 +163,41 @@ set_time(struct vars *vs, const char *name, long long when)
 	set(vs, name, s);
 }
 
+/* n units in the page's language ("3 days"). */
+static void
+units(char *s, size_t len, long long n, int unit)
+{
+	switch (unit) {
+	case 'd':
+		snprintf(s, len, i18n_ntext("%lld day", "%lld days",
+		    (unsigned long)n), n);
+		break;
+	case 'h':
+		snprintf(s, len, i18n_ntext("%lld hour", "%lld hours",
+		    (unsigned long)n), n);
+		break;
+	default:
+		snprintf(s, len, i18n_ntext("%lld minute", "%lld minutes",
+		    (unsigned long)n), n);
+	}
+}
+
 static void
 set_duration(struct vars *vs, const char *name, long long secs)
 {
-	char *s = slot(vs);
+	char *s = vs->dur, a[48], b[48];
 	long long d = secs / 86400, h = secs % 86400 / 3600,
 	    m = secs % 3600 / 60;
 
-	if (d > 0)
-		snprintf(s, 32, "%lld day%s, %lld hour%s", d, d == 1 ? "" : "s",
-		    h, h == 1 ? "" : "s");
-	else if (h > 0)
-		snprintf(s, 32, "%lld hour%s, %lld minute%s", h,
-		    h == 1 ? "" : "s", m, m == 1 ? "" : "s");
-	else if (m > 0)
-		snprintf(s, 32, "%lld minute%s", m, m == 1 ? "" : "s");
+	if (d > 0 || h > 0) {
+		units(a, sizeof(a), d > 0 ? d : h, d > 0 ? 'd' : 'h');
+		units(b, sizeof(b), d > 0 ? h : m, d > 0 ? 'h' : 'm');
+		/* TRANSLATORS: a duration of two parts, as "3 days, 4 hours" */
+		snprintf(s, sizeof(vs->dur), _("%s, %s"), a, b);
+	} else if (m > 0)
+		units(s, sizeof(vs->dur), m, 'm');
 	else
-		snprintf(s, 32, "less than a minute");
+		snprintf(s, sizeof(vs->dur), "%s", _("less than a minute"));
 	set(vs, name, s);
 }
 
@@ -177,8 +206,14 @@ static void
 page(const struct web *w, struct resp *rs, int status, const char *name,
     struct vars *vs)
 {
+	int lang = i18n_current();
+
+	/* the language and its direction, for head.html */
+	set(vs, "lang", i18n_langs[lang].code);
+	set(vs, "dir", i18n_langs[lang].dir);
 	rs->status = status;
 	rs->ctype = "text/html; charset=utf-8";
+	http_header(rs, "Vary", "Accept-Language, Cookie");
 	buf_free(&rs->body);
 	if (tmpl_render(w->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
 		buf_free(&rs->body);
@@ -203,34 +238,34 @@ web_error(const struct web *w, struct resp *rs, int status,
 void
 web_cross_site(const struct web *w, struct resp *rs)
 {
-	web_error(w, rs, 403, "Form refused",
-	    "This form was sent from another site, so it was refused. "
-	    "Open ots directly and try again.");
+	web_error(w, rs, 403, _("Form refused"),
+	    _("This form was sent from another site, so it was refused. "
+	    "Open ots directly and try again."));
 }
 
 /* The store failed (a database away, say): nothing changed, try again. */
 static void
 server_error(const struct web *w, struct resp *rs)
 {
-	web_error(w, rs, 503, "Temporarily unavailable",
-	    "The server could not finish this. Nothing was changed; "
-	    "please try again in a moment.");
+	web_error(w, rs, 503, _("Temporarily unavailable"),
+	    _("The server could not finish this. Nothing was changed; "
+	    "please try again in a moment."));
 }
 
 static void
 gone(const struct web *w, struct resp *rs)
 {
-	web_error(w, rs, 404, "This secret is not available",
-	    "It may have been opened already, burned, or expired, or the "
-	    "link is incomplete. A secret link works only once.");
+	web_error(w, rs, 404, _("This secret is not available"),
+	    _("It may have been opened already, burned, or expired, or the "
+	    "link is incomplete. A secret link works only once."));
 }
 
 static void
 locked(const struct web *w, struct resp *rs)
 {
-	web_error(w, rs, 429, "Too many wrong passphrases",
-	    "This secret is locked for a while after too many wrong "
-	    "passphrases. Try again later, or ask the sender for a new link.");
+	web_error(w, rs, 429, _("Too many wrong passphrases"),
+	    _("This secret is locked for a while after too many wrong "
+	    "passphrases. Try again later, or ask the sender for a new link."));
 }
 
 /* 303 to the receipt of metadata key mkey. */
@@ -277,8 +312,8 @@ index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
 	char *size = slot(&vs);
 	size_t i, pick = 0;
 
-	set(&vs, "title", "Share a secret");
-	set(&vs, "error", error);
+	set(&vs, "title", _("Share a secret"));
+	set(&vs, "error", error != NULL ? _(error) : NULL);
 	snprintf(size, 32, "%lld", c->size_max);
 	set(&vs, "size_max", size);
 	set(&vs, "passphrase_required",
@@ -312,8 +347,8 @@ receipt_page(const struct ctx *x, const struct req *r,
 	char link[512], receipt[512];
 	int live = m->state == STATE_NEW || m->state == STATE_VIEWED;
 
-	set(&vs, "title", "Your secret link");
-	set(&vs, "error", error);
+	set(&vs, "title", _("Your secret link"));
+	set(&vs, "error", error != NULL ? _(error) : NULL);
 	set(&vs, "value", value);
 	set(&vs, "metadata_key", mkey);
 	if (value != NULL) {
@@ -331,7 +366,7 @@ receipt_page(const struct ctx *x, const struct req *r,
 		set_duration(&vs, "time_left", m->secret_expires - r->now);
 	}
 	set(&vs, "state", store_state_name(m->state));
-	set(&vs, "state_text", state_text[m->state]);
+	set(&vs, "state_text", _(state_text[m->state]));
 	if (m->state == STATE_RECEIVED)
 		set_time(&vs, "received", m->received);
 	set_time(&vs, "created", m->created);
@@ -347,9 +382,9 @@ busy(const struct web *w, struct resp *rs)
 
 	snprintf(num, sizeof(num), "%d", GATE_RETRY);
 	http_header(rs, "Retry-After", num);
-	web_error(w, rs, 429, "Slow down",
-	    "Too many passphrases are being checked right now. Try again in "
-	    "a moment.");
+	web_error(w, rs, 429, _("Slow down"),
+	    _("Too many passphrases are being checked right now. Try again in "
+	    "a moment."));
 }
 
 void
@@ -403,9 +438,9 @@ web_receipt(const struct ctx *x, const struct caller *c, const struct req *r,
 		receipt_page(x, r, &m, r->key, skey, NULL, 200, NULL, rs);
 		break;
 	case SECRET_UNKNOWN:
-		web_error(x->web, rs, 404, "Unknown receipt",
-		    "There is no receipt here: it has expired, or the link is "
-		    "incomplete.");
+		web_error(x->web, rs, 404, _("Unknown receipt"),
+		    _("There is no receipt here: it has expired, or the link is "
+		    "incomplete."));
 		break;
 	default:
 		server_error(x->web, rs);
@@ -440,7 +475,7 @@ web_burn(const struct ctx *x, const struct caller *c, const struct req *r,
 			break;
 		}
 		receipt_page(x, r, &m, r->key, skey, NULL, 400,
-		    "That passphrase is not right.", rs);
+		    N_("That passphrase is not right."), rs);
 		break;
 	case SECRET_LOCKED:
 		locked(x->web, rs);
@@ -460,10 +495,10 @@ confirm_page(const struct ctx *x, const struct req *r, int passphrase,
 {
 	struct vars vs = { .n = 0 };
 
-	set(&vs, "title", "Someone sent you a secret");
+	set(&vs, "title", _("Someone sent you a secret"));
 	set(&vs, "secret_key", r->key);
 	set(&vs, "passphrase", passphrase ? "1" : NULL);
-	set(&vs, "error", error);
+	set(&vs, "error", error != NULL ? _(error) : NULL);
 	page(x->web, rs, status, "secret", &vs);
 }
 
@@ -500,7 +535,7 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 	switch (secret_reveal(x, c, r->key, r->keylen, pass, plen, r->now,
 	    &value)) {
 	case SECRET_OK:
-		set(&vs, "title", "Your secret");
+		set(&vs, "title", _("Your secret"));
 		set(&vs, "value", value.data);
 		page(x->web, rs, 200, "reveal", &vs);
 		break;
@@ -513,8 +548,8 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 			break;
 		}
 		confirm_page(x, r, 1, 400, plen > 0 ?
-		    "That passphrase is not right." :
-		    "This secret needs its passphrase.", rs);
+		    N_("That passphrase is not right.") :
+		    N_("This secret needs its passphrase."), rs);
 		break;
 	case SECRET_UNKNOWN:
 		gone(x->web, rs);
@@ -555,7 +590,7 @@ web_missing(const struct ctx *x, const struct caller *c, const struct req *r,
 {
 	(void)c;
 	(void)r;
-	web_error(x->web, rs, 404, "Not found", "There is no page here.");
+	web_error(x->web, rs, 404, _("Not found"), _("There is no page here."));
 }
 
 /* The exposition; the caller checked the client (metrics_allow). */
@@ -575,7 +610,8 @@ web_metrics(const struct ctx *x, const struct caller *c, const struct req *r,
 	rs->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	if (metrics_write(x->metrics, names, R_MAX, have ? &st : NULL,
 	    &rs->body) == -1)
-		web_error(x->web, rs, 500, "Internal error", "Out of memory.");
+		web_error(x->web, rs, 500, _("Internal error"),
+		    _("Out of memory."));
 }
 
 void
@@ -584,6 +620,6 @@ web_wrong_method(const struct ctx *x, const struct caller *c,
 {
 	(void)c;
 	http_header(rs, "Allow", r->allow);
-	web_error(x->web, rs, 405, "Method not allowed",
-	    "This page cannot be used that way.");
+	web_error(x->web, rs, 405, _("Method not allowed"),
+	    _("This page cannot be used that way."));
 }

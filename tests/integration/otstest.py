@@ -420,6 +420,8 @@ DEFAULT_CONF = {
     "plan.basic.size_max": "10000",
     # the source tree's templates and stylesheet (nothing is installed)
     "web_dir": os.path.join(SRCDIR, "web"),
+    # the catalogues built in the build tree (LL/LC_MESSAGES/ots.mo)
+    "locale_dir": os.path.join(BUILDDIR, "locale"),
     # rate limits out of the way; t_limits.py sets its own
     "limit.create_secret": "1000000",
     "limit.email_recipient": "1000000",

@@ -52,6 +52,7 @@ test_good(void)
 	    "database = /var/lib/ots/ots.db\n"
 	    "\tmaster_key=/etc/ots/master.key   # the key file\n"
 	    "base_url = https://ots.example.com//\r\n"
+	    "locale_dir = /opt/ots/locale\n"
 	    "ttl_default = 3600\n"
 	    "passphrase_min = 4\n"
 	    "passphrase_required = yes\n"
@@ -66,6 +67,7 @@ test_good(void)
 	    "master_key: spaces and trailing comment dropped");
 	is_str(c->base_url, "https://ots.example.com",
 	    "base_url: CR and trailing slashes dropped");
+	is_str(c->locale_dir, "/opt/ots/locale", "locale_dir");
 	is_int(c->ttl_default, 3600, "ttl_default set");
 	is_int(c->anon_ttl_max, 7 * DAY, "anon_ttl_max default 7 days");
 	is_int(c->anon_size_max, 10000, "anon_size_max default 10000");
@@ -107,6 +109,7 @@ test_defaults(void)
 	is_int(c->passphrase_min, 0, "passphrase_min default 0");
 	is_int(c->passphrase_required, 0, "passphrase not required");
 	is_str(c->base_url, "http://127.0.0.1:8080", "base_url default");
+	ok(c->locale_dir == NULL, "locale_dir default: the installed ones");
 	is_int(c->body_max, 65536, "body_max default floor 64 KiB");
 	is_int((long long)c->nplans, 1, "one plan by default");
 	ok(c->lock_after == 5 && c->lock_time == 1800 && c->burn_after == 20,

@@ -346,7 +346,7 @@ test_receipt(void)
 	    link, "the receipt shows the share link");
 	ok(has("Not yet opened"), "not yet opened");
 	ok(has(burn_form), "the burn form");
-	ok(!has("Its address is"), "its own address only after a create");
+	ok(!has("Its address:"), "its own address only after a create");
 	ok(!has("<dt>Passphrase</dt>"), "no passphrase");
 	is_int(state(out.mkey), STATE_NEW, "GET did not mark it viewed");
 
