@@ -69,6 +69,7 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 		app_close(a);
 		return NULL;
 	}
+	web_set_root(a->web, cf->base_url);
 	a->ctx.crypto = a->crypto;
 	a->ctx.web = a->web;
 	a->ctx.gate = a->gate;
