@@ -24,12 +24,12 @@ top=$(pwd)
 # the build (both engines' client libraries) and lighttpd to serve
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libsqlite3-dev libpq-dev libscrypt-dev libjson-c-dev
-	libesmtp-dev libcurl4-openssl-dev libsodium-dev libseccomp-dev lighttpd curl
-	gettext autopoint"
+	libesmtp-dev libcurl4-openssl-dev libsodium-dev libseccomp-dev
+	libqrencode-dev gettext autopoint lighttpd curl"
 # and the servers and tools the tests run for real
 TEST_PACKAGES="apache2 libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
 	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium
-	prometheus"
+	prometheus zbar-tools"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

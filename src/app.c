@@ -72,6 +72,7 @@ app_open(const struct conf *cf, int one_request, char *err, size_t errlen)
 	}
 	/* the catalogues, before the sandbox; none: English pages */
 	(void)i18n_open(cf->locale_dir ? cf->locale_dir : LOCALEDIR);
+	web_set_root(a->web, cf->base_url);
 	a->ctx.crypto = a->crypto;
 	a->ctx.web = a->web;
 	a->ctx.gate = a->gate;

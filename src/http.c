@@ -235,6 +235,30 @@ http_header(struct resp *rs, const char *name, const char *value)
 }
 
 int
+http_header_set(struct resp *rs, const char *name, const char *value)
+{
+	size_t i = 0, end, nlen = strlen(name);
+
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return -1;
+	while (i < rs->headers_len) {
+		for (end = i; end + 1 < rs->headers_len &&
+		    !(rs->headers[end] == '\r' && rs->headers[end + 1] == '\n');
+		    end++)
+			;
+		end += 2;	/* past the CRLF */
+		if (end - i > nlen && rs->headers[i + nlen] == ':' &&
+		    strncasecmp(rs->headers + i, name, nlen) == 0) {
+			memmove(rs->headers + i, rs->headers + end,
+			    rs->headers_len - end);
+			rs->headers_len -= end - i;
+		} else
+			i = end;
+	}
+	return http_header(rs, name, value);
+}
+
+int
 http_resp_write(const struct resp *rs, int (*fn)(void *, const void *, size_t),
     void *arg)
 {

@@ -87,6 +87,9 @@ void	http_req_free(struct req *);
  */
 int	http_header(struct resp *, const char *name, const char *value);
 
+/* Add a response header in place of any of that name.  0 or -1. */
+int	http_header_set(struct resp *, const char *name, const char *value);
+
 /* Write the CGI response through fn (returns 0 or -1).  0 or -1. */
 int	http_resp_write(const struct resp *,
 	    int (*fn)(void *, const void *, size_t), void *arg);

@@ -19,6 +19,7 @@
 #include "tmpl.h"
 #include "util.h"
 #include "metrics.h"
+#include "qr.h"
 #include "route.h"
 #include "web.h"
 
@@ -30,12 +31,20 @@ static const struct {
 	const char	*ctype;
 } statics[] = {
 	{ "ots.css", "text/css; charset=utf-8" },
+	{ "copy.js", "text/javascript; charset=utf-8" },
 };
 #define NSTATIC	(sizeof(statics) / sizeof(statics[0]))
+
+/* The policy of every page, and of the pages that load copy.js. */
+#define CSP_NO_SCRIPT	"default-src 'self'; script-src 'none'; " \
+	"frame-ancestors 'none'; form-action 'self'"
+#define CSP_SCRIPT	"default-src 'self'; script-src 'self'; " \
+	"frame-ancestors 'none'; form-action 'self'"
 
 struct web {
 	struct tmpl	*tmpl;
 	struct buf	 file[NSTATIC];
+	char		 root[WEB_ROOT_MAX + 1];	/* base_url's path */
 };
 
 /* Choices of the lifetime select: seconds, and the template's names. */
@@ -103,6 +112,24 @@ fail:
 }
 
 void
+web_set_root(struct web *w, const char *base_url)
+{
+	const char *p = strstr(base_url, "://");
+
+	/* the path of scheme://host[:port]/path, without a trailing slash */
+	p = p ? strchr(p + 3, '/') : NULL;
+	snprintf(w->root, sizeof(w->root), "%s", p ? p : "");
+	while (w->root[0] != '\0' && w->root[strlen(w->root) - 1] == '/')
+		w->root[strlen(w->root) - 1] = '\0';
+}
+
+const char *
+web_root(const struct web *w)
+{
+	return w->root;
+}
+
+void
 web_close(struct web *w)
 {
 	size_t i;
@@ -121,8 +148,7 @@ web_headers(struct resp *rs)
 	http_header(rs, "Cache-Control", "no-store");
 	http_header(rs, "Referrer-Policy", "no-referrer");
 	http_header(rs, "X-Content-Type-Options", "nosniff");
-	http_header(rs, "Content-Security-Policy", "default-src 'self'; "
-	    "script-src 'none'; frame-ancestors 'none'; form-action 'self'");
+	http_header(rs, "Content-Security-Policy", CSP_NO_SCRIPT);
 }
 
 /* Variables of one page. */
@@ -132,6 +158,7 @@ struct vars {
 	char		 num[8][32];	/* storage for numbers and times */
 	size_t		 nnum;
 	char		 dur[128];	/* a duration, in words */
+	int		 script;	/* the page loads copy.js */
 };
 
 static void
@@ -215,6 +242,11 @@ page(const struct web *w, struct resp *rs, int status, const char *name,
 	rs->ctype = "text/html; charset=utf-8";
 	http_header(rs, "Vary", "Accept-Language, Cookie");
 	buf_free(&rs->body);
+	/* every link and form below the mount point */
+	set(vs, "root", w->root);
+	set(vs, "copy_script", vs->script ? "1" : NULL);
+	http_header_set(rs, "Content-Security-Policy",
+	    vs->script ? CSP_SCRIPT : CSP_NO_SCRIPT);
 	if (tmpl_render(w->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
 		buf_free(&rs->body);
 		rs->status = 500;
@@ -270,11 +302,11 @@ locked(const struct web *w, struct resp *rs)
 
 /* 303 to the receipt of metadata key mkey. */
 static void
-to_receipt(struct resp *rs, const char *mkey)
+to_receipt(const struct web *w, struct resp *rs, const char *mkey)
 {
-	char loc[HTTP_PATH_MAX + 16];
+	char loc[WEB_ROOT_MAX + HTTP_PATH_MAX + 16];
 
-	snprintf(loc, sizeof(loc), "/private/%s", mkey);
+	snprintf(loc, sizeof(loc), "%s/private/%s", w->root, mkey);
 	rs->status = 303;
 	rs->ctype = "text/plain; charset=utf-8";
 	http_header(rs, "Location", loc);
@@ -344,12 +376,15 @@ receipt_page(const struct ctx *x, const struct req *r,
     const char *value, int status, const char *error, struct resp *rs)
 {
 	struct vars vs = { .n = 0 };
-	char link[512], receipt[512];
+	struct buf qr = { 0 };
+	char link[512], receipt[512], qr_size[16];
 	int live = m->state == STATE_NEW || m->state == STATE_VIEWED;
+	int size, width;
 
 	set(&vs, "title", _("Your secret link"));
 	set(&vs, "error", error != NULL ? _(error) : NULL);
 	set(&vs, "value", value);
+	vs.script = value != NULL || live;	/* copy buttons */
 	set(&vs, "metadata_key", mkey);
 	if (value != NULL) {
 		/* this page answers a POST: name the receipt's own address */
@@ -361,6 +396,13 @@ receipt_page(const struct ctx *x, const struct req *r,
 		snprintf(link, sizeof(link), "%s/secret/%s", x->conf->base_url,
 		    skey);
 		set(&vs, "share_link", link);
+		/* its QR code: one path in module units; none if too long */
+		if (qr_svg_path(link, &qr, &size, &width) == 0 &&
+		    qr.data != NULL) {
+			snprintf(qr_size, sizeof(qr_size), "%d", size);
+			set(&vs, "qr_path", qr.data);
+			set(&vs, "qr_size", qr_size);
+		}
 		set(&vs, "can_burn", "1");
 		set(&vs, "passphrase", m->passphrase ? "1" : NULL);
 		set_duration(&vs, "time_left", m->secret_expires - r->now);
@@ -372,6 +414,7 @@ receipt_page(const struct ctx *x, const struct req *r,
 	set_time(&vs, "created", m->created);
 	page(x->web, rs, status, "receipt", &vs);
 	sodium_memzero(link, sizeof(link));
+	buf_free(&qr);		/* wipes: the link, as a picture */
 }
 
 /* No room at the gate: the same words as a rate limit, and when to retry. */
@@ -408,7 +451,7 @@ web_create(const struct ctx *x, const struct caller *c, const struct req *r,
 			receipt_page(x, r, &out.meta, out.mkey, out.skey,
 			    out.value, 200, NULL, rs);
 		else
-			to_receipt(rs, out.mkey);
+			to_receipt(x->web, rs, out.mkey);
 		break;
 	case SECRET_INVALID:
 		index_page(x, c, rs, out.status, out.message);
@@ -461,7 +504,7 @@ web_burn(const struct ctx *x, const struct caller *c, const struct req *r,
 	switch (secret_burn(x, c, r->key, r->keylen, pass, plen, r->now, &m,
 	    skey)) {
 	case SECRET_OK:
-		to_receipt(rs, r->key);
+		to_receipt(x->web, rs, r->key);
 		break;
 	case SECRET_UNKNOWN:	/* the receipt tells what became of it */
 		web_receipt(x, c, r, rs);
@@ -537,6 +580,7 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 	case SECRET_OK:
 		set(&vs, "title", _("Your secret"));
 		set(&vs, "value", value.data);
+		vs.script = 1;		/* its copy button */
 		page(x->web, rs, 200, "reveal", &vs);
 		break;
 	case SECRET_WRONG:

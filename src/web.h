@@ -30,6 +30,15 @@ struct web;
  * NULL with a message on error.
  */
 struct web	*web_open(const char *dir, char *err, size_t errlen);
+
+#define WEB_ROOT_MAX	255	/* the path of base_url */
+
+/*
+ * The mount point: the path of base_url ("" at a site's root, "/ots"
+ * below a prefix), put before every link, form action and redirect.
+ */
+void		 web_set_root(struct web *, const char *base_url);
+const char	*web_root(const struct web *);
 void		 web_close(struct web *);
 
 /* The page handlers (the pages have no accounts: the caller is anonymous). */

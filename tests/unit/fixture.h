@@ -95,6 +95,8 @@ fx_open(struct fx *f, const char *settings, const char *web)
 		bail_out("gate_open: %s", err);
 	if (web != NULL && (f->web = web_open(web, err, sizeof(err))) == NULL)
 		bail_out("web_open: %s", err);
+	if (f->web != NULL)
+		web_set_root(f->web, f->cf->base_url);
 	f->x.conf = f->cf;
 	f->x.store = f->st;
 	f->x.crypto = f->crypto;

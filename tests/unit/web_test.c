@@ -554,6 +554,68 @@ test_same_origin(void)
 	}
 }
 
+/*
+ * Below a prefix (base_url with a path): the links, forms and the receipt
+ * redirect follow it; the receipt's QR code and copy buttons, and the CSP
+ * that lets copy.js run only where it is loaded.
+ */
+static void
+test_prefix(void)
+{
+	struct secret_made out;
+	char loc[128], csp[200], mkey[KEYS_LEN + 1];
+	const char *p, *h;
+	int n;
+
+	web_set_root(f.web, "https://ots.example/ots/");
+	is_str(web_root(f.web), "/ots", "root: base_url's path, no slash");
+	is_page(call(web_index, "GET", "/", NULL, NULL), 200,
+	    "action=\"/ots/\"", "prefix: the create form");
+	ok(has("href=\"/ots/static/ots.css\"") && has("href=\"/ots/\""),
+	    "prefix: the stylesheet and the start page below /ots");
+	ok(!has("<script"), "start page: no script");
+	p = fx_header(&rs, "Content-Security-Policy", csp, sizeof(csp));
+	ok(p != NULL && strstr(p, "script-src 'none'") != NULL &&
+	    strstr(p, "'self'; script-src 'self'") == NULL,
+	    "start page: script-src 'none' (%s)", p ? p : "none");
+	call(web_create, "POST", "/", NULL, "secret=x&action=create");
+	p = fx_header(&rs, "Location", loc, sizeof(loc));
+	ok(p != NULL && strncmp(p, "/ots/private/", 13) == 0 &&
+	    strlen(p) == 13 + KEYS_LEN, "prefix: 303 to /ots/private/KEY (%s)",
+	    p ? p : "none");
+	snprintf(mkey, sizeof(mkey), "%s", p ? p + 13 : "");
+	is_page(call(web_receipt, "GET", "/private/", mkey, NULL), 200,
+	    "<script src=\"/ots/static/copy.js\"></script>",
+	    "prefix: a live receipt loads copy.js");
+	ok(has("action=\"/ots/private/") && has("data-copy=\"#link\" "),
+	    "prefix: the burn form below /ots; the link's copy button");
+	ok(has("role=\"img\"") && has("<path d=\"M4 4h7v1h-7z"),
+	    "the QR code: an image whose path starts with the finder's top row");
+	p = fx_header(&rs, "Content-Security-Policy", csp, sizeof(csp));
+	ok(p != NULL && strstr(p, "script-src 'self'") != NULL && strstr(p,
+	    "frame-ancestors 'none'") != NULL,
+	    "live receipt: script-src 'self', one policy (%s)", p ? p : "none");
+	for (n = 0, h = rs.headers; (h = memmem(h, rs.headers_len -
+	    (size_t)(h - rs.headers), "Content-Security-Policy:", 24)) != NULL;
+	    h += 24)
+		n++;
+	ok(n == 1 && memmem(rs.headers, rs.headers_len, "script-src 'none'",
+	    17) == NULL, "the policy is replaced, not added (%d)", n);
+	create("prefix burn", NULL, NULL, &out);
+	call(web_burn, "POST", "/private/burn", out.mkey, "");
+	p = fx_header(&rs, "Location", loc, sizeof(loc));
+	ok(p != NULL && strncmp(p, "/ots/private/", 13) == 0 &&
+	    strcmp(p + 13, out.mkey) == 0, "prefix: burning redirects to "
+	    "/ots/private/KEY");
+	is_page(call(web_receipt, "GET", "/private/", out.mkey, NULL), 200,
+	    "Burned", "burned receipt");
+	ok(!has("<script") && !has("role=\"img\""),
+	    "burned receipt: no script, no QR code");
+	secret_made_clear(&out);
+	web_set_root(f.web, "https://ots.example");
+	is_str(web_root(f.web), "", "no path: root \"\"");
+}
+
 int
 main(void)
 {
@@ -574,6 +636,7 @@ main(void)
 	test_missing();
 	test_wrong_method();
 	test_same_origin();
+	test_prefix();
 	http_resp_free(&rs);
 	fx_close(&f);
 	return done();
