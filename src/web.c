@@ -376,7 +376,7 @@ web_create(const struct ctx *x, const struct caller *c, const struct req *r,
 	    (in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
 		in.value = "";
 	/* a file input with no file chosen sends an empty, unnamed part */
-	if (!generate && (in.file = form_file(&r->form, "file", &in.file_len,
+	if (!generate && (in.file = form_file(&r->form, P_FILE, &in.file_len,
 	    &in.file_name)) != NULL && in.file_len == 0 &&
 	    in.file_name[0] == '\0')
 		in.file = NULL;
