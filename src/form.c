@@ -30,7 +30,7 @@ add_file(struct form *fm, const char *name, size_t nlen, const char *val,
     size_t vlen, const char *fname, size_t fnlen, const char **errstr)
 {
 	struct form_field *f;
-	size_t i;
+	size_t i, o;
 	int array = 0, binary;
 
 	if (nlen >= 2 && name[nlen - 2] == '[' && name[nlen - 1] == ']') {
@@ -80,8 +80,19 @@ add_file(struct form *fm, const char *name, size_t nlen, const char *val,
 		return -1;
 	}
 	if (fname != NULL) {
-		memcpy(f->filename, fname, fnlen);
-		f->filename[fnlen] = '\0';
+		/* HTML's encoding of a filename: '"', LF, CR as %22, %0A, %0D */
+		for (i = 0, o = 0; i < fnlen; i++) {
+			if (fnlen - i >= 3 && fname[i] == '%' &&
+			    ((fname[i + 1] == '2' && fname[i + 2] == '2') ||
+			    (fname[i + 1] == '0' && strchr("AaDd", fname[i + 2]) !=
+			    NULL))) {
+				f->filename[o++] = fname[i + 1] == '2' ? '"' :
+				    (fname[i + 2] | 0x20) == 'a' ? '\n' : '\r';
+				i += 2;
+			} else
+				f->filename[o++] = fname[i];
+		}
+		f->filename[o] = '\0';
 	}
 	memcpy(f->name, name, nlen);
 	f->name[nlen] = '\0';

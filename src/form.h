@@ -18,7 +18,9 @@
  * may appear once.  A multipart part is named by the one name parameter
  * of its one Content-Disposition: form-data header.  A part whose header
  * also has a filename parameter is a file: its filename is kept (raw
- * bytes without NUL or control characters, up to FORM_FILENAME_MAX) and its
+ * bytes without NUL or control characters, up to FORM_FILENAME_MAX, but
+ * %22, %0A and %0D decoded, as HTML's form submission encodes '"', LF and
+ * CR) and its
  * content may be any bytes.  A file whose content is not text is not
  * copied: its field points into the body given to form_multipart (which
  * must outlive the form) and form_get does not see it; a text file is also

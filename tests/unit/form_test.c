@@ -732,7 +732,7 @@ test_multipart_file(void)
 	    "\x00\xff\xfe\r\n\x01"
 	    "\r\n" DELIM "\r\n"
 	    "Content-Disposition: form-data; name=\"secret\"; "
-	    "filename=\"t.txt\"\r\n"
+	    "filename=\"t%22%0a%0D%41%2.txt\"\r\n"
 	    "\r\n"
 	    "some text"
 	    "\r\n" DELIM "\r\n"
@@ -757,8 +757,9 @@ test_multipart_file(void)
 	is_str(get("secret"), "some text", "a text file is also a value, as "
 	    "before (curl -F secret=@t.txt)");
 	v = form_file(&fm, "secret", &len, &fname);
-	ok(v != NULL && len == 9 && strcmp(fname, "t.txt") == 0,
-	    "form_file of a text file: its name");
+	ok(v != NULL && len == 9 && strcmp(fname, "t\"\n\r%41%2.txt") == 0,
+	    "form_file of a text file: its name, HTML's %%22 %%0A %%0D decoded "
+	    "(and nothing else)");
 	v = form_file(&fm, "empty", &len, &fname);
 	ok(v != NULL && len == 0 && fname[0] == '\0',
 	    "no file chosen: an empty part with an empty filename");
