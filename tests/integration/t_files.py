@@ -37,7 +37,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from otstest import (BUILDDIR, SRCDIR, Server, canary, count_bytes, diag, is_, ok,  # noqa: E402
-                     run)
+                     run, skip)
 
 BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
 SCRIPT = os.path.join(BROWSER_DIR, "files.mjs")
@@ -270,6 +270,41 @@ def cgi(s):
     ok(r.rc == 0, "CGI: exit 0", r.stderr[-300:])
 
 
+def wipe(s):
+    """Plain CGI runs under tests/integration/wipeshim.so (t_wipe.py's
+    allocator shim): no freed block of the upload or of the download holds
+    the file's content or its name."""
+    import tempfile
+    import t_wipe
+    import wipereport
+    why = t_wipe.unusable()
+    if why:
+        skip("wipe: freed blocks of a file's upload and download", why)
+        return
+    if not ok(os.path.exists(t_wipe.SHIM), "wipe: the shim is built", t_wipe.SHIM):
+        return
+    c_content, c_name = canary("wf"), canary("wn")
+    content = every_byte(100 * 1024, c_content.encode())
+    tmp = tempfile.mkdtemp(prefix="ots-files-wipe-")
+    report = os.path.join(tmp, "report")
+    env = {"LD_PRELOAD": t_wipe.SHIM, "OTS_WIPE_REPORT": report,
+           "OTS_WIPE_CANARIES": "%s,%s" % (c_content, c_name)}
+    r = s.cgi("POST", "/", body=upload_body("w-" + c_name + ".bin", content), extra_env=env)
+    loc = r.headers.get("location", "")
+    page = s.cgi("GET", loc) if loc else None
+    k = re.search(rb"/secret/([0-9a-z]+)", page.body) if page else None
+    if not ok(r.status == 303 and k, "wipe: an upload through CGI under the shim", r.stderr[-300:]):
+        return
+    d = s.cgi("POST", "/secret/" + k.group(1).decode(), body=b"", extra_env=env)
+    ok(d.status == 200 and d.body == content, "wipe: the download through CGI under the shim")
+    starts, exits, hits = wipereport.parse_report(report)
+    ok(len(starts) == 2 and set(starts) <= set(exits), "wipe: the shim watched both runs to their end",
+       "starts %r exits %r" % (list(starts), list(exits)))
+    ok(not hits, "wipe: no freed block held the file's content or name (upload and download)",
+       [h.line[:400] for h in hits[:5]])
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def vmhwm(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -320,6 +355,7 @@ def main():
         by_hand(s)
         api(s)
         cgi(s)
+        wipe(s)
         ok(s.alive(), "the server is still up", s.logs())
         crashes = [line for line in s.logs().splitlines()
                    if "signal" in line.lower() or "died" in line.lower()]
