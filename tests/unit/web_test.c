@@ -393,7 +393,7 @@ test_reveal_file(void)
 	secret_made_clear(&out);
 	call(web_index, "GET", "/", NULL, NULL);
 	ok(has("enctype=\"multipart/form-data\"") &&
-	    has("type=\"file\"") && has("up to 1 MiB"),
+	    has("type=\"file\"") && has("Largest file: 1 MiB"),
 	    "the create page takes a file, up to anon_file_size_max");
 }
 
