@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -215,6 +216,13 @@ main(void)
 
 	log_init("ots");
 	umask(077);
+	/*
+	 * Large buffers (a file secret's body, its sealed blob, its download)
+	 * each get a mapping of their own, returned when freed: a fixed
+	 * threshold stops glibc from raising it after the first such free and
+	 * serving the next ones from a heap that does not shrink.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (crypto_init() == -1) {
 		log_warnx("cannot initialise crypto");
 		return unavailable();

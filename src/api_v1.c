@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -244,6 +246,11 @@ create(const struct ctx *x, const struct caller *c, const struct req *r,
 		in.gen_len = form_get(&r->form, P_LENGTH, &in.gen_len_len);
 	else if ((in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
 		in.value = "";
+	/* an extension: a multipart part "file" with a filename is a file */
+	if (!generate && (in.file = form_file(&r->form, P_FILE, &in.file_len,
+	    &in.file_name)) != NULL && in.file_len == 0 &&
+	    in.file_name[0] == '\0')
+		in.file = NULL;
 	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
 	in.ttl = form_get(&r->form, P_TTL, &in.ttl_len);
 	in.recipient = form_get(&r->form, P_RECIPIENT, &in.rlen);
@@ -276,16 +283,60 @@ api_v1_generate(const struct ctx *x, const struct caller *c,
 	create(x, c, r, 1, rs);
 }
 
+/*
+ * The reveal of a file secret (an extension; f NULL: malformed): "value"
+ * empty, as a v1 client can read it, and file_name, file_size and
+ * file_base64 (the bytes, standard base64) beside it.
+ */
+static void
+reveal_file(const struct ctx *x, const struct req *r,
+    const struct secret_file *f, struct resp *rs)
+{
+	struct json_object *o;
+	struct secret_text b64;
+	char *enc;
+	size_t elen;
+
+	if (f == NULL) {
+		fail(rs, SECRET_ERROR, NULL);
+		return;
+	}
+	elen = sodium_base64_ENCODED_LEN(f->size,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if ((enc = malloc(elen)) == NULL) {
+		fail(rs, SECRET_ERROR, NULL);
+		return;
+	}
+	sodium_bin2base64(enc, elen, (const unsigned char *)f->data, f->size,
+	    sodium_base64_VARIANT_ORIGINAL);
+	b64.s = enc;
+	b64.len = elen - 1;
+	o = json_object_new_object();
+	json_object_object_add(o, J_VALUE, jstr(""));
+	json_object_object_add(o, J_SECRET_KEY, jstr(r->key));
+	json_object_object_add(o, J_SHARE_DOMAIN, jstr(x->origin));
+	json_object_object_add(o, J_FILE_NAME, jstr(f->name));
+	json_object_object_add(o, J_FILE_SIZE,
+	    json_object_new_int64((int64_t)f->size));
+	/* the one secret_json of the document: written last */
+	json_object_object_add(o, J_FILE_BASE64, secret_json(&b64));
+	send_json(rs, o, &b64);
+	sodium_memzero(enc, elen);
+	free(enc);
+}
+
 void
 api_v1_reveal(const struct ctx *x, const struct caller *c,
     const struct req *r, struct resp *rs)
 {
 	struct json_object *o;
 	struct secret_text value;
+	struct secret_file f;
 	struct buf plain = { 0 };
 	const char *pass;
 	size_t plen = 0;
 	enum secret_result rc;
+	int file;
 
 	pass = form_get(&r->form, P_PASSPHRASE, &plen);
 	rc = secret_reveal(x, c, r->key, r->keylen, pass, plen, r->now, &plain);
@@ -296,6 +347,12 @@ api_v1_reveal(const struct ctx *x, const struct caller *c,
 	}
 	if (rc != SECRET_OK) {
 		fail(rs, rc, r->key);
+		return;
+	}
+	if ((file = secret_file_parse(plain.data, plain.len, &f)) != 0) {
+		reveal_file(x, r, file == 1 ? &f : NULL, rs);
+		sodium_memzero(&f, sizeof(f));
+		buf_free(&plain);
 		return;
 	}
 	value.s = plain.data;

@@ -220,12 +220,14 @@ set_limits(const struct conf *cf, struct caller *c)
 
 	c->ttl_max = cf->anon_ttl_max;
 	c->size_max = cf->anon_size_max;
+	c->file_size_max = cf->anon_file_size_max;
 	if (!c->authenticated)
 		return;
 	if ((pl = conf_plan(cf, c->cust.plan)) == NULL)
 		pl = conf_plan(cf, CONF_DEFAULT_PLAN);
 	c->ttl_max = pl->ttl_max;
 	c->size_max = pl->size_max;
+	c->file_size_max = pl->file_size_max;
 	c->unlimited = pl->unlimited;
 }
 

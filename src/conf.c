@@ -96,6 +96,7 @@ plan_get(struct conf *c, const char *name, size_t len)
 	c->plans[c->nplans].name[len] = '\0';
 	c->plans[c->nplans].ttl_max = 30 * DAY;
 	c->plans[c->nplans].size_max = 10000;
+	c->plans[c->nplans].file_size_max = 10LL << 20;
 	return &c->plans[c->nplans++];
 }
 
@@ -108,6 +109,8 @@ static const struct {
 	{ "ttl_default", offsetof(struct conf, ttl_default), 60, 365 * DAY },
 	{ "anon_ttl_max", offsetof(struct conf, anon_ttl_max), 60, 365 * DAY },
 	{ "anon_size_max", offsetof(struct conf, anon_size_max), 1, 1 << 24 },
+	{ "anon_file_size_max", offsetof(struct conf, anon_file_size_max), 0,
+	    CONF_FILE_MAX },
 	{ "passphrase_min", offsetof(struct conf, passphrase_min), 0, 1024 },
 	{ "passphrase_max", offsetof(struct conf, passphrase_max), 1, 4096 },
 	{ "body_max", offsetof(struct conf, body_max), 1024, 1 << 26 },
@@ -329,6 +332,10 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 			if (util_strtoll(val, vlen, 1, 1 << 24, &n) == -1)
 				return "value is not a number in range";
 			pl->size_max = n;
+		} else if (strcmp(dot, "file_size_max") == 0) {
+			if (util_strtoll(val, vlen, 0, CONF_FILE_MAX, &n) == -1)
+				return "value is not a number in range";
+			pl->file_size_max = n;
 		} else if (strcmp(dot, "unlimited") == 0) {
 			if (parse_bool(val, &pl->unlimited) == -1)
 				return "value must be yes or no";
@@ -357,6 +364,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->ttl_default = 7 * DAY;
 	c->anon_ttl_max = 7 * DAY;
 	c->anon_size_max = 10000;
+	c->anon_file_size_max = 1LL << 20;
 	c->passphrase_max = 1024;
 	memcpy(c->limits, default_limits, sizeof(c->limits));
 	c->lock_after = 5;
@@ -482,12 +490,18 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 		    name);
 		goto fail;
 	}
-	/* A body must hold the largest secret, percent-encoded. */
+	/* A body must hold the largest secret, percent-encoded, */
 	need = c->anon_size_max;
 	for (i = 0; i < c->nplans; i++)
 		if (c->plans[i].size_max > need)
 			need = c->plans[i].size_max;
 	need = need * 3 + 8192;
+	/* or the largest file, with room for the multipart around it */
+	if (c->anon_file_size_max + CONF_FILE_OVERHEAD > need)
+		need = c->anon_file_size_max + CONF_FILE_OVERHEAD;
+	for (i = 0; i < c->nplans; i++)
+		if (c->plans[i].file_size_max + CONF_FILE_OVERHEAD > need)
+			need = c->plans[i].file_size_max + CONF_FILE_OVERHEAD;
 	if (!body_set)
 		c->body_max = need > 65536 ? need : 65536;
 	return c;

@@ -2,7 +2,8 @@
  * conf: the settings file, parsed once at start-up into a read-only struct.
  *
  * The file holds "key = value" lines; '#' starts a comment.  Plans are
- * "plan.NAME.ttl_max", "plan.NAME.size_max" and "plan.NAME.unlimited".
+ * "plan.NAME.ttl_max", "plan.NAME.size_max", "plan.NAME.file_size_max" and
+ * "plan.NAME.unlimited".
  * An unknown key or a bad value is an error naming the line.  The path is
  * $OTS_CONFIG, else SYSCONFDIR/ots/ots.conf.
  */
@@ -15,6 +16,9 @@
 #define CONF_PLANS_MAX		32
 #define CONF_LINE_MAX		1024
 #define CONF_DEFAULT_PLAN	"basic"
+#define CONF_FILE_MAX		(1LL << 25)	/* file_size_max's bound */
+#define CONF_FILE_OVERHEAD	65536	/* body_max beyond the file: the
+					 * other fields and the multipart */
 
 enum { CONF_TLS_OFF, CONF_TLS_OPTIONAL, CONF_TLS_REQUIRED };
 
@@ -36,6 +40,7 @@ struct conf_plan {
 	char		 name[CONF_PLAN_NAME_MAX + 1];
 	long long	 ttl_max;	/* seconds */
 	long long	 size_max;	/* bytes of secret */
+	long long	 file_size_max;	/* bytes of a file secret; 0: none */
 	int		 unlimited;	/* exempt from rate limits */
 };
 
@@ -52,6 +57,7 @@ struct conf {
 	long long	 ttl_default;
 	long long	 anon_ttl_max;
 	long long	 anon_size_max;
+	long long	 anon_file_size_max;	/* 0: no files */
 	long long	 passphrase_min;
 	long long	 passphrase_max;
 	int		 passphrase_required;

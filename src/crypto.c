@@ -493,39 +493,50 @@ crypto_seal(const struct crypto *c, enum crypto_purpose purpose,
     const unsigned char id[CRYPTO_ID_LEN], const void *plain, size_t plen,
     struct buf *out)
 {
-	unsigned char key[32], ad[AD_LEN], *padded = NULL, *dst;
-	unsigned long long clen;
-	size_t plen2, start = out->len;
-	unsigned char head[1 + NONCE_LEN];
-	int rc = -1;
+	return crypto_seal2(c, purpose, k, klen, pw, id, NULL, 0, plain, plen,
+	    out);
+}
 
-	if (plen > SIZE_MAX - 2 * CRYPTO_PAD - TAG_LEN - sizeof(head))
+int
+crypto_seal2(const struct crypto *c, enum crypto_purpose purpose,
+    const char *k, size_t klen, const unsigned char *pw,
+    const unsigned char id[CRYPTO_ID_LEN], const void *hd, size_t hlen,
+    const void *plain, size_t plen, struct buf *out)
+{
+	unsigned char key[32], ad[AD_LEN], *dst;
+	unsigned long long clen;
+	size_t plen2, start = out->len, room;
+	unsigned char head[1 + NONCE_LEN];
+
+	if (hlen > SIZE_MAX / 4 || plen > SIZE_MAX / 4 - hlen - 2 * CRYPTO_PAD -
+	    TAG_LEN - sizeof(head))
 		return -1;
-	if ((padded = calloc(1, plen + CRYPTO_PAD + TAG_LEN)) == NULL)
-		return -1;
-	memcpy(padded, plain, plen);
-	if (sodium_pad(&plen2, padded, plen, CRYPTO_PAD, plen + CRYPTO_PAD)
-	    != 0)
-		goto out;
+	room = hlen + plen + CRYPTO_PAD + TAG_LEN;
 	head[0] = SEAL_VERSION;
 	randombytes_buf(head + 1, NONCE_LEN);
-	/* reserve room, then encrypt in place at the end of out */
-	if (buf_add(out, head, sizeof(head)) == -1 ||
-	    buf_add(out, padded, plen2 + TAG_LEN) == -1)
-		goto out;
-	derive(c, purpose, k, klen, pw, id, key, ad);
+	/* the plaintext is padded and encrypted where its blob ends up */
+	if (buf_reserve(out, sizeof(head) + room) == -1 ||
+	    buf_add(out, head, sizeof(head)) == -1)
+		return -1;
 	dst = (unsigned char *)out->data + start + sizeof(head);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(dst, &clen, padded, plen2,
+	if (hlen > 0)
+		memcpy(dst, hd, hlen);
+	if (plen > 0)
+		memcpy(dst + hlen, plain, plen);
+	if (sodium_pad(&plen2, dst, hlen + plen, CRYPTO_PAD,
+	    hlen + plen + CRYPTO_PAD) != 0) {
+		sodium_memzero(dst, room);
+		out->len = start;
+		out->data[start] = '\0';
+		return -1;
+	}
+	derive(c, purpose, k, klen, pw, id, key, ad);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(dst, &clen, dst, plen2,
 	    ad, sizeof(ad), NULL, head + 1, key);
 	out->len = start + sizeof(head) + clen;
-	rc = 0;
-out:
-	if (rc == -1 && out->data != NULL)
-		out->len = start;
+	out->data[out->len] = '\0';
 	sodium_memzero(key, sizeof(key));
-	sodium_memzero(padded, plen + CRYPTO_PAD + TAG_LEN);
-	free(padded);
-	return rc;
+	return 0;
 }
 
 int

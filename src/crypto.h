@@ -133,6 +133,16 @@ int	crypto_seal(const struct crypto *, enum crypto_purpose,
 	    const void *plain, size_t plen, struct buf *out);
 
 /*
+ * crypto_seal of the plaintext head[0..hlen) || plain[0..plen) (one
+ * blob, as if they were one buffer), padded and encrypted in place in
+ * out: no other copy of the plaintext is made.
+ */
+int	crypto_seal2(const struct crypto *, enum crypto_purpose,
+	    const char *k, size_t klen, const unsigned char *pw,
+	    const unsigned char id[CRYPTO_ID_LEN], const void *head,
+	    size_t hlen, const void *plain, size_t plen, struct buf *out);
+
+/*
  * Open a blob made by crypto_seal with the same purpose, key, pw and id;
  * appends the plaintext to out (the caller wipes it with buf_free).
  * Returns 0, or -1 when the blob is malformed, tampered with, or the key

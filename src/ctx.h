@@ -49,6 +49,7 @@ struct caller {
 	long long		 now;		/* the request's time */
 	long long		 ttl_max;
 	long long		 size_max;
+	long long		 file_size_max;	/* bytes of a file secret */
 	int			 unlimited;	/* plan exempt from rate limits */
 };
 

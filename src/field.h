@@ -8,6 +8,7 @@
 
 /* Request parameters. */
 #define P_SECRET		"secret"
+#define P_FILE			"file"		/* a multipart file part (extension) */
 #define P_PASSPHRASE		"passphrase"
 #define P_TTL			"ttl"
 #define P_RECIPIENT		"recipient"
@@ -29,6 +30,9 @@
 #define J_RECIPIENT		"recipient"
 #define J_SHARE_DOMAIN		"share_domain"
 #define J_VALUE			"value"
+#define J_FILE_NAME		"file_name"	/* file secrets (extension) */
+#define J_FILE_SIZE		"file_size"
+#define J_FILE_BASE64		"file_base64"
 #define J_PASSPHRASE_REQUIRED	"passphrase_required"
 #define J_MESSAGE		"message"
 #define J_STATUS		"status"

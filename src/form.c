@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,12 +26,12 @@ static const char E_DUP[] = "Duplicate parameter";
  * unless both are array parameters.
  */
 static int
-add(struct form *fm, const char *name, size_t nlen, const char *val,
-    size_t vlen, const char **errstr)
+add_file(struct form *fm, const char *name, size_t nlen, const char *val,
+    size_t vlen, const char *fname, size_t fnlen, const char **errstr)
 {
 	struct form_field *f;
-	size_t i;
-	int array = 0;
+	size_t i, o;
+	int array = 0, binary;
 
 	if (nlen >= 2 && name[nlen - 2] == '[' && name[nlen - 1] == ']') {
 		nlen -= 2;
@@ -42,7 +43,10 @@ add(struct form *fm, const char *name, size_t nlen, const char *val,
 		*errstr = E_NAME;
 		return -1;
 	}
-	if (!util_utf8_valid(name, nlen) || !util_utf8_valid(val, vlen)) {
+	binary = fname != NULL && (memchr(val, '\0', vlen) != NULL ||
+	    !util_utf8_valid(val, vlen));
+	if (!util_utf8_valid(name, nlen) || (fname == NULL &&
+	    !util_utf8_valid(val, vlen))) {
 		*errstr = E_CHARS;
 		return -1;
 	}
@@ -61,18 +65,52 @@ add(struct form *fm, const char *name, size_t nlen, const char *val,
 		return -1;
 	}
 	f = &fm->f[fm->n];
-	if ((f->val = malloc(vlen + 1)) == NULL) {
+	f->filename = NULL;
+	f->binary = binary;
+	if (fname != NULL && (f->filename = malloc(fnlen + 1)) == NULL) {
 		*errstr = E_MEM;
 		return -1;
+	}
+	if (binary)
+		f->val = (char *)(uintptr_t)val;	/* borrowed */
+	else if ((f->val = malloc(vlen + 1)) == NULL) {
+		free(f->filename);
+		f->filename = NULL;
+		*errstr = E_MEM;
+		return -1;
+	}
+	if (fname != NULL) {
+		/* HTML's encoding of a filename: '"', LF, CR as %22, %0A, %0D */
+		for (i = 0, o = 0; i < fnlen; i++) {
+			if (fnlen - i >= 3 && fname[i] == '%' &&
+			    ((fname[i + 1] == '2' && fname[i + 2] == '2') ||
+			    (fname[i + 1] == '0' && strchr("AaDd", fname[i + 2]) !=
+			    NULL))) {
+				f->filename[o++] = fname[i + 1] == '2' ? '"' :
+				    (fname[i + 2] | 0x20) == 'a' ? '\n' : '\r';
+				i += 2;
+			} else
+				f->filename[o++] = fname[i];
+		}
+		f->filename[o] = '\0';
 	}
 	memcpy(f->name, name, nlen);
 	f->name[nlen] = '\0';
 	f->array = array;
-	memcpy(f->val, val, vlen);
-	f->val[vlen] = '\0';
+	if (!binary) {
+		memcpy(f->val, val, vlen);
+		f->val[vlen] = '\0';
+	}
 	f->len = vlen;
 	fm->n++;
 	return 0;
+}
+
+static int
+add(struct form *fm, const char *name, size_t nlen, const char *val,
+    size_t vlen, const char **errstr)
+{
+	return add_file(fm, name, nlen, val, vlen, NULL, 0, errstr);
 }
 
 static int
@@ -245,35 +283,45 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 {
 	const char *end = s + len, *p, *hdr, *hdr_end, *eol, *next;
 	char bnd[70], delim[4 + sizeof(bnd)], name[FORM_NAME_MAX + 2];
-	size_t blen, dlen, nlen;
-	int named;
+	char *fname;
+	size_t blen, dlen, nlen, fnlen = 0;
+	int named, rc = -1, file = 0;
 
 	fm->src = fm->n;
 	*errstr = E_MULTI;
+	if ((fname = malloc(FORM_FILENAME_MAX)) == NULL) {
+		*errstr = E_MEM;
+		return -1;
+	}
 	/* RFC 2046: a boundary has 1 to 70 characters */
 	if (header_param(ctype, strlen(ctype), "multipart/form-data",
 	    "boundary", bnd, sizeof(bnd), &blen) == -1 || blen == 0)
-		return -1;
+		goto out;
 	/* a delimiter is CRLF "--" boundary; the first may lack the CRLF */
 	memcpy(delim, "\r\n--", 4);
 	memcpy(delim + 4, bnd, blen);
 	dlen = blen + 4;
 	if (len < dlen - 2 || memcmp(s, delim + 2, dlen - 2) != 0)
-		return -1;
+		goto out;
 	p = s + dlen - 2;
 	for (;;) {
-		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
-			return 0;	/* the close delimiter */
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+			rc = 0;	/* the close delimiter */
+			goto out;
+		}
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;	/* transport padding */
 		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
-			return -1;
+			goto out;
 		/* the headers end at the first empty line (maybe at once) */
 		if ((hdr_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4))
 		    == NULL)
-			return -1;
-		/* RFC 7578: one Content-Disposition: form-data; name=... */
-		named = 0;
+			goto out;
+		/*
+		 * RFC 7578: one Content-Disposition: form-data; name=...,
+		 * with filename=... for a file.
+		 */
+		named = file = 0;
 		for (hdr = p + 2; hdr < hdr_end; hdr = eol + 2) {
 			eol = memmem(hdr, (size_t)(hdr_end + 2 - hdr), "\r\n", 2);
 			if ((size_t)(eol - hdr) < 20 ||
@@ -282,17 +330,27 @@ form_multipart(struct form *fm, const char *ctype, const char *s, size_t len,
 			if (named++ || header_param(hdr + 20,
 			    (size_t)(eol - hdr - 20), "form-data", "name", name,
 			    sizeof(name), &nlen) == -1)
-				return -1;
+				goto out;
+			file = header_param(hdr + 20, (size_t)(eol - hdr - 20),
+			    "form-data", "filename", fname, FORM_FILENAME_MAX,
+			    &fnlen) == 0;
+			if (file && memchr(fname, '\0', fnlen) != NULL)
+				goto out;
 		}
 		p = hdr_end + 4;
 		if (!named || (next = memmem(p, (size_t)(end - p), delim,
 		    dlen)) == NULL)
-			return -1;
-		if (add(fm, name, nlen, p, (size_t)(next - p), errstr) == -1)
-			return -1;
+			goto out;
+		if (add_file(fm, name, nlen, p, (size_t)(next - p),
+		    file ? fname : NULL, fnlen, errstr) == -1)
+			goto out;
 		*errstr = E_MULTI;
 		p = next + dlen;
 	}
+out:
+	sodium_memzero(fname, FORM_FILENAME_MAX);
+	free(fname);
+	return rc;
 }
 
 /*
@@ -586,9 +644,26 @@ form_get(const struct form *fm, const char *name, size_t *len)
 	size_t i;
 
 	for (i = 0; i < fm->n; i++)
-		if (strcmp(fm->f[i].name, name) == 0) {
+		if (strcmp(fm->f[i].name, name) == 0 && !fm->f[i].binary) {
 			if (len != NULL)
 				*len = fm->f[i].len;
+			return fm->f[i].val;
+		}
+	return NULL;
+}
+
+const char *
+form_file(const struct form *fm, const char *name, size_t *len,
+    const char **filename)
+{
+	size_t i;
+
+	for (i = 0; i < fm->n; i++)
+		if (strcmp(fm->f[i].name, name) == 0) {
+			if (fm->f[i].filename == NULL)
+				return NULL;
+			*len = fm->f[i].len;
+			*filename = fm->f[i].filename;
 			return fm->f[i].val;
 		}
 	return NULL;
@@ -600,9 +675,18 @@ form_free(struct form *fm)
 	size_t i;
 
 	for (i = 0; i < fm->n; i++) {
-		sodium_memzero(fm->f[i].val, fm->f[i].len);
-		free(fm->f[i].val);
-		fm->f[i].val = NULL;
+		/* a borrowed value is wiped with the body it lies in */
+		if (!fm->f[i].binary) {
+			sodium_memzero(fm->f[i].val, fm->f[i].len);
+			free(fm->f[i].val);
+		}
+		if (fm->f[i].filename != NULL) {
+			sodium_memzero(fm->f[i].filename,
+			    strlen(fm->f[i].filename));
+			free(fm->f[i].filename);
+		}
+		fm->f[i].val = fm->f[i].filename = NULL;
+		fm->f[i].binary = 0;
 	}
 	fm->n = 0;
 }

@@ -18,6 +18,7 @@
 #include "outbox.h"
 #include "secret.h"
 #include "store.h"
+#include "util.h"
 
 #define TTL_MIN		60
 
@@ -82,7 +83,15 @@ check_new(const struct conf *cf, const struct caller *c,
 	size_t n = in->pass ? utf8_chars(in->pass, in->plen) : 0;
 	long long len = KEYS_VALUE_DEFAULT;
 
-	if (in->value == NULL) {
+	if (in->file != NULL) {
+		if (in->value != NULL && in->len > 0)
+			return invalid(out, 400,
+			    "Send either a text or a file, not both");
+		if ((long long)in->file_len > c->file_size_max)
+			return invalid(out, 413, c->file_size_max == 0 ?
+			    "This server does not take files" :
+			    "The file is larger than this server takes");
+	} else if (in->value == NULL) {
 		if (in->gen_len != NULL && util_strtoll(in->gen_len,
 		    in->gen_len_len, INT64_MIN, INT64_MAX, &len) == 0)
 			len = len < KEYS_VALUE_MIN ? KEYS_VALUE_MIN :
@@ -128,6 +137,56 @@ check_new(const struct conf *cf, const struct caller *c,
 			    "email (no mailer_public_key)");
 	}
 	return SECRET_OK;
+}
+
+/* The sealed header of a file secret (secret.h) into h; its length. */
+static size_t
+file_head(const struct secret_new *in, unsigned char *h)
+{
+	char name[UTIL_FILE_NAME_MAX + 1];
+	size_t n = util_file_name(in->file_name, strlen(in->file_name), name),
+	    o = SECRET_FILE_MAGIC_LEN;
+	int i;
+
+	memcpy(h, SECRET_FILE_MAGIC, SECRET_FILE_MAGIC_LEN);
+	h[o++] = (unsigned char)(n >> 8);
+	h[o++] = (unsigned char)n;
+	memcpy(h + o, name, n);
+	o += n;
+	for (i = 7; i >= 0; i--)
+		h[o++] = (unsigned char)((unsigned long long)in->file_len >>
+		    (8 * i));
+	sodium_memzero(name, sizeof(name));
+	return o;
+}
+
+int
+secret_file_parse(const char *p, size_t len, struct secret_file *f)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned long long size = 0;
+	size_t n, o = SECRET_FILE_MAGIC_LEN;
+	int i;
+
+	if (len < SECRET_FILE_MAGIC_LEN ||
+	    memcmp(p, SECRET_FILE_MAGIC, SECRET_FILE_MAGIC_LEN) != 0)
+		return 0;
+	if (len - o < 2)
+		return -1;
+	n = (size_t)u[o] << 8 | u[o + 1];
+	o += 2;
+	if (n > UTIL_FILE_NAME_MAX || len - o < n + 8)
+		return -1;
+	util_file_name(p + o, n, f->name_buf);
+	f->name = f->name_buf;
+	o += n;
+	for (i = 0; i < 8; i++)
+		size = size << 8 | u[o++];
+	if (size != len - o)
+		return -1;
+	f->data = p + o;
+	f->size = (size_t)size;
+	return 1;
 }
 
 /* By NOTIFY_* bits: email 1, webhook 2, both 3. */
@@ -254,10 +313,12 @@ secret_create(const struct ctx *x, const struct caller *c,
 	struct store_secret sec;
 	struct store_mail mail[3];
 	unsigned char pw[CRYPTO_PW_LEN];
+	unsigned char fhead[SECRET_FILE_MAGIC_LEN + 2 + UTIL_FILE_NAME_MAX + 8];
 	struct buf sealed = { 0 };
 	enum secret_result rc;
 	int passphrase = in->pass != NULL && in->plen > 0, nmail = 0, i;
 	long long t0;
+	size_t fhlen = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&sec, 0, sizeof(sec));
@@ -283,9 +344,14 @@ secret_create(const struct ctx *x, const struct caller *c,
 			goto out;
 		rc = SECRET_ERROR;
 	}
-	if (crypto_seal(x->crypto, CRYPTO_SECRET, out->skey, KEYS_LEN,
+	if (in->file != NULL)
+		fhlen = file_head(in, fhead);
+	if ((in->file != NULL ? crypto_seal2(x->crypto, CRYPTO_SECRET,
+	    out->skey, KEYS_LEN, passphrase ? pw : NULL, sec.id, fhead, fhlen,
+	    in->file, in->file_len, &sec.sealed) : crypto_seal(x->crypto,
+	    CRYPTO_SECRET, out->skey, KEYS_LEN,
 	    passphrase ? pw : NULL, sec.id, in->value ? in->value : out->value,
-	    in->value ? in->len : out->value_len, &sec.sealed) == -1 ||
+	    in->value ? in->len : out->value_len, &sec.sealed)) == -1 ||
 	    crypto_seal(x->crypto, CRYPTO_META, out->mkey, KEYS_LEN, NULL, m->id,
 	    out->skey, KEYS_LEN, &sealed) == -1 ||
 	    sealed.len > sizeof(m->sealed_skey))
@@ -328,6 +394,7 @@ out:
 	for (i = 0; i < 3; i++)
 		buf_free(&mail[i].sealed);
 	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(fhead, sizeof(fhead));
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "keys.h"
 #include "store.h"
+#include "util.h"
 
 struct buf;
 
@@ -42,11 +43,38 @@ struct secret_new {
 	size_t		 ttl_len;
 	const char	*recipient;
 	size_t		 rlen;
+	const char	*file;		/* a file's bytes (instead of value) */
+	size_t		 file_len;
+	const char	*file_name;	/* its name as uploaded (NUL-ended) */
 	const char	*notify;	/* an extension: notices (store.h's
 					 * NOTIFY_*) by name; NULL: the
 					 * account's setting */
 	size_t		 nlen;
 };
+
+/*
+ * A file secret is sealed as one plaintext: a header, then the file's
+ * bytes.  The header is SECRET_FILE_MAGIC (6 bytes; it starts with NUL,
+ * which no text secret holds), the name's length (2 bytes, big-endian),
+ * the name (util_file_name's), and the file's size (8 bytes, big-endian).
+ * Name and size are sealed with the bytes: the database does not hold
+ * them, nor does a receipt show them.
+ */
+#define SECRET_FILE_MAGIC	"\0otsf\1"
+#define SECRET_FILE_MAGIC_LEN	6
+
+struct secret_file {
+	const char	*name;		/* NUL-terminated, sanitised again */
+	char		 name_buf[UTIL_FILE_NAME_MAX + 1];
+	const char	*data;
+	size_t		 size;
+};
+
+/*
+ * Whether a revealed plaintext p[0..len) is a file: 1 (f set, pointing
+ * into p), 0 for text, -1 for a malformed file header.
+ */
+int	secret_file_parse(const char *p, size_t len, struct secret_file *f);
 
 /*
  * The NOTIFY_* bits named by s[0..len): "none", "email", "webhook" or

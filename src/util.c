@@ -87,6 +87,68 @@ util_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* The length of the UTF-8 character at s[0..len) (1 to 4), 0 if invalid. */
+static size_t
+utf8_char(const char *s, size_t len)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ?
+	    3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+
+	return n > 0 && n <= len && util_utf8_valid(s, n) ? n : 0;
+}
+
+size_t
+util_file_name(const char *in, size_t len, char out[UTIL_FILE_NAME_MAX + 1])
+{
+	const unsigned char *u;
+	size_t i = 0, o = 0, n;
+	char c;
+
+	while (i < len) {
+		u = (const unsigned char *)in + i;
+		if ((n = utf8_char(in + i, len - i)) == 0) {
+			c = '_';
+			n = 1;
+		} else if (n == 1)
+			c = u[0] < 0x20 || u[0] == 0x7f ||
+			    strchr("/\\<>:\"|?*", u[0]) != NULL ? '_' : (char)u[0];
+		else
+			c = 0;
+		/* C1 controls; bidi embeddings, overrides and isolates */
+		if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)
+			c = '_';
+		if (n == 3 && u[0] == 0xe2 && ((u[1] == 0x80 && u[2] >= 0xaa &&
+		    u[2] <= 0xae) || (u[1] == 0x81 && u[2] >= 0xa6 &&
+		    u[2] <= 0xa9)))
+			c = '_';
+		i += n;
+		if (c != 0)
+			n = 1;
+		/* no leading dot or space; one dot of a run */
+		if (c == '.' && (o == 0 || out[o - 1] == '.'))
+			continue;
+		if (c == ' ' && o == 0)
+			continue;
+		if (o + n > UTIL_FILE_NAME_MAX)
+			break;
+		if (c != 0)
+			out[o++] = c;
+		else {
+			memcpy(out + o, u, n);
+			o += n;
+		}
+	}
+	while (o > 0 && (out[o - 1] == '.' || out[o - 1] == ' '))
+		o--;
+	if (o == 0) {
+		memcpy(out, "file", 4);
+		o = 4;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 void
 util_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -98,7 +160,7 @@ util_seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Grow to hold at least need more bytes plus a NUL; old memory is wiped. */
-static int
+int
 buf_reserve(struct buf *b, size_t need)
 {
 	size_t cap;

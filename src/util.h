@@ -24,6 +24,19 @@ void	util_seterr(char *err, size_t errlen, const char *fmt, ...)
 int	util_utf8_valid(const char *s, size_t len);
 
 /*
+ * A file name safe to offer in a download, from an uploaded one of any
+ * bytes: valid UTF-8 (a bad byte becomes '_'); no '/', '\\', control
+ * characters (C0, DEL, C1), bidirectional overrides or Windows' reserved
+ * <>:"|?* (each '_'); no run of dots ("..", "..." become "."), none
+ * leading, no dot or space trailing; at most UTIL_FILE_NAME_MAX bytes, cut
+ * on a whole character; "file" when nothing is left.  Writes a
+ * NUL-terminated name to out and returns its length.
+ */
+#define UTIL_FILE_NAME_MAX	100
+size_t	util_file_name(const char *in, size_t len,
+	    char out[UTIL_FILE_NAME_MAX + 1]);
+
+/*
  * Address lists: space-separated IPv4/IPv6 addresses or CIDR prefixes
  * ("127.0.0.0/8 ::1").  util_addr_list_check returns 0 when every entry
  * parses, else -1.  util_addr_in_list returns 1 if addr (an address as
@@ -43,6 +56,8 @@ struct buf {
 
 /* Append len bytes; returns 0 or -1 on allocation failure. */
 int	buf_add(struct buf *, const void *, size_t);
+/* Room for need more bytes (and a NUL) without a move; 0 or -1. */
+int	buf_reserve(struct buf *, size_t need);
 /* Append a NUL-terminated string. */
 int	buf_puts(struct buf *, const char *);
 /* Append formatted text; returns 0 or -1. */

@@ -348,6 +348,16 @@ index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
 	set(&vs, "error", error != NULL ? _(error) : NULL);
 	snprintf(size, 32, "%lld", c->size_max);
 	set(&vs, "size_max", size);
+	if (c->file_size_max > 0) {
+		size = slot(&vs);
+		if (c->file_size_max >= 1 << 20)
+			snprintf(size, 32, "%lld MiB", c->file_size_max >> 20);
+		else if (c->file_size_max >= 1 << 10)
+			snprintf(size, 32, "%lld KiB", c->file_size_max >> 10);
+		else
+			snprintf(size, 32, "%lld B", c->file_size_max);
+		set(&vs, "file_size_max", size);
+	}
 	set(&vs, "passphrase_required",
 	    x->conf->passphrase_required ? "1" : NULL);
 	/* offer the lifetimes allowed; preselect the longest up to default */
@@ -443,6 +453,11 @@ web_create(const struct ctx *x, const struct caller *c, const struct req *r,
 	if (!generate &&
 	    (in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
 		in.value = "";
+	/* a file input with no file chosen sends an empty, unnamed part */
+	if (!generate && (in.file = form_file(&r->form, P_FILE, &in.file_len,
+	    &in.file_name)) != NULL && in.file_len == 0 &&
+	    in.file_name[0] == '\0')
+		in.file = NULL;
 	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
 	in.ttl = form_get(&r->form, P_TTL, &in.ttl_len);
 	switch (secret_create(x, c, &in, r->now, &out)) {
@@ -564,24 +579,99 @@ web_secret(const struct ctx *x, const struct caller *c, const struct req *r,
 	}
 }
 
+size_t
+web_disposition(const char *name, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	size_t o;
+
+	o = (size_t)snprintf(out, WEB_DISPOSITION_MAX,
+	    "attachment; filename=\"");
+	for (p = (const unsigned char *)name; *p != '\0' &&
+	    o < 22 + UTIL_FILE_NAME_MAX; p++) {
+		/* one '_' for each character outside ASCII */
+		if (*p >= 0x80 && (*p & 0xc0) == 0x80)
+			continue;
+		out[o++] = *p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' ||
+		    *p == '%' ? '_' : (char)*p;
+	}
+	o += (size_t)snprintf(out + o, WEB_DISPOSITION_MAX - o,
+	    "\"; filename*=UTF-8''");
+	for (p = (const unsigned char *)name; *p != '\0' &&
+	    o + 4 < WEB_DISPOSITION_MAX; p++) {
+		/* RFC 8187 attr-char passes; the rest is %XX */
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || (*p != '\0' &&
+		    strchr("!#$&+-.^_`|~", *p) != NULL))
+			out[o++] = (char)*p;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * The answer of a revealed file: its bytes as a download.  The plaintext
+ * buffer becomes the response body (moved, not copied: the bytes are
+ * shifted over the header and the rest wiped).
+ */
+static void
+download(struct resp *rs, struct buf *plain, const struct secret_file *f)
+{
+	char cd[WEB_DISPOSITION_MAX];
+	size_t off = (size_t)(f->data - plain->data), size = f->size;
+
+	web_disposition(f->name, cd);
+	rs->status = 200;
+	rs->ctype = "application/octet-stream";
+	buf_free(&rs->body);
+	if (http_header(rs, "Content-Disposition", cd) == -1) {
+		/* no room: never a download without its disposition */
+		rs->status = 500;
+		rs->ctype = "text/plain; charset=utf-8";
+		buf_puts(&rs->body, "Internal error: response headers.\n");
+		return;
+	}
+	memmove(plain->data, plain->data + off, size);
+	sodium_memzero(plain->data + size, off);
+	plain->len = size;
+	plain->data[size] = '\0';
+	rs->body = *plain;
+	memset(plain, 0, sizeof(*plain));
+	sodium_memzero(cd, sizeof(cd));
+}
+
 void
 web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
     struct resp *rs)
 {
 	struct vars vs = { .n = 0 };
 	struct buf value = { 0 };
+	struct secret_file f;
 	const char *pass;
 	size_t plen = 0;
-	int passphrase;
+	int passphrase, file;
 
 	pass = form_get(&r->form, P_PASSPHRASE, &plen);
 	switch (secret_reveal(x, c, r->key, r->keylen, pass, plen, r->now,
 	    &value)) {
 	case SECRET_OK:
-		set(&vs, "title", _("Your secret"));
-		set(&vs, "value", value.data);
-		vs.script = 1;		/* its copy button */
-		page(x->web, rs, 200, "reveal", &vs);
+		if ((file = secret_file_parse(value.data, value.len, &f)) == 1)
+			download(rs, &value, &f);
+		else if (file == -1)
+			server_error(x->web, rs);
+		else {
+			set(&vs, "title", _("Your secret"));
+			set(&vs, "value", value.data);
+			vs.script = 1;	/* its copy button */
+			page(x->web, rs, 200, "reveal", &vs);
+		}
+		sodium_memzero(&f, sizeof(f));
 		break;
 	case SECRET_WRONG:
 		rs->failed_passphrase = plen > 0;

@@ -17,6 +17,8 @@
 #ifndef OTS_WEB_H
 #define OTS_WEB_H
 
+#include "util.h"
+
 #include <stddef.h>
 
 #include "ctx.h"
@@ -59,6 +61,16 @@ handler_fn	web_wrong_method;	/* a page, another method */
  * Sec-Fetch-Site.  Clients that send neither header (curl) pass.
  */
 int	web_same_origin(const struct req *);
+
+/*
+ * The Content-Disposition value of a download of a file named name
+ * (util_file_name's output, UTF-8): attachment; filename="ASCII" (each
+ * byte outside printable ASCII, and '%', '"', '\\', as '_');
+ * filename*=UTF-8''PERCENT-ENCODED (RFC 6266, RFC 8187).  Into out (room
+ * for WEB_DISPOSITION_MAX bytes with the NUL); its length.
+ */
+#define WEB_DISPOSITION_MAX	(64 + 4 * UTIL_FILE_NAME_MAX)
+size_t	web_disposition(const char *name, char *out);
 
 /* Fill resp with the page refusing a cross-site form post. */
 void	web_cross_site(const struct web *, struct resp *);

@@ -59,7 +59,10 @@ test_good(void)
 	    "plan.pro.ttl_max = 2592000\n"
 	    "plan.pro.size_max = 100000\n"
 	    "plan.pro.unlimited = true\n"
-	    "plan.basic.size_max = 5000");
+	    "plan.basic.size_max = 5000\n"
+	    "anon_file_size_max = 0\n"
+	    "plan.pro.file_size_max = 0\n"
+	    "plan.basic.file_size_max = 1000");
 	if (!ok(c != NULL, "a good file parses"))
 		bail_out("conf_parse: %s", err);
 	is_str(c->database, "/var/lib/ots/ots.db", "database");
@@ -92,7 +95,11 @@ test_good(void)
 	}
 	ok(conf_plan(c, "gold") == NULL, "unknown plan is NULL");
 	is_int(c->body_max, 100000 * 3 + 8192,
-	    "body_max derived from the largest plan size");
+	    "body_max derived from the largest plan size (files: smaller)");
+	is_int(c->anon_file_size_max, 0, "anon_file_size_max 0: no files");
+	is_int(conf_plan(c, "pro")->file_size_max, 0, "pro file_size_max 0");
+	is_int(conf_plan(c, CONF_DEFAULT_PLAN)->file_size_max, 1000,
+	    "basic file_size_max set");
 	conf_free(c);
 }
 
@@ -110,7 +117,10 @@ test_defaults(void)
 	is_int(c->passphrase_required, 0, "passphrase not required");
 	is_str(c->base_url, "http://127.0.0.1:8080", "base_url default");
 	ok(c->locale_dir == NULL, "locale_dir default: the installed ones");
-	is_int(c->body_max, 65536, "body_max default floor 64 KiB");
+	is_int(c->body_max, (10 << 20) + 65536,
+	    "body_max default: the default plan's 10 MiB file and 64 KiB");
+	is_int(c->anon_file_size_max, 1 << 20,
+	    "anon_file_size_max default 1 MiB");
 	is_int((long long)c->nplans, 1, "one plan by default");
 	ok(c->lock_after == 5 && c->lock_time == 1800 && c->burn_after == 20,
 	    "passphrase attempts: lock after 5 for 30 min, burn after 20");
@@ -124,7 +134,29 @@ test_defaults(void)
 	p = conf_plan(c, CONF_DEFAULT_PLAN);
 	ok(p != NULL && p->ttl_max == 30 * DAY && p->size_max == 10000,
 	    "default plan: 30 days, 10000 bytes");
+	ok(p != NULL && p->file_size_max == 10 << 20,
+	    "default plan: files up to 10 MiB");
 	conf_free(c);
+
+	c = parse(REQUIRED "plan.basic.file_size_max = 0\n"
+	    "anon_file_size_max = 0\n");
+	is_int(c != NULL ? c->body_max : -1, 65536,
+	    "no files anywhere: body_max floor 64 KiB again");
+	conf_free(c);
+	c = parse(REQUIRED "plan.big.file_size_max = 33554432\n");
+	ok(c != NULL && c->body_max == (32 << 20) + 65536 &&
+	    conf_plan(c, "big")->file_size_max == 32 << 20 &&
+	    conf_plan(c, "big")->size_max == 10000,
+	    "body_max follows the largest plan file_size_max (32 MiB)");
+	conf_free(c);
+	c = parse(REQUIRED "anon_file_size_max = 20971520\n");
+	ok(c != NULL && c->body_max == (20 << 20) + 65536,
+	    "body_max follows anon_file_size_max");
+	conf_free(c);
+	refused(REQUIRED "plan.pro.file_size_max = 33554433\n", "t.conf:3:",
+	    "plan file_size_max above 32 MiB");
+	refused(REQUIRED "anon_file_size_max = -1\n", "t.conf:3:",
+	    "anon_file_size_max below 0");
 
 	c = parse(REQUIRED "ready_min_free = 0\n");
 	ok(c != NULL && c->ready_min_free == 0, "ready_min_free 0: no check");
@@ -132,7 +164,8 @@ test_defaults(void)
 	ok(parse(REQUIRED "ready_min_free = -1\n") == NULL,
 	    "ready_min_free below 0 refused");
 
-	c = parse(REQUIRED "anon_size_max = 1000000\n");
+	c = parse(REQUIRED "anon_size_max = 1000000\nanon_file_size_max = 0\n"
+	    "plan.basic.file_size_max = 0\n");
 	ok(c != NULL && c->body_max == 1000000 * 3 + 8192,
 	    "body_max follows anon_size_max");
 	conf_free(c);

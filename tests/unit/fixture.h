@@ -126,6 +126,7 @@ fx_anon(const struct fx *f, struct caller *c)
 	snprintf(c->addr, sizeof(c->addr), "%s", FX_ADDR);
 	c->ttl_max = f->cf->anon_ttl_max;
 	c->size_max = f->cf->anon_size_max;
+	c->file_size_max = f->cf->anon_file_size_max;
 }
 
 /*
@@ -158,6 +159,7 @@ fx_account(const struct fx *f, const char *custid, const char *plan,
 		bail_out("no plan %s", plan);
 	c->ttl_max = pl->ttl_max;
 	c->size_max = pl->size_max;
+	c->file_size_max = pl->file_size_max;
 	c->unlimited = pl->unlimited;
 }
 

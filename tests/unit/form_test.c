@@ -719,11 +719,68 @@ test_wipe(void)
 #endif
 }
 
+/* File parts: filename kept, binary content borrowed from the body. */
+static void
+test_multipart_file(void)
+{
+	static const char body[] =
+	    DELIM "\r\n"
+	    "Content-Disposition: form-data; name=\"file\"; "
+	    "filename=\"a\\\"b/../\xc3\xa9.bin\"\r\n"
+	    "Content-Type: application/octet-stream\r\n"
+	    "\r\n"
+	    "\x00\xff\xfe\r\n\x01"
+	    "\r\n" DELIM "\r\n"
+	    "Content-Disposition: form-data; name=\"secret\"; "
+	    "filename=\"t%22%0a%0D%41%2.txt\"\r\n"
+	    "\r\n"
+	    "some text"
+	    "\r\n" DELIM "\r\n"
+	    "Content-Disposition: form-data; name=\"empty\"; filename=\"\"\r\n"
+	    "\r\n"
+	    "\r\n" DELIM "--\r\n";
+	const char *v, *fname = NULL;
+	size_t len = 0;
+
+	form_free(&fm);
+	errstr = NULL;
+	is_int(form_multipart(&fm, CTYPE, body, sizeof(body) - 1, &errstr), 0,
+	    "multipart with files parses");
+	v = form_file(&fm, "file", &len, &fname);
+	ok(v != NULL && len == 6 && memcmp(v, "\x00\xff\xfe\r\n\x01", 6) == 0,
+	    "a binary file part: its bytes, NUL and CRLF included");
+	ok(v > body && v < body + sizeof(body), "a binary file is not copied: "
+	    "it points into the body");
+	is_str(fname, "a\"b/../\xc3\xa9.bin", "its filename, quoted-pair "
+	    "decoded, raw otherwise");
+	ok(get("file") == NULL, "form_get does not see a binary file");
+	is_str(get("secret"), "some text", "a text file is also a value, as "
+	    "before (curl -F secret=@t.txt)");
+	v = form_file(&fm, "secret", &len, &fname);
+	ok(v != NULL && len == 9 && strcmp(fname, "t\"\n\r%41%2.txt") == 0,
+	    "form_file of a text file: its name, HTML's %%22 %%0A %%0D decoded "
+	    "(and nothing else)");
+	v = form_file(&fm, "empty", &len, &fname);
+	ok(v != NULL && len == 0 && fname[0] == '\0',
+	    "no file chosen: an empty part with an empty filename");
+	is_int(parse(URL, "file=x"), 0, "an urlencoded file=x");
+	ok(form_file(&fm, "file", &len, &fname) == NULL,
+	    "is no file part");
+	form_free(&fm);
+	refused(multipart(CTYPE, DELIM "\r\nContent-Disposition: form-data; "
+	    "name=\"f\"; filename=\"a\x01" "b\"\r\n\r\nx\r\n" DELIM "--"),
+	    "a control character in a filename");
+	refused(multipart(CTYPE, DELIM "\r\nContent-Disposition: form-data; "
+	    "name=\"f\"\r\n\r\n\xff\r\n" DELIM "--"),
+	    "binary content without a filename");
+}
+
 int
 main(void)
 {
 	test_urlencoded();
 	test_multipart();
+	test_multipart_file();
 	test_multipart_params();
 	test_json();
 	test_json_strict();

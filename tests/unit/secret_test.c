@@ -24,7 +24,9 @@
 	"passphrase_lock_after = 3\n" \
 	"passphrase_lock_time = 600\n" \
 	"passphrase_burn_after = 5\n" \
-	"scrypt_max = 1\n"
+	"scrypt_max = 1\n" \
+	"anon_file_size_max = 1000\n" \
+	"plan.basic.file_size_max = 5000\n"
 #define LOCK_AFTER	3
 #define LOCK_TIME	600
 #define DAY		86400LL
@@ -225,6 +227,92 @@ test_create_size(void)
 	is_int(out.status, 400, "intended 400");
 	is_str(out.message, "You did not provide anything to share",
 	    "empty secret message");
+	secret_made_clear(&out);
+}
+
+static int	db_hits(const char *);
+
+/* Create a file secret of data[0..len) named name for c. */
+static enum secret_result
+create_file(const struct caller *c, const char *text, const char *name,
+    const char *data, size_t len, const char *pass, struct secret_made *out)
+{
+	struct secret_new in;
+
+	memset(&in, 0, sizeof(in));
+	in.value = text;
+	in.len = text ? strlen(text) : 0;
+	in.file = data;
+	in.file_len = len;
+	in.file_name = name;
+	in.pass = pass;
+	in.plen = pass ? strlen(pass) : 0;
+	return secret_create(&f.x, c, &in, fx_time, out);
+}
+
+static void
+test_files(void)
+{
+	struct secret_made out;
+	struct secret_file sf;
+	struct caller acct;
+	char data[5001], pass[33], name[80], canary[33];
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 % 256);
+	is_int(create_file(&anon, NULL, "a/../b\"c.txt", data, 1000, NULL,
+	    &out), SECRET_OK, "file: anon_file_size_max bytes");
+	is_int(reveal(out.skey, NULL), SECRET_OK, "file: revealed");
+	is_int(secret_file_parse(got.data, got.len, &sf), 1,
+	    "file: the plaintext is a file");
+	is_str(sf.name, "a_._b_c.txt", "file: its name sanitised at upload");
+	ok(sf.size == 1000 && memcmp(sf.data, data, 1000) == 0,
+	    "file: all byte values back, byte-identical");
+	is_int(reveal(out.skey, NULL), SECRET_UNKNOWN, "file: once only");
+	is_int(create_file(&anon, NULL, "x.bin", data, 1001, NULL, &out),
+	    SECRET_INVALID, "file: one byte over anon_file_size_max refused");
+	is_int(out.status, 413, "file: over the limit, 413");
+	is_str(out.message, "The file is larger than this server takes",
+	    "file: over the limit, its message");
+	fx_account(&f, "files@example.com", "basic", &acct);
+	is_int(create_file(&acct, NULL, "x.bin", data, 5000, NULL, &out),
+	    SECRET_OK, "file: the basic plan takes its file_size_max");
+	is_int(create_file(&acct, NULL, "x.bin", data, 5001, NULL, &out),
+	    SECRET_INVALID, "file: one byte over the plan's refused");
+	is_int(create_file(&anon, "text", "x.bin", data, 10, NULL, &out),
+	    SECRET_INVALID, "file and text at once refused");
+	is_int(out.status, 400, "file and text: 400");
+	is_int(create_file(&anon, NULL, "", "", 0, NULL, &out), SECRET_OK,
+	    "an empty file (named file)");
+	is_int(reveal(out.skey, NULL), SECRET_OK, "empty file: revealed");
+	ok(secret_file_parse(got.data, got.len, &sf) == 1 && sf.size == 0 &&
+	    strcmp(sf.name, "file") == 0, "empty file: size 0, named file");
+	/* with a passphrase; name and content never at rest */
+	new_pass(pass);
+	fx_random(canary, 16);
+	snprintf(name, sizeof(name), "n%s.txt", canary + 16);
+	canary[16] = '\0';
+	memcpy(data, canary, 16);
+	is_int(create_file(&anon, NULL, name, data, 999, pass, &out),
+	    SECRET_OK, "file with a passphrase");
+	is_int(db_hits(name), 0, "file name: not in the database or its WAL");
+	is_int(db_hits(canary), 0, "file content: not in the database");
+	is_int(reveal(out.skey, NULL), SECRET_WRONG, "file: needs its "
+	    "passphrase");
+	is_int(reveal(out.skey, pass), SECRET_OK, "file: with its passphrase");
+	ok(secret_file_parse(got.data, got.len, &sf) == 1 &&
+	    strcmp(sf.name, name) == 0 && sf.size == 999 &&
+	    memcmp(sf.data, data, 999) == 0, "file with passphrase: intact");
+	/* text stays text; a broken header is no file */
+	must_create(&anon, "plain text", NULL, NULL, &out);
+	is_int(reveal(out.skey, NULL), SECRET_OK, "text: revealed");
+	ok(secret_file_parse(got.data, got.len, &sf) == 0 &&
+	    strcmp(value(), "plain text") == 0, "text: not a file, unchanged");
+	is_int(secret_file_parse(SECRET_FILE_MAGIC "\0\5ab", 10, &sf), -1,
+	    "a cut file header is malformed");
+	is_int(secret_file_parse(SECRET_FILE_MAGIC "\0\1a\0\0\0\0\0\0\0\2x",
+	    18, &sf), -1, "a size that does not match is malformed");
 	secret_made_clear(&out);
 }
 
@@ -880,6 +968,7 @@ main(void)
 	test_create_value();
 	test_create_generated();
 	test_create_size();
+	test_files();
 	test_create_passphrase_rules();
 	test_create_recipient();
 	test_create_ttl();

@@ -297,6 +297,107 @@ test_reveal(void)
 }
 
 static void
+test_file_names(void)
+{
+	static const struct {
+		const char	*in, *want, *what;
+	} t[] = {
+		{ "report.pdf", "report.pdf", "a plain name" },
+		{ "../../etc/passwd", "_._etc_passwd", "a path climbing up" },
+		{ "..\\..\\boot.ini", "_._boot.ini", "backslashes" },
+		{ "C:\\fakepath\\x.txt", "C__fakepath_x.txt", "a Windows path" },
+		{ "a\"b'c.txt", "a_b'c.txt", "a double quote" },
+		{ "\xc3\xa9t\xc3\xa9 \xe2\x82\xac.txt", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac.txt",
+		    "Unicode kept" },
+		{ "a\x01" "b\x7f\tc", "a_b__c", "controls" },
+		{ "x\xc2\x85y", "x_y", "a C1 control" },
+		{ "evil\xe2\x80\xaegnp.exe", "evil_gnp.exe", "a bidi override" },
+		{ "bad\xff\xc3.txt", "bad__.txt", "bytes that are no UTF-8" },
+		{ "...hidden", "hidden", "leading dots" },
+		{ "  x.txt. . ", "x.txt", "leading spaces, trailing dots" },
+		{ "a....b", "a.b", "a run of dots" },
+		{ "..", "file", "only dots" },
+		{ "", "file", "nothing" },
+		{ "<>:|?*", "______", "Windows' reserved" },
+	};
+	char out[UTIL_FILE_NAME_MAX + 1], big[400];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = util_file_name(t[i].in, strlen(t[i].in), out);
+		is_str(out, t[i].want, "file name: %s", t[i].what);
+		is_int((long long)n, (long long)strlen(t[i].want),
+		    "file name: %s: its length", t[i].what);
+	}
+	for (i = 0; i + 3 <= 300; i += 3)
+		memcpy(big + i, "\xe2\x82\xac", 3);	/* 100 euro signs */
+	n = util_file_name(big, 300, out);
+	ok(n <= UTIL_FILE_NAME_MAX && n == 99 && util_utf8_valid(out, n),
+	    "a long name: cut to at most %d bytes on a whole character (%zu)",
+	    UTIL_FILE_NAME_MAX, n);
+}
+
+static void
+test_disposition(void)
+{
+	char cd[WEB_DISPOSITION_MAX], big[UTIL_FILE_NAME_MAX + 1];
+
+	web_disposition("report.pdf", cd);
+	is_str(cd, "attachment; filename=\"report.pdf\"; "
+	    "filename*=UTF-8''report.pdf", "disposition: a plain name");
+	web_disposition("\xc3\xa9t\xc3\xa9 100% a'b;c.txt", cd);
+	is_str(cd, "attachment; filename=\"_t_ 100_ a'b;c.txt\"; "
+	    "filename*=UTF-8''%C3%A9t%C3%A9%20100%25%20a%27b%3Bc.txt",
+	    "disposition: Unicode, %%, quote, ; (ASCII fallback and RFC 8187)");
+	memset(big, 'x', UTIL_FILE_NAME_MAX);
+	big[UTIL_FILE_NAME_MAX] = '\0';
+	web_disposition("a\"b\\c", cd);
+	is_str(cd, "attachment; filename=\"a_b_c\"; filename*=UTF-8''a%22b%5Cc",
+	    "disposition: a quote and a backslash never break the quoting");
+	memset(big, '\xe2', UTIL_FILE_NAME_MAX);
+	ok(web_disposition(big, cd) < WEB_DISPOSITION_MAX &&
+	    strlen(cd) < WEB_DISPOSITION_MAX, "disposition: bounded");
+}
+
+static void
+test_reveal_file(void)
+{
+	struct secret_new in;
+	struct secret_made out;
+	char data[3000], cd[WEB_DISPOSITION_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i % 256);
+	memset(&in, 0, sizeof(in));
+	in.file = data;
+	in.file_len = sizeof(data);
+	in.file_name = "../r\xc3\xa9sum\xc3\xa9 \"v2\".bin";
+	if (secret_create(&f.x, &anon, &in, fx_time, &out) != SECRET_OK)
+		bail_out("secret_create of a file");
+	is_page(call(web_secret, "GET", "/secret/x", out.skey, NULL), 200,
+	    "View the secret", "a file's confirm page");
+	ok(has("your browser downloads it"), "the confirm page says a file "
+	    "downloads");
+	is_int(call(web_reveal, "POST", "/secret/x", out.skey, NULL), 200,
+	    "a file's reveal: 200");
+	is_str(rs.ctype, "application/octet-stream", "a file: octet-stream");
+	is_str(fx_header(&rs, "Content-Disposition", cd, sizeof(cd)),
+	    "attachment; filename=\"_r_sum_ _v2_.bin\"; "
+	    "filename*=UTF-8''_r%C3%A9sum%C3%A9%20_v2_.bin",
+	    "a file: its sanitised name, as an attachment");
+	ok(rs.body.len == sizeof(data) && memcmp(rs.body.data, data,
+	    sizeof(data)) == 0, "a file: its bytes, byte-identical");
+	is_page(call(web_reveal, "POST", "/secret/x", out.skey, NULL), 404,
+	    GONE, "a file's second reveal");
+	secret_made_clear(&out);
+	call(web_index, "GET", "/", NULL, NULL);
+	ok(has("enctype=\"multipart/form-data\"") &&
+	    has("type=\"file\"") && has("Largest file: 1 MiB"),
+	    "the create page takes a file, up to anon_file_size_max");
+}
+
+static void
 test_reveal_passphrase(void)
 {
 	struct secret_made out;
@@ -627,6 +728,9 @@ main(void)
 	test_create_errors();
 	test_secret();
 	test_reveal();
+	test_file_names();
+	test_disposition();
+	test_reveal_file();
 	test_reveal_passphrase();
 	test_receipt();
 	test_burn();
