@@ -48,6 +48,8 @@ struct req {
 	const char	*forwarded_for;	/* X-Forwarded-For header */
 	const char	*unique_id;	/* the server's UNIQUE_ID (mod_unique_id) */
 	const char	*request_id;	/* X-Request-Id header */
+	const char	*remote_user;	/* the server's REMOTE_USER; trusted
+					 * only with web_remote_user */
 	int		 https;		/* the request came over TLS */
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;
@@ -64,6 +66,8 @@ struct resp {
 	struct buf	 body;
 	int		 head_only;	/* HEAD: headers without body */
 	int		 failed_passphrase;	/* a passphrase check failed */
+	const char	*web_user;	/* the signed-in web user, named in the
+					 * pages' header; NULL: none */
 };
 
 /*
