@@ -665,9 +665,11 @@ web_my_notify(const struct ctx *x, const struct caller *c,
 	}
 	cust.notify = n;
 	if (store_customer_set_notify(x->store, &cust) != 1) {
+		audit_request(x, c, "account_notify", "error", NULL);
 		server_error(x->web, rs);
 		return;
 	}
+	audit_request(x, c, "account_notify", "ok", NULL);
 	rs->status = 303;
 	rs->ctype = "text/plain; charset=utf-8";
 	http_header(rs, "Location", "/my");
