@@ -268,6 +268,7 @@ def one(cls):
         try:
             s.start()
             ok(True, p + "server started from the shipped template")
+            diag("%s: engine %s" % (cls.name, s.engine))
         except Exception as e:  # noqa: BLE001 - a server that does not start fails
             ok(False, p + "server started from the shipped template", [str(e), getattr(e, "logs", "")])
             return
