@@ -241,7 +241,7 @@ web_user(struct app *a, const struct req *r, struct caller *c)
 	struct store_customer nc;
 	char name[STORE_CUSTID_MAX + 1], token[KEYS_TOKEN_LEN + 1];
 	size_t i, n;
-	int rc;
+	int rc, made = 0;
 
 	if (!cf->web_remote_user || r->remote_user == NULL)
 		return 0;
@@ -257,7 +257,7 @@ web_user(struct app *a, const struct req *r, struct caller *c)
 	if (rc == 0) {
 		if (!cf->web_auto_account)
 			return -1;
-		/* an API token nobody knows: `ots-admin account token`
+		/* an API token nobody knows: `ots-admin customer token`
 		 * gives the account one */
 		memset(&nc, 0, sizeof(nc));
 		memcpy(nc.custid, name, n + 1);
@@ -272,12 +272,12 @@ web_user(struct app *a, const struct req *r, struct caller *c)
 		if ((rc = store_customer_add(a->ctx.store, &nc)) == -1 ||
 		    store_customer_get(a->ctx.store, name, &c->cust) != 1)
 			return -2;
-		c->authenticated = 1;
-		if (rc == 0)
-			audit_request(&a->ctx, c, "account_add", "ok", NULL);
+		made = rc == 0;
 	}
 	c->authenticated = 1;
 	c->web_user = 1;
+	if (made)
+		audit_request(&a->ctx, c, "account_add", "ok", NULL);
 	secret_web_token(a->ctx.crypto, c->cust.custid, c->token);
 	return 1;
 }

@@ -292,6 +292,9 @@ def cgi():
     """Plain CGI: REMOTE_USER is the environment's, never HTTP_REMOTE_USER."""
     p = "cgi: "
     s = Server(conf=dict(SETTINGS, web_create_networks=None, web_dir=os.path.join(SRCDIR, "web")), start=False)
+    audit = os.path.join(s.state_dir, "audit.log")
+    s.settings["audit_log"] = audit
+    s._write_conf()
     r = s.cgi("GET", "/my", env={"HTTP_REMOTE_USER": "alice@example.com"})
     ok(r.status == 401 and b"Sign-in needed" in r.body, p + "HTTP_REMOTE_USER (a header) is no sign-in", [r.status])
     r = s.cgi("POST", "/", body={"secret": canary(), "ttl": "600"}, env={"REMOTE_USER": "Alice@Example.com"})
@@ -303,6 +306,16 @@ def cgi():
        p + "My secrets lists it", [r.status, r.body[:500]])
     r = s.cgi("GET", "/private/" + mkey)
     ok(r.status == 401, p + "the receipt without REMOTE_USER: 401", [r.status])
+    try:
+        with open(audit) as f:
+            lines = [json.loads(x) for x in f]
+    except (OSError, ValueError) as e:
+        lines = [str(e)]
+    made = [x for x in lines if isinstance(x, dict) and x.get("event") == "account_add"]
+    ok(len(made) == 1 and made[0].get("account") == "alice@example.com" and made[0].get("outcome") == "ok",
+       p + "the audit log records the account made on first use, once", lines)
+    ok(any(isinstance(x, dict) and x.get("event") == "create" and x.get("account") == "alice@example.com"
+           for x in lines), p + "and the create as alice's", lines)
     s.close()
 
 
