@@ -27,7 +27,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	libesmtp-dev libcurl4-openssl-dev libsodium-dev libseccomp-dev
 	libqrencode-dev gettext autopoint lighttpd curl"
 # and the servers and tools the tests run for real
-TEST_PACKAGES="apache2 libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
+TEST_PACKAGES="apache2 apache2-utils libapache2-mod-fcgid nginx-light spawn-fcgi sqlite3
 	postgresql-15 pgbouncer python3 python3-aiosmtpd openssl chromium
 	prometheus zbar-tools"
 

@@ -22,10 +22,13 @@
 #include "gate.h"
 #include "http.h"
 #include "i18n.h"
+#include "keys.h"
 #include "limits.h"
 #include "log.h"
+#include "mail.h"
 #include "metrics.h"
 #include "route.h"
+#include "secret.h"
 #include "store.h"
 #include "web.h"
 
@@ -231,6 +234,60 @@ set_limits(const struct conf *cf, struct caller *c)
 	c->unlimited = pl->unlimited;
 }
 
+/*
+ * The web server's user (REMOTE_USER, trusted only with web_remote_user)
+ * as the caller's account, made on first use with web_auto_account.  The
+ * name must be an e-mail address (an account's custid is where its notices
+ * go).  1 signed in, 0 none, -1 no account for the name, -2 store error.
+ */
+static int
+web_user(struct app *a, const struct req *r, struct caller *c)
+{
+	const struct conf *cf = a->ctx.conf;
+	struct store_customer nc;
+	char name[STORE_CUSTID_MAX + 1], token[KEYS_TOKEN_LEN + 1];
+	size_t i, n;
+	int rc, made = 0;
+
+	if (!cf->web_remote_user || r->remote_user == NULL)
+		return 0;
+	n = strlen(r->remote_user);
+	if (n > STORE_CUSTID_MAX || !mail_address_valid(r->remote_user, n))
+		return -1;
+	for (i = 0; i <= n; i++)
+		name[i] = (r->remote_user[i] >= 'A' &&
+		    r->remote_user[i] <= 'Z') ? r->remote_user[i] - 'A' + 'a' :
+		    r->remote_user[i];
+	if ((rc = store_customer_get(a->ctx.store, name, &c->cust)) == -1)
+		return -2;
+	if (rc == 0) {
+		if (!cf->web_auto_account)
+			return -1;
+		/* an API token nobody knows: `ots-admin customer token`
+		 * gives the account one */
+		memset(&nc, 0, sizeof(nc));
+		memcpy(nc.custid, name, n + 1);
+		snprintf(nc.plan, sizeof(nc.plan), "%s", CONF_DEFAULT_PLAN);
+		nc.created = r->now;
+		keys_token(token);
+		crypto_token_hash(a->ctx.crypto, token, KEYS_TOKEN_LEN,
+		    nc.token_hash);
+		sodium_memzero(token, sizeof(token));
+		nc.key_version = crypto_key_version(a->ctx.crypto);
+		/* 1: another request made it first */
+		if ((rc = store_customer_add(a->ctx.store, &nc)) == -1 ||
+		    store_customer_get(a->ctx.store, name, &c->cust) != 1)
+			return -2;
+		made = rc == 0;
+	}
+	c->authenticated = 1;
+	c->web_user = 1;
+	if (made)
+		audit_request(&a->ctx, c, "account_add", "ok", NULL);
+	secret_web_token(a->ctx.crypto, c->cust.custid, c->token);
+	return 1;
+}
+
 /* 1 if the request carries a passphrase its route will check. */
 static int
 checks_passphrase(const struct route *rt, const struct req *r)
@@ -388,6 +445,26 @@ app_handle(struct app *a, const struct http_io *io, struct resp *rs)
 		audit_request_id(r.unique_id != NULL ? r.unique_id :
 		    (limits_from_proxy(cf, &r) ? r.request_id : NULL),
 		    c.request);
+	/* the pages' web user, and who may use the creator's pages */
+	if (!api && (rt->flags & (ROUTE_WEB_CREATE | ROUTE_WEB_OWNER |
+	    ROUTE_WEB_USER))) {
+		if ((rc = web_user(a, &r, &c)) == -2) {
+			error(a, api, rs, 503, "Service unavailable");
+			goto out;
+		}
+		if (rc == -1 && web_policy(cf, rt->flags, 0, c.addr) == 401) {
+			web_no_account(a->web, rs);
+			goto out;
+		}
+		if ((status = web_policy(cf, rt->flags, rc == 1, c.addr)) != 0) {
+			web_refused(a->web, rs, status);
+			goto out;
+		}
+		if (rc == 1) {
+			set_limits(cf, &c);
+			rs->web_user = c.cust.custid;
+		}
+	}
 	/* before anything is counted: another site's post costs nothing */
 	if (!api && strcmp(r.method, "POST") == 0 && !web_same_origin(&r)) {
 		web_cross_site(a->web, rs);
@@ -414,6 +491,7 @@ out:
 	/* the API says its errors with 404 and the status it means */
 	metrics_request(a->ctx.metrics, rt != NULL ? (int)rt->id : R_INVALID,
 	    rs->intended ? rs->intended : rs->status);
+	rs->web_user = NULL;	/* c's, wiped below */
 	sodium_memzero(&c, sizeof(c));
 	http_req_free(&r);
 }

@@ -305,6 +305,29 @@ apply(struct conf *c, const char *key, const char *val, size_t vlen)
 		return (c->metrics_allow = strdup(val)) == NULL ?
 		    "out of memory" : NULL;
 	}
+	if (strcmp(key, "web_create") == 0) {
+		if (strcmp(val, "anyone") == 0)
+			c->web_create_auth = 0;
+		else if (strcmp(val, "authenticated") == 0)
+			c->web_create_auth = 1;
+		else
+			return "value must be anyone or authenticated";
+		return NULL;
+	}
+	if (strcmp(key, "web_create_networks") == 0) {
+		if (util_addr_list_check(val) == -1)
+			return "value must be addresses or address/bits "
+			    "prefixes";
+		free(c->web_create_networks);
+		return (c->web_create_networks = strdup(val)) == NULL ?
+		    "out of memory" : NULL;
+	}
+	if (strcmp(key, "web_remote_user") == 0)
+		return parse_bool(val, &c->web_remote_user) ?
+		    "value must be yes or no" : NULL;
+	if (strcmp(key, "web_auto_account") == 0)
+		return parse_bool(val, &c->web_auto_account) ?
+		    "value must be yes or no" : NULL;
 	if (strcmp(key, "passphrase_required") == 0)
 		return parse_bool(val, &c->passphrase_required) ?
 		    "value must be yes or no" : NULL;
@@ -381,6 +404,7 @@ conf_parse(const char *text, size_t len, const char *name, char *err,
 	c->vacuum_max = 64LL << 20;
 	c->ready_min_free = 64LL << 20;
 	c->sandbox = 1;
+	c->web_auto_account = 1;
 	plan_get(c, CONF_DEFAULT_PLAN, strlen(CONF_DEFAULT_PLAN));
 
 	while (len > 0) {
@@ -570,6 +594,7 @@ conf_free(struct conf *c)
 	while (c->nproxies > 0)
 		free(c->proxies[--c->nproxies]);
 	free(c->metrics_allow);
+	free(c->web_create_networks);
 	free(c->smtp_host);
 	free(c->smtp_user);
 	free(c->mailer_key);

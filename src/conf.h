@@ -71,6 +71,12 @@ struct conf {
 	char		*proxies[CONF_PROXIES_MAX];	/* trusted_proxies */
 	size_t		 nproxies;
 	char		*metrics_allow;	/* who may read /metrics; "": nobody */
+	/* who may create through the web pages (not the API) */
+	int		 web_create_auth;	/* web_create = authenticated */
+	char		*web_create_networks;	/* NULL or "": anywhere */
+	int		 web_remote_user;	/* trust REMOTE_USER (no) */
+	int		 web_auto_account;	/* a new web user gets an account
+					 * on first use (yes) */
 	/* recipient mail */
 	char		*mail_from;	/* envelope and From: address */
 	char		*smtp_host;

@@ -54,6 +54,7 @@ enum crypto_domain {
 	CRYPTO_ID_SECRET = 's',
 	CRYPTO_ID_META = 'm',
 	CRYPTO_ID_LIMIT = 'l',
+	CRYPTO_ID_WEB = 'w',	/* a web user's receipts key (secret.h) */
 };
 
 /*

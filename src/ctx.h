@@ -41,6 +41,9 @@ struct ctx {
 /* The caller of one request: an account, or anonymous, and where from. */
 struct caller {
 	int			 authenticated;
+	int			 web_user;	/* the account is the web server's
+						 * user (REMOTE_USER): token is
+						 * derived from the master key */
 	struct store_customer	 cust;
 	char			 token[AUTH_PASS_MAX + 1];	/* wiped */
 	char			 addr[CTX_ADDR_MAX + 1];	/* client address */

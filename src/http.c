@@ -154,6 +154,9 @@ http_req_read(struct req *r, const struct http_io *io, long long body_max,
 	r->request_id = env(io, "HTTP_X_REQUEST_ID");
 	r->accept_language = env(io, "HTTP_ACCEPT_LANGUAGE");
 	r->cookie = env(io, "HTTP_COOKIE");
+	r->remote_user = env(io, "REMOTE_USER");
+	if (r->remote_user != NULL && *r->remote_user == '\0')
+		r->remote_user = NULL;
 	r->https = (m = env(io, "HTTPS")) != NULL && strcasecmp(m, "on") == 0;
 	if ((m = env(io, "REQUEST_SCHEME")) != NULL && strcmp(m, "https") == 0)
 		r->https = 1;

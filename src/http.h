@@ -50,6 +50,8 @@ struct req {
 	const char	*request_id;	/* X-Request-Id header */
 	const char	*accept_language;	/* Accept-Language header */
 	const char	*cookie;	/* Cookie header */
+	const char	*remote_user;	/* the server's REMOTE_USER; trusted
+					 * only with web_remote_user */
 	int		 https;		/* the request came over TLS */
 	char		*body;		/* owned, wiped */
 	size_t		 body_len;
@@ -66,6 +68,8 @@ struct resp {
 	struct buf	 body;
 	int		 head_only;	/* HEAD: headers without body */
 	int		 failed_passphrase;	/* a passphrase check failed */
+	const char	*web_user;	/* the signed-in web user, named in the
+					 * pages' header; NULL: none */
 };
 
 /*

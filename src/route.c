@@ -12,6 +12,7 @@
 #define API		ROUTE_API
 #define CREATE		EV_CREATE_SECRET
 #define NONE		EV_MAX
+#define WEB_CREATE	(ROUTE_WEB_CREATE | ROUTE_WEB_OWNER)
 
 /*
  * The first row whose path and method match wins; the "recent" rows come
@@ -48,14 +49,19 @@ static const struct route table[] = {
 	    EV_BURN_SECRET, API | ROUTE_PASSPHRASE },
 	{ R_BURN, "/api/v1/receipt/*/burn", "POST", api_v1_burn,
 	    EV_BURN_SECRET, API | ROUTE_PASSPHRASE },
-	{ R_WEB_INDEX, "/", "GET HEAD", web_index, NONE, 0 },
-	{ R_WEB_CREATE, "/", "POST", web_create, CREATE, 0 },
+	{ R_WEB_INDEX, "/", "GET HEAD", web_index, NONE, WEB_CREATE },
+	{ R_WEB_CREATE, "/", "POST", web_create, CREATE, WEB_CREATE },
 	{ R_WEB_SECRET, "/secret/*", "GET HEAD", web_secret, NONE, 0 },
 	{ R_WEB_REVEAL, "/secret/*", "POST", web_reveal, EV_SHOW_SECRET,
 	    ROUTE_PASSPHRASE },
-	{ R_WEB_RECEIPT, "/private/*", "GET HEAD", web_receipt, NONE, 0 },
+	{ R_WEB_RECEIPT, "/private/*", "GET HEAD", web_receipt, NONE,
+	    ROUTE_WEB_OWNER },
 	{ R_WEB_BURN, "/private/*/burn", "POST", web_burn, EV_BURN_SECRET,
-	    ROUTE_PASSPHRASE },
+	    ROUTE_PASSPHRASE | ROUTE_WEB_OWNER },
+	{ R_WEB_MY, "/my", "GET HEAD", web_my, NONE,
+	    ROUTE_WEB_OWNER | ROUTE_WEB_USER },
+	{ R_WEB_MY_NOTIFY, "/my/notify", "POST", web_my_notify, NONE,
+	    ROUTE_WEB_OWNER | ROUTE_WEB_USER },
 	{ R_STATIC, "/static/*", "GET HEAD", web_static, NONE, ROUTE_OPEN },
 	{ R_HEALTHZ, "/healthz", "GET HEAD", app_healthz, NONE,
 	    ROUTE_OPEN },
@@ -73,6 +79,7 @@ static const char *const names[R_MAX] = {
 	[R_WEB_CREATE] = "web_create", [R_WEB_SECRET] = "web_secret",
 	[R_WEB_REVEAL] = "web_reveal", [R_WEB_RECEIPT] = "web_receipt",
 	[R_WEB_BURN] = "web_burn", [R_STATIC] = "static",
+	[R_WEB_MY] = "web_my", [R_WEB_MY_NOTIFY] = "web_my_notify",
 	[R_HEALTHZ] = "healthz", [R_READYZ] = "readyz",
 	[R_METRICS] = "metrics", [R_INVALID] = "invalid",
 };

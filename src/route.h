@@ -38,6 +38,10 @@ enum route_id {
 	R_READYZ,
 	R_METRICS,	/* GET /metrics, to metrics_allow's clients only */
 	R_INVALID,	/* a request that could not be read */
+	/* added later: after the others, so that their ids stay the metrics
+	 * file's */
+	R_WEB_MY,	/* GET /my: a web user's secrets */
+	R_WEB_MY_NOTIFY,	/* POST /my/notify: their notices */
 	R_MAX
 };
 
@@ -49,6 +53,12 @@ enum route_id {
 #define ROUTE_PASSPHRASE	0x10	/* checks a passphrase parameter */
 #define ROUTE_INTERNAL		0x20	/* for metrics_allow's clients; to
 					 * others a page that is not there */
+#define ROUTE_WEB_CREATE	0x40	/* the create pages: web_create and
+					 * web_create_networks decide */
+#define ROUTE_WEB_OWNER		0x80	/* a creator's page (receipt, burn):
+					 * web_create = authenticated needs a
+					 * web user */
+#define ROUTE_WEB_USER		0x100	/* needs a web user (My secrets) */
 
 struct route {
 	enum route_id	 id;

@@ -663,20 +663,39 @@ struct recent_ctx {
 	void			*arg;
 };
 
+void
+secret_web_token(const struct crypto *k, const char *custid,
+    char token[AUTH_PASS_MAX + 1])
+{
+	unsigned char h[CRYPTO_ID_LEN];
+
+	crypto_row_id(k, CRYPTO_ID_WEB, custid, strlen(custid), h);
+	sodium_bin2hex(token, AUTH_PASS_MAX + 1, h, sizeof(h));
+	sodium_memzero(h, sizeof(h));
+}
+
 static int
 recent_one(void *arg, const struct store_meta *m)
 {
 	struct recent_ctx *rc = arg;
 	struct buf mkey = { 0 };
 	const struct crypto *k;
+	char web[AUTH_PASS_MAX + 1];
+	const char *token = rc->c->token;
 
 	/* sealed under the receipt's version: skipped if not held */
-	if ((k = crypto_find(rc->x->crypto, m->key_version)) != NULL &&
-	    crypto_open_sealed(k, CRYPTO_ACCOUNT, rc->c->token,
-	    strlen(rc->c->token), NULL, m->id, m->wrapped_key,
-	    m->wrapped_key_len, &mkey) == 0 && mkey.len == KEYS_LEN)
+	if ((k = crypto_find(rc->x->crypto, m->key_version)) == NULL)
+		return 0;
+	if (rc->c->web_user) {
+		secret_web_token(k, rc->c->cust.custid, web);
+		token = web;
+	}
+	if (crypto_open_sealed(k, CRYPTO_ACCOUNT, token, strlen(token), NULL,
+	    m->id, m->wrapped_key, m->wrapped_key_len, &mkey) == 0 &&
+	    mkey.len == KEYS_LEN)
 		rc->fn(rc->arg, m, mkey.data);
 	buf_free(&mkey);
+	sodium_memzero(web, sizeof(web));
 	return 0;
 }
 

@@ -153,6 +153,16 @@ int	secret_recent(const struct ctx *, const struct caller *, long long now,
 	    void *arg);
 
 /*
+ * The key a web user's (REMOTE_USER's) receipts are wrapped under, in
+ * place of an API token the web user does not have: hex of a keyed hash of
+ * the account name under master-key version k.  The server can make it
+ * again: unlike an API token's, these receipts are as safe as the master
+ * key.  recent makes it under each receipt's own version.
+ */
+void	secret_web_token(const struct crypto *k, const char *custid,
+	    char token[AUTH_PASS_MAX + 1]);
+
+/*
  * The effective TTL of a ttl parameter (NULL when absent): missing -> def;
  * garbage or <= 0 -> 60; else clamped into [60, max].
  */

@@ -247,6 +247,7 @@ page(const struct web *w, struct resp *rs, int status, const char *name,
 	set(vs, "copy_script", vs->script ? "1" : NULL);
 	http_header_set(rs, "Content-Security-Policy",
 	    vs->script ? CSP_SCRIPT : CSP_NO_SCRIPT);
+	set(vs, "signed_in", rs->web_user);
 	if (tmpl_render(w->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
 		buf_free(&rs->body);
 		rs->status = 500;
@@ -275,6 +276,45 @@ web_cross_site(const struct web *w, struct resp *rs)
 	    "Open ots directly and try again."));
 }
 
+int
+web_policy(const struct conf *cf, unsigned flags, int have_user,
+    const char *addr)
+{
+	if ((flags & ROUTE_WEB_CREATE) && cf->web_create_networks != NULL &&
+	    cf->web_create_networks[0] != '\0' &&
+	    !util_addr_in_list(cf->web_create_networks, addr))
+		return 403;
+	if (have_user)
+		return 0;
+	if (flags & ROUTE_WEB_USER)
+		return 401;
+	if ((flags & ROUTE_WEB_OWNER) && cf->web_create_auth)
+		return 401;
+	return 0;
+}
+
+void
+web_refused(const struct web *w, struct resp *rs, int status)
+{
+	if (status == 403)
+		web_error(w, rs, 403, _("Not available from here"),
+		    _("Secrets can be created only from this organisation's "
+		    "own networks."));
+	else
+		web_error(w, rs, 401, _("Sign-in needed"),
+		    _("Sign in to create secrets and to see your own. "
+		    "Secret links sent to you open without signing in."));
+}
+
+void
+web_no_account(const struct web *w, struct resp *rs)
+{
+	web_error(w, rs, 403, _("No account"),
+	    _("You are signed in, but there is no account for you here: a "
+	    "sign-in name must be an e-mail address, and this server makes "
+	    "accounts only through its administrator. Ask them for one."));
+}
+
 /* The store failed (a database away, say): nothing changed, try again. */
 static void
 server_error(const struct web *w, struct resp *rs)
@@ -300,17 +340,25 @@ locked(const struct web *w, struct resp *rs)
 	    "passphrases. Try again later, or ask the sender for a new link."));
 }
 
-/* 303 to the receipt of metadata key mkey. */
+/* 303 to path (and key) below the mount point. */
 static void
-to_receipt(const struct web *w, struct resp *rs, const char *mkey)
+see_other(const struct web *w, struct resp *rs, const char *path,
+    const char *key)
 {
 	char loc[WEB_ROOT_MAX + HTTP_PATH_MAX + 16];
 
-	snprintf(loc, sizeof(loc), "%s/private/%s", w->root, mkey);
+	snprintf(loc, sizeof(loc), "%s%s%s", w->root, path, key);
 	rs->status = 303;
 	rs->ctype = "text/plain; charset=utf-8";
 	http_header(rs, "Location", loc);
 	buf_free(&rs->body);
+}
+
+/* 303 to the receipt of metadata key mkey. */
+static void
+to_receipt(const struct web *w, struct resp *rs, const char *mkey)
+{
+	see_other(w, rs, "/private/", mkey);
 }
 
 int
@@ -698,6 +746,107 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 		server_error(x->web, rs);
 	}
 	buf_free(&value);
+}
+
+/* My secrets: the page is one template rendered in parts (the templates
+ * have no loops): part_head, then part_row once per receipt, part_end. */
+struct my_list {
+	const struct ctx	*x;
+	const struct req	*r;
+	struct buf		*out;
+	long			 n;
+	int			 fail;
+};
+
+static void
+my_row(void *arg, const struct store_meta *m, const char *mkey)
+{
+	struct my_list *ml = arg;
+	struct vars vs = { .n = 0 };
+	int live = m->state == STATE_NEW || m->state == STATE_VIEWED;
+
+	set(&vs, "part_row", "1");
+	set(&vs, "metadata_key", mkey);
+	set(&vs, "state", store_state_name(m->state));
+	set(&vs, "state_text", state_text[m->state]);
+	set_time(&vs, "created", m->created);
+	if (live) {
+		set_time(&vs, "expires", m->secret_expires);
+		set(&vs, "can_burn", "1");
+		set(&vs, "passphrase", m->passphrase ? "1" : NULL);
+	}
+	if (m->state == STATE_RECEIVED)
+		set_time(&vs, "received", m->received);
+	ml->n++;
+	if (tmpl_render(ml->x->web->tmpl, "my", vs.v, vs.n, ml->out) == -1)
+		ml->fail = 1;
+}
+
+void
+web_my(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	struct my_list ml = { x, r, &rs->body, 0, 0 };
+	struct vars vs = { .n = 0 };
+	int n = c->cust.notify & (NOTIFY_EMAIL | NOTIFY_WEBHOOK);
+	static const char *const sel[] = { "sel_none", "sel_email",
+	    "sel_webhook", "sel_all" };
+
+	rs->status = 200;
+	rs->ctype = "text/html; charset=utf-8";
+	buf_free(&rs->body);
+	set(&vs, "part_head", "1");
+	set(&vs, "title", _("My secrets"));
+	set(&vs, "signed_in", rs->web_user);
+	set(&vs, "custid", c->cust.custid);
+	set(&vs, "plan", c->cust.plan);
+	set(&vs, "notify", secret_notify_name(n));
+	set(&vs, sel[n], "1");
+	set(&vs, "has_webhook", c->cust.webhook_url[0] != '\0' ? "1" : NULL);
+	set(&vs, "can_notify", x->conf->has_mailer_pk ? "1" : NULL);
+	if (tmpl_render(x->web->tmpl, "my", vs.v, vs.n, &rs->body) == -1)
+		ml.fail = 1;
+	if (!ml.fail && secret_recent(x, c, r->now, 30, my_row, &ml) == -1) {
+		server_error(x->web, rs);
+		return;
+	}
+	vs.n = 0;
+	set(&vs, "part_end", "1");
+	set(&vs, "empty", ml.n == 0 ? "1" : NULL);
+	if (ml.fail ||
+	    tmpl_render(x->web->tmpl, "my", vs.v, vs.n, &rs->body) == -1) {
+		buf_free(&rs->body);
+		rs->status = 500;
+		rs->ctype = "text/plain; charset=utf-8";
+		buf_puts(&rs->body, "Internal error: a page template failed.\n");
+	}
+}
+
+void
+web_my_notify(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	struct store_customer cust = c->cust;
+	const char *v;
+	size_t len = 0;
+	int n;
+
+	v = form_get(&r->form, P_NOTIFY, &len);
+	if (v == NULL || (n = secret_notify_parse(v, len)) == -1 ||
+	    ((n & NOTIFY_WEBHOOK) && cust.webhook_url[0] == '\0') ||
+	    (n != 0 && !x->conf->has_mailer_pk)) {
+		web_error(x->web, rs, 400, _("Bad request"),
+		    _("That notice setting is not available here."));
+		return;
+	}
+	cust.notify = n;
+	if (store_customer_set_notify(x->store, &cust) != 1) {
+		audit_request(x, c, "account_notify", "error", NULL);
+		server_error(x->web, rs);
+		return;
+	}
+	audit_request(x, c, "account_notify", "ok", NULL);
+	see_other(x->web, rs, "/my", "");
 }
 
 void

@@ -8,6 +8,11 @@
  *   GET  /private/KEY       the creator's receipt: no change
  *   POST /private/KEY/burn  burn, then 303 to the receipt
  *   GET  /static/NAME       the stylesheet (when the server does not)
+ *   GET  /my                a web user's secrets ("My secrets")
+ *   POST /my/notify         a web user's notices of reveals
+ *
+ * The web user is the web server's REMOTE_USER (its sign-in), trusted only
+ * with web_remote_user = yes; app.c makes it the caller's account.
  *
  * GET and HEAD never change anything, so link-preview bots and mail
  * scanners cannot consume a secret.  Form posts from another site are
@@ -23,6 +28,7 @@
 
 #include "ctx.h"
 
+struct conf;
 struct req;
 struct resp;
 struct web;
@@ -51,6 +57,8 @@ handler_fn	web_reveal;		/* POST /secret/KEY */
 handler_fn	web_receipt;		/* GET /private/KEY */
 handler_fn	web_burn;		/* POST /private/KEY/burn */
 handler_fn	web_static;		/* GET /static/NAME */
+handler_fn	web_my;			/* GET /my */
+handler_fn	web_my_notify;		/* POST /my/notify */
 handler_fn	web_missing;		/* no such page */
 handler_fn	web_metrics;		/* GET /metrics (Prometheus) */
 handler_fn	web_wrong_method;	/* a page, another method */
@@ -78,6 +86,21 @@ void	web_cross_site(const struct web *, struct resp *);
 /* Fill resp with an error page. */
 void	web_error(const struct web *, struct resp *, int status,
 	    const char *heading, const char *message);
+
+/*
+ * Who may use a page of route flags (route.h) under the web_* settings:
+ * 0 allowed, 401 a web user is needed (have_user 0), 403 the client
+ * address is outside web_create_networks.
+ */
+int	web_policy(const struct conf *, unsigned flags, int have_user,
+	    const char *addr);
+
+/* Fill resp with the page refusing a web user (name not an address, or
+ * no account and web_auto_account = no). */
+void	web_no_account(const struct web *, struct resp *);
+
+/* Fill resp with the refusal web_policy's status names. */
+void	web_refused(const struct web *, struct resp *, int status);
 
 /* Add the headers every page carries. */
 void	web_headers(struct resp *);

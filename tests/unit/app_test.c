@@ -16,6 +16,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -514,6 +515,89 @@ test_metrics(void)
 	buf_free(&missing);
 }
 
+/*
+ * The web user: REMOTE_USER only with web_remote_user (never a header),
+ * an account made on first use unless web_auto_account = no, and the
+ * pages web_create and web_create_networks close.
+ */
+static void
+test_web_user(void)
+{
+	struct conf *cf = f.cf;
+	struct store_customer cu;
+	char loc[128], path[64];
+	const char *A = "Dora@Example.com";
+
+	snprintf(client, sizeof(client), "127.0.0.1");
+	is_int(serve("GET", "/my", NULL, "REMOTE_USER", A, NULL), 401,
+	    "web_remote_user = no: REMOTE_USER is not trusted");
+	ok(has("Sign-in needed"), "the page says sign in");
+	is_int(store_customer_get(f.st, "dora@example.com", &cu), 0,
+	    "no account made");
+	is_int(serve("GET", "/", NULL, "REMOTE_USER", A, NULL), 200,
+	    "the create page stays open (web_create = anyone)");
+	ok(!has("href=\"/my\""), "no My secrets link: nobody signed in");
+
+	cf->web_remote_user = 1;
+	is_int(serve("GET", "/my", NULL, "HTTP_REMOTE_USER", A, NULL), 401,
+	    "a Remote-User header is not REMOTE_USER");
+	is_int(serve("GET", "/my", NULL, "REMOTE_USER", A, NULL), 200,
+	    "web_remote_user = yes: My secrets");
+	ok(has("dora@example.com") && has("href=\"/my\""),
+	    "named, lower-cased, with the header link");
+	ok(store_customer_get(f.st, "dora@example.com", &cu) == 1 &&
+	    strcmp(cu.plan, CONF_DEFAULT_PLAN) == 0,
+	    "an account made on first use, on the default plan");
+	is_int(serve("GET", "/my", NULL, "REMOTE_USER", "dora", NULL), 403,
+	    "a name that is not an address: refused");
+	ok(has("No account"), "the page says so");
+
+	cf->web_create_auth = 1;
+	is_int(serve("GET", "/", NULL, NULL), 401,
+	    "web_create = authenticated: the create page needs a user");
+	is_int(serve("POST", "/", "secret=x", NULL), 401,
+	    "and so does a create");
+	is_int(serve("POST", "/", "secret=mine&ttl=3600", "REMOTE_USER", A,
+	    NULL), 303, "a web user creates");
+	if (fx_header(&rs, "Location", loc, sizeof(loc)) == NULL)
+		loc[0] = '\0';
+	is_int(serve("GET", loc, NULL, NULL), 401,
+	    "the receipt needs a user");
+	is_int(serve("GET", loc, NULL, "REMOTE_USER", A, NULL), 200,
+	    "the web user's receipt");
+	is_int(serve("GET", "/my", NULL, "REMOTE_USER", A, NULL), 200,
+	    "My secrets");
+	ok(strlen(loc) > 9 && has(loc + 9), "lists the new receipt");
+	snprintf(path, sizeof(path), "%s/burn", loc);
+	is_int(serve("POST", path, "", NULL), 401, "burn needs a user");
+	is_int(serve("POST", path, "", "REMOTE_USER", A, NULL), 303,
+	    "the web user burns it");
+	is_int(serve("GET", "/secret/abc", NULL, NULL), 404,
+	    "a secret's page stays public (404: no such secret, not 401)");
+
+	cf->web_auto_account = 0;
+	is_int(serve("GET", "/", NULL, "REMOTE_USER", "carol@example.com",
+	    NULL), 403, "web_auto_account = no: an unknown user is refused");
+	ok(has("No account"), "the page says there is no account");
+	is_int(store_customer_get(f.st, "carol@example.com", &cu), 0,
+	    "and none is made");
+	is_int(serve("GET", "/", NULL, "REMOTE_USER", A, NULL), 200,
+	    "an existing account still signs in");
+
+	cf->web_create_networks = strdup("10.0.0.0/8");
+	is_int(serve("GET", "/", NULL, "REMOTE_USER", A, NULL), 403,
+	    "web_create_networks: 127.0.0.1 is outside 10.0.0.0/8");
+	ok(has("own networks"), "the page says why");
+	snprintf(client, sizeof(client), "10.9.8.7");
+	is_int(serve("GET", "/", NULL, "REMOTE_USER", A, NULL), 200,
+	    "from 10.9.8.7: allowed");
+	free(cf->web_create_networks);
+	cf->web_create_networks = NULL;
+	cf->web_create_auth = 0;
+	cf->web_remote_user = 0;
+	cf->web_auto_account = 1;
+}
+
 int
 main(void)
 {
@@ -530,6 +614,7 @@ main(void)
 	test_cross_site();
 	test_passphrase_reservation();
 	test_metrics();
+	test_web_user();
 	http_resp_free(&rs);
 	app_close(app);
 	fx_close(&f);

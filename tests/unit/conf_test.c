@@ -128,6 +128,10 @@ test_defaults(void)
 	is_int(c->sandbox, 1, "sandbox on by default");
 	is_int(c->ready_min_free, 64LL << 20, "ready_min_free default 64 MiB");
 	is_str(c->metrics_allow, "127.0.0.0/8 ::1", "metrics_allow: loopback");
+	ok(c->web_create_auth == 0 && c->web_create_networks == NULL &&
+	    c->web_remote_user == 0 && c->web_auto_account == 1,
+	    "web: anyone creates, from anywhere; REMOTE_USER not trusted; "
+	    "auto accounts");
 	ok(c->audit_log == NULL && c->audit_client == 0 &&
 	    strcmp(c->audit_syslog_socket, "/dev/log") == 0,
 	    "no audit log, no client address, syslog at /dev/log by default");
@@ -191,6 +195,30 @@ test_defaults(void)
 	c = parse(REQUIRED "metrics_allow = 10.0.0.0/40\n");
 	ok(c == NULL && strstr(err, "metrics_allow") != NULL,
 	    "metrics_allow: a bad prefix is refused");
+	c = parse(REQUIRED "web_create = authenticated\n"
+	    "web_create_networks = 10.0.0.0/8 127.0.0.1\n"
+	    "web_remote_user = yes\nweb_auto_account = no\n");
+	ok(c != NULL && c->web_create_auth == 1 &&
+	    strcmp(c->web_create_networks, "10.0.0.0/8 127.0.0.1") == 0 &&
+	    c->web_remote_user == 1 && c->web_auto_account == 0,
+	    "web_create authenticated, networks, remote user, no auto accounts");
+	conf_free(c);
+	c = parse(REQUIRED "web_create = anyone\n");
+	ok(c != NULL && c->web_create_auth == 0, "web_create = anyone");
+	conf_free(c);
+	c = parse(REQUIRED "web_create = staff\n");
+	ok(c == NULL && strstr(err, "web_create") != NULL &&
+	    strstr(err, "anyone or authenticated") != NULL,
+	    "web_create: another value is refused");
+	c = parse(REQUIRED "web_create_networks = 10.0.0.0/33\n");
+	ok(c == NULL && strstr(err, "web_create_networks") != NULL,
+	    "web_create_networks: a bad prefix is refused");
+	c = parse(REQUIRED "web_remote_user = maybe\n");
+	ok(c == NULL && strstr(err, "web_remote_user") != NULL,
+	    "web_remote_user: yes or no");
+	c = parse(REQUIRED "web_auto_account = 2\n");
+	ok(c == NULL && strstr(err, "web_auto_account") != NULL,
+	    "web_auto_account: yes or no");
 	c = parse(REQUIRED "sandbox = no\n");
 	ok(c != NULL && c->sandbox == 0, "sandbox = no turns it off");
 	conf_free(c);

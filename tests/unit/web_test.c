@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "route.h"
 #include "secret.h"
 #include "web.h"
 
@@ -717,6 +718,176 @@ test_prefix(void)
 	is_str(web_root(f.web), "", "no path: root \"\"");
 }
 
+/* web_policy: who may use which page, under each setting. */
+static void
+test_policy(void)
+{
+	static const struct {
+		const char	*settings;
+		unsigned	 flags;
+		int		 user;
+		const char	*addr;
+		int		 want;
+	} t[] = {
+		/* web_create = anyone (default): the create pages are open */
+		{ "", ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "192.0.2.1", 0 },
+		{ "", ROUTE_WEB_OWNER, 0, "192.0.2.1", 0 },
+		{ "", 0, 0, "192.0.2.1", 0 },
+		/* My secrets always needs a web user */
+		{ "", ROUTE_WEB_OWNER | ROUTE_WEB_USER, 0, "192.0.2.1", 401 },
+		{ "", ROUTE_WEB_OWNER | ROUTE_WEB_USER, 1, "192.0.2.1", 0 },
+		/* authenticated: create and receipts need one, reveals not */
+		{ "web_create = authenticated\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "192.0.2.1", 401 },
+		{ "web_create = authenticated\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 1, "192.0.2.1", 0 },
+		{ "web_create = authenticated\n", ROUTE_WEB_OWNER, 0,
+		    "192.0.2.1", 401 },
+		{ "web_create = authenticated\n", ROUTE_WEB_OWNER, 1,
+		    "192.0.2.1", 0 },
+		{ "web_create = authenticated\n", ROUTE_PASSPHRASE, 0,
+		    "192.0.2.1", 0 },
+		/* networks: the create pages from inside only, user or not */
+		{ "web_create_networks = 10.0.0.0/8 127.0.0.1\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "10.1.2.3", 0 },
+		{ "web_create_networks = 10.0.0.0/8 127.0.0.1\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "127.0.0.1", 0 },
+		{ "web_create_networks = 10.0.0.0/8 127.0.0.1\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "127.0.0.2", 403 },
+		{ "web_create_networks = 10.0.0.0/8 127.0.0.1\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 1, "11.0.0.1", 403 },
+		{ "web_create_networks = 10.0.0.0/8 127.0.0.1\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "::ffff:10.0.0.9", 0 },
+		{ "web_create_networks = 10.0.0.0/8 127.0.0.1\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "", 403 },
+		/* a reveal is not creating */
+		{ "web_create_networks = 10.0.0.0/8\n", ROUTE_PASSPHRASE, 0,
+		    "192.0.2.1", 0 },
+		{ "web_create_networks =\n", ROUTE_WEB_CREATE, 0,
+		    "192.0.2.1", 0 },
+		/* both: the network first, then the sign-in */
+		{ "web_create = authenticated\n"
+		    "web_create_networks = 10.0.0.0/8\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "192.0.2.1", 403 },
+		{ "web_create = authenticated\n"
+		    "web_create_networks = 10.0.0.0/8\n",
+		    ROUTE_WEB_CREATE | ROUTE_WEB_OWNER, 0, "10.0.0.1", 401 },
+	};
+	char text[512], err[256], desc[256], *nl;
+	struct conf *cf;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(text, sizeof(text), "database = /d.db\n"
+		    "master_key = /k\n%s", t[i].settings);
+		if ((cf = conf_parse(text, strlen(text), "t", err,
+		    sizeof(err))) == NULL)
+			bail_out("conf: %s", err);
+		snprintf(desc, sizeof(desc), "%s", t[i].settings);
+		while ((nl = strchr(desc, '\n')) != NULL)
+			*nl = ';';
+		is_int(web_policy(cf, t[i].flags, t[i].user, t[i].addr),
+		    t[i].want, "policy %zu: [%s] flags %#x, user %d, from %s",
+		    i, desc, t[i].flags, t[i].user, t[i].addr);
+		conf_free(cf);
+	}
+	web_refused(f.web, &rs, 401);
+	is_page(rs.status, 401, "Sign-in needed", "refused without a user");
+	web_refused(f.web, &rs, 403);
+	is_page(rs.status, 403, "own networks", "refused from elsewhere");
+	web_no_account(f.web, &rs);
+	is_page(rs.status, 403, "No account", "no account for the user");
+}
+
+/* A web user's create lands on My secrets; another user's does not. */
+static void
+test_my(void)
+{
+	struct caller alice, bob;
+	struct req r;
+	char mkey[KEYS_LEN + 1], mkey2[KEYS_LEN + 1], path[64];
+	int st;
+
+	fx_account(&f, "alice@example.com", CONF_DEFAULT_PLAN, &alice);
+	alice.web_user = 1;
+	secret_web_token(f.crypto, alice.cust.custid, alice.token);
+	fx_account(&f, "bob@example.com", CONF_DEFAULT_PLAN, &bob);
+	bob.web_user = 1;
+	secret_web_token(f.crypto, bob.cust.custid, bob.token);
+	ok(strlen(alice.token) == 64 && strcmp(alice.token, bob.token) != 0,
+	    "web tokens: 64 hex digits, one per account");
+
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/", "", "secret=for-alice&ttl=3600", fx_time);
+	web_create(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	is_see_receipt(rs.status, mkey, "a web user's create");
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/", "", "secret=two&passphrase=sesame1", fx_time);
+	web_create(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	is_see_receipt(rs.status, mkey2, "a second one, with a passphrase");
+
+	http_resp_free(&rs);
+	rs.web_user = alice.cust.custid;
+	fx_req(&r, "GET", "/my", "", NULL, fx_time);
+	web_my(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	is_page(rs.status, 200, "alice@example.com", "My secrets");
+	ok(has(mkey) && has(mkey2), "My secrets lists both receipts");
+	snprintf(path, sizeof(path), "action=\"/private/%s/burn\"", mkey);
+	ok(has(path), "a burn button for the first");
+	ok(has("name=\"passphrase\""), "the second's asks for its passphrase");
+	ok(has("href=\"/my\""), "the header links My secrets");
+	ok(has("Not yet opened") && !has("id=\"none\""), "states shown");
+	ok(!has("for-alice"), "no secret value on the page");
+	ok(has("<option value=\"none\" selected>"), "notices: none selected");
+
+	/* the secret belongs to the account */
+	st = secret_receipt(&f.x, mkey, KEYS_LEN, fx_time, 0, &(struct
+	    store_meta){ 0 }, (char[KEYS_LEN + 1]){ 0 });
+	is_int(st, SECRET_OK, "its receipt opens");
+
+	http_resp_free(&rs);
+	fx_req(&r, "GET", "/my", "", NULL, fx_time);
+	web_my(&f.x, &bob, &r, &rs);
+	http_req_free(&r);
+	is_page(rs.status, 200, "bob@example.com", "another user's My secrets");
+	ok(!has(mkey) && !has(mkey2) && has("id=\"none\""),
+	    "lists none of alice's");
+	ok(!has("href=\"/my\""), "no header link without rs.web_user");
+
+	/* notices: email needs the mailer's key (the fixture has it?) */
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/my/notify", "", "notify=webhook", fx_time);
+	web_my_notify(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	is_int(rs.status, 400, "notify=webhook without a webhook: 400");
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/my/notify", "", "notify=bogus", fx_time);
+	web_my_notify(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	is_int(rs.status, 400, "notify=bogus: 400");
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/my/notify", "", "notify=email", fx_time);
+	web_my_notify(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	if (f.cf->has_mailer_pk) {
+		is_int(rs.status, 303, "notify=email: 303 to /my");
+		ok(fx_has_header(&rs, "Location", "/my"), "Location /my");
+		ok(store_customer_get(f.st, "alice@example.com", &alice.cust)
+		    == 1 && alice.cust.notify == NOTIFY_EMAIL,
+		    "the account's notices are e-mail now");
+	} else {
+		is_int(rs.status, 400, "notify=email without a mailer: 400");
+		ok(store_customer_get(f.st, "alice@example.com", &alice.cust)
+		    == 1 && alice.cust.notify == 0, "notices unchanged");
+	}
+	sodium_memzero(&alice, sizeof(alice));
+	sodium_memzero(&bob, sizeof(bob));
+	rs.web_user = NULL;
+}
+
 int
 main(void)
 {
@@ -741,6 +912,8 @@ main(void)
 	test_wrong_method();
 	test_same_origin();
 	test_prefix();
+	test_policy();
+	test_my();
 	http_resp_free(&rs);
 	fx_close(&f);
 	return done();
