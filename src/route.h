@@ -25,6 +25,7 @@ enum route_id {
 	R_METADATA,
 	R_BURN,
 	R_RECENT,
+	R_REQUEST,	/* POST /api/v1/request: an extension */
 	/* the web pages */
 	R_WEB_INDEX,
 	R_WEB_CREATE,
@@ -32,6 +33,8 @@ enum route_id {
 	R_WEB_REVEAL,
 	R_WEB_RECEIPT,
 	R_WEB_BURN,
+	R_WEB_REQUEST,
+	R_WEB_ANSWER,
 	R_STATIC,
 	/* probes, answered by app.c itself */
 	R_HEALTHZ,

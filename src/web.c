@@ -17,7 +17,9 @@
 #include "store.h"
 #include "tmpl.h"
 #include "util.h"
+#include "i18n.h"
 #include "metrics.h"
+#include "request.h"
 #include "route.h"
 #include "web.h"
 
@@ -529,6 +531,91 @@ web_reveal(const struct ctx *x, const struct caller *c, const struct req *r,
 		server_error(x->web, rs);
 	}
 	buf_free(&value);
+}
+
+/* A request link used, expired or never made: one answer for all. */
+static void
+request_gone(const struct web *w, struct resp *rs)
+{
+	web_error(w, rs, 404, _("This request link has been used or has "
+	    "expired"), _("A request link takes one secret only. Ask the "
+	    "person who sent it for a new one."));
+}
+
+static void
+request_page(const struct ctx *x, const struct req *r, const char *note,
+    int status, const char *error, struct resp *rs)
+{
+	struct vars vs = { .n = 0 };
+
+	set(&vs, "title", _("Someone asks you for a secret"));
+	set(&vs, "request_key", r->key);
+	set(&vs, "note", note != NULL && note[0] != '\0' ? note : NULL);
+	set(&vs, "error", error);
+	page(x->web, rs, status, "request", &vs);
+}
+
+void
+web_request(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	struct buf note = { 0 };
+
+	(void)c;
+	switch (request_peek(x, r->key, r->keylen, r->now, &note)) {
+	case SECRET_OK:
+		if (buf_add(&note, "", 1) == -1)
+			server_error(x->web, rs);
+		else
+			request_page(x, r, note.data, 200, NULL, rs);
+		break;
+	case SECRET_UNKNOWN:
+		request_gone(x->web, rs);
+		break;
+	default:
+		server_error(x->web, rs);
+	}
+	buf_free(&note);
+}
+
+void
+web_answer(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	struct secret_new in;
+	struct secret_made out;
+	struct vars vs = { .n = 0 };
+	struct buf note = { 0 };
+
+	memset(&in, 0, sizeof(in));
+	if ((in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
+		in.value = "";
+	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
+	switch (request_answer(x, c, r->key, r->keylen, &in, r->now, &out)) {
+	case SECRET_OK:
+		set(&vs, "title", _("Your secret was sent"));
+		page(x->web, rs, 200, "request_sent", &vs);
+		break;
+	case SECRET_INVALID:
+		/* nothing was taken: the form again, with the note */
+		if (request_peek(x, r->key, r->keylen, r->now, &note) !=
+		    SECRET_OK || buf_add(&note, "", 1) == -1)
+			request_gone(x->web, rs);
+		else
+			request_page(x, r, note.data, out.status,
+			    out.message, rs);
+		break;
+	case SECRET_UNKNOWN:
+		request_gone(x->web, rs);
+		break;
+	case SECRET_BUSY:
+		busy(x->web, rs);
+		break;
+	default:
+		server_error(x->web, rs);
+	}
+	buf_free(&note);
+	secret_made_clear(&out);
 }
 
 void

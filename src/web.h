@@ -39,6 +39,8 @@ handler_fn	web_secret;		/* GET /secret/KEY */
 handler_fn	web_reveal;		/* POST /secret/KEY */
 handler_fn	web_receipt;		/* GET /private/KEY */
 handler_fn	web_burn;		/* POST /private/KEY/burn */
+handler_fn	web_request;		/* GET /request/KEY */
+handler_fn	web_answer;		/* POST /request/KEY */
 handler_fn	web_static;		/* GET /static/NAME */
 handler_fn	web_missing;		/* no such page */
 handler_fn	web_metrics;		/* GET /metrics (Prometheus) */
