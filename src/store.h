@@ -171,7 +171,8 @@ int	store_key_del(struct store *, int version);
 
 /* The rows that use a version: what retiring it waits for. */
 struct store_key_use {
-	long long	 secrets;	/* secret rows (live or not yet swept) */
+	long long	 secrets;	/* secret rows (live or not yet swept),
+					 * and request links */
 	long long	 receipts;	/* metadata rows */
 	long long	 accounts;	/* customers' token hashes */
 };

@@ -69,7 +69,9 @@ static const char *const sql[S_MAX] = {
 	[S_KEY_PUT] = "INSERT INTO master_key (version, check_value) "
 	    "VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING",
 	[S_KEY_DEL] = "DELETE FROM master_key WHERE version = ?1",
-	[S_KEY_USE] = "SELECT (SELECT count(*) FROM secret WHERE key_version = ?1), "
+	/* request links count as secrets: they hold one to come */
+	[S_KEY_USE] = "SELECT (SELECT count(*) FROM secret WHERE key_version = ?1) "
+	    "+ (SELECT count(*) FROM request WHERE key_version = ?1), "
 	    "(SELECT count(*) FROM metadata WHERE key_version = ?1), "
 	    "(SELECT count(*) FROM customer WHERE key_version = ?1)",
 	[S_SECRET_PUT] = "INSERT INTO secret (id, sealed, salt, expires, "
