@@ -15,6 +15,7 @@
 #include "gate.h"
 #include "http.h"
 #include "log.h"
+#include "request.h"
 #include "secret.h"
 #include "store.h"
 
@@ -267,6 +268,50 @@ create(const struct ctx *x, const struct caller *c, const struct req *r,
 		    generate ? &value : NULL, r->now), generate ? &value : NULL);
 	}
 	secret_made_clear(&out);
+}
+
+/* POST /request: a request link for the account (an extension of v1). */
+void
+api_v1_request(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	struct request_made out;
+	struct json_object *o;
+	const char *note, *ttl, *notify;
+	size_t nlen = 0, tlen = 0, flen = 0;
+	char url[1024];
+	enum secret_result rc;
+
+	note = form_get(&r->form, P_NOTE, &nlen);
+	ttl = form_get(&r->form, P_TTL, &tlen);
+	notify = form_get(&r->form, P_NOTIFY, &flen);
+	rc = request_create(x, c, note, nlen, ttl, tlen, notify, flen, r->now,
+	    &out);
+	if (rc == SECRET_INVALID)
+		api_v1_error(rs, out.status, out.message, NULL);
+	else if (rc != SECRET_OK)
+		fail(rs, rc, NULL);
+	else {
+		o = json_object_new_object();
+		json_object_object_add(o, J_CUSTID, jstr(c->cust.custid));
+		json_object_object_add(o, J_REQUEST_KEY, jstr(out.rkey));
+		snprintf(url, sizeof(url), "%s/request/%s", x->conf->base_url,
+		    out.rkey);
+		json_object_object_add(o, J_REQUEST_URL, jstr(url));
+		json_object_object_add(o, J_METADATA_KEY, jstr(out.mkey));
+		snprintf(url, sizeof(url), "%s/private/%s", x->conf->base_url,
+		    out.mkey);
+		json_object_object_add(o, J_RECEIPT_URL, jstr(url));
+		json_object_object_add(o, J_TTL,
+		    json_object_new_int64(out.ttl));
+		json_object_object_add(o, J_CREATED,
+		    json_object_new_int64(out.created));
+		json_object_object_add(o, J_EXPIRES,
+		    json_object_new_int64(out.expires));
+		send_json(rs, o, NULL);
+		sodium_memzero(url, sizeof(url));
+	}
+	request_made_clear(&out);
 }
 
 void

@@ -20,6 +20,7 @@ handler_fn	api_v1_reveal;		/* POST /secret/KEY */
 handler_fn	api_v1_metadata;	/* GET|POST /private/KEY */
 handler_fn	api_v1_burn;		/* POST /private/KEY/burn */
 handler_fn	api_v1_recent;		/* GET /private/recent */
+handler_fn	api_v1_request;		/* POST /request (an extension) */
 handler_fn	api_v1_not_found;	/* anything else under /api/ */
 handler_fn	api_v1_bad_method;	/* a known path, another method */
 

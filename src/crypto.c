@@ -28,7 +28,7 @@
 
 /* Sub-key numbers for crypto_kdf_derive_from_key. */
 enum { SK_ID = 1, SK_SECRET, SK_META, SK_ACCOUNT, SK_TOKEN, SK_CHECK, SK_MAIL,
-	SK_MAX };
+	SK_REQUEST, SK_MAX };
 
 /*
  * One master-key version's sub-keys.  crypto_open makes an array of them,
@@ -473,7 +473,8 @@ derive(const struct crypto *c, enum crypto_purpose purpose, const char *k,
     size_t klen, const unsigned char *pw, const unsigned char *id,
     unsigned char key[32], unsigned char ad[AD_LEN])
 {
-	static const int sk[] = { 0, SK_SECRET, SK_META, SK_ACCOUNT, SK_MAIL };
+	static const int sk[] = { 0, SK_SECRET, SK_META, SK_ACCOUNT, SK_MAIL,
+	    SK_REQUEST };
 	crypto_generichash_state h;
 
 	crypto_generichash_init(&h, c->sub[sk[purpose]], 32, 32);

@@ -47,6 +47,7 @@ enum crypto_purpose {
 	CRYPTO_MAIL = 4,	/* queued mail under the master key alone, until
 				 * schema version 3: now sealed to the mailer's
 				 * key instead (outbox.h), nothing uses it */
+	CRYPTO_REQUEST = 5,	/* a request's keys and note, under its key */
 };
 
 /* Row-id domains, so one key never names two kinds of row. */
@@ -55,6 +56,7 @@ enum crypto_domain {
 	CRYPTO_ID_META = 'm',
 	CRYPTO_ID_LIMIT = 'l',
 	CRYPTO_ID_WEB = 'w',	/* a web user's receipts key (secret.h) */
+	CRYPTO_ID_REQUEST = 'r',
 };
 
 /*

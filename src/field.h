@@ -15,6 +15,7 @@
 #define P_NOTIFY		"notify"	/* an extension of v1 */
 #define P_LENGTH		"length"	/* /generate */
 #define P_ACTION		"action"	/* the create page's button */
+#define P_NOTE			"note"		/* a request link's note */
 
 /* Members of the v1 answers. */
 #define J_CUSTID		"custid"
@@ -38,5 +39,10 @@
 #define J_STATUS		"status"
 #define J_LOCALE		"locale"
 #define J_SECRET_SHORTKEY	"secret_shortkey"
+/* POST /api/v1/request (an extension) */
+#define J_REQUEST_KEY		"request_key"
+#define J_REQUEST_URL		"request_url"
+#define J_RECEIPT_URL		"receipt_url"
+#define J_EXPIRES		"expires"
 
 #endif

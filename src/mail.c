@@ -112,6 +112,9 @@ notice_words(const char *event, const char **subject, const char **what)
 	if (strcmp(event, "received") == 0) {
 		*subject = "Your secret was read";
 		*what = "was read";
+	} else if (strcmp(event, "answered") == 0) {
+		*subject = "Your request for a secret was answered";
+		*what = "was sent to you through your request link";
 	} else if (strcmp(event, "burned") == 0) {
 		*subject = "Your secret was burned";
 		*what = "was burned (destroyed unread)";

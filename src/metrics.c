@@ -18,7 +18,8 @@
 #include "metrics.h"
 
 #define MAGIC		0x6f74736dU	/* "otsm" */
-#define LAYOUT		2		/* bump when struct shared changes */
+#define LAYOUT		3		/* bump when struct shared or route.h's
+					 * ids change */
 #define CLASSES		4		/* 2xx 3xx 4xx 5xx (1xx: none) */
 
 /* Histogram bounds in microseconds; a last bucket holds the rest. */

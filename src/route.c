@@ -6,8 +6,11 @@
 #include "api_v1.h"
 #include "app.h"
 #include "http.h"
+#include "metrics.h"
 #include "route.h"
 #include "web.h"
+
+_Static_assert(R_MAX <= METRICS_ROUTES, "metrics count every route id");
 
 #define API		ROUTE_API
 #define CREATE		EV_CREATE_SECRET
@@ -37,6 +40,8 @@ static const struct route table[] = {
 	    API | ROUTE_ACCOUNT },
 	{ R_RECENT, "/api/v1/receipt/recent", "GET HEAD", api_v1_recent, NONE,
 	    API | ROUTE_ACCOUNT },
+	{ R_REQUEST, "/api/v1/request", "POST", api_v1_request, CREATE,
+	    API | ROUTE_ACCOUNT },
 	{ R_METADATA, "/api/v1/private/*", "GET HEAD POST", api_v1_metadata,
 	    EV_SHOW_METADATA, API },
 	{ R_METADATA, "/api/v1/metadata/*", "GET HEAD POST", api_v1_metadata,
@@ -58,6 +63,8 @@ static const struct route table[] = {
 	    ROUTE_WEB_OWNER },
 	{ R_WEB_BURN, "/private/*/burn", "POST", web_burn, EV_BURN_SECRET,
 	    ROUTE_PASSPHRASE | ROUTE_WEB_OWNER },
+	{ R_WEB_REQUEST, "/request/*", "GET HEAD", web_request, NONE, 0 },
+	{ R_WEB_ANSWER, "/request/*", "POST", web_answer, CREATE, 0 },
 	{ R_WEB_MY, "/my", "GET HEAD", web_my, NONE,
 	    ROUTE_WEB_OWNER | ROUTE_WEB_USER },
 	{ R_WEB_MY_NOTIFY, "/my/notify", "POST", web_my_notify, NONE,
@@ -75,10 +82,12 @@ static const char *const names[R_MAX] = {
 	[R_STATUS] = "status", [R_AUTHCHECK] = "authcheck",
 	[R_SHARE] = "share", [R_GENERATE] = "generate",
 	[R_REVEAL] = "reveal", [R_METADATA] = "metadata", [R_BURN] = "burn",
-	[R_RECENT] = "recent", [R_WEB_INDEX] = "web_index",
+	[R_RECENT] = "recent", [R_REQUEST] = "request",
+	[R_WEB_INDEX] = "web_index",
 	[R_WEB_CREATE] = "web_create", [R_WEB_SECRET] = "web_secret",
 	[R_WEB_REVEAL] = "web_reveal", [R_WEB_RECEIPT] = "web_receipt",
-	[R_WEB_BURN] = "web_burn", [R_STATIC] = "static",
+	[R_WEB_BURN] = "web_burn", [R_WEB_REQUEST] = "web_request",
+	[R_WEB_ANSWER] = "web_answer", [R_STATIC] = "static",
 	[R_WEB_MY] = "web_my", [R_WEB_MY_NOTIFY] = "web_my_notify",
 	[R_HEALTHZ] = "healthz", [R_READYZ] = "readyz",
 	[R_METRICS] = "metrics", [R_INVALID] = "invalid",

@@ -25,6 +25,7 @@ enum route_id {
 	R_METADATA,
 	R_BURN,
 	R_RECENT,
+	R_REQUEST,	/* POST /api/v1/request: an extension */
 	/* the web pages */
 	R_WEB_INDEX,
 	R_WEB_CREATE,
@@ -32,16 +33,16 @@ enum route_id {
 	R_WEB_REVEAL,
 	R_WEB_RECEIPT,
 	R_WEB_BURN,
+	R_WEB_REQUEST,
+	R_WEB_ANSWER,
+	R_WEB_MY,	/* GET /my: a web user's secrets */
+	R_WEB_MY_NOTIFY,	/* POST /my/notify: their notices */
 	R_STATIC,
 	/* probes, answered by app.c itself */
 	R_HEALTHZ,
 	R_READYZ,
 	R_METRICS,	/* GET /metrics, to metrics_allow's clients only */
 	R_INVALID,	/* a request that could not be read */
-	/* added later: after the others, so that their ids stay the metrics
-	 * file's */
-	R_WEB_MY,	/* GET /my: a web user's secrets */
-	R_WEB_MY_NOTIFY,	/* POST /my/notify: their notices */
 	R_MAX
 };
 

@@ -329,8 +329,14 @@ secret_create(const struct ctx *x, const struct caller *c,
 	}
 	rc = SECRET_ERROR;
 	m->ttl = secret_ttl(in->ttl, in->ttl_len, cf->ttl_default, c->ttl_max);
-	keys_new(out->mkey);
-	keys_new(out->skey);
+	if (in->mkey != NULL && in->skey != NULL) {
+		memcpy(out->mkey, in->mkey, KEYS_LEN);
+		memcpy(out->skey, in->skey, KEYS_LEN);
+		out->mkey[KEYS_LEN] = out->skey[KEYS_LEN] = '\0';
+	} else {
+		keys_new(out->mkey);
+		keys_new(out->skey);
+	}
 	crypto_row_id(x->crypto, CRYPTO_ID_SECRET, out->skey, KEYS_LEN, sec.id);
 	crypto_row_id(x->crypto, CRYPTO_ID_META, out->mkey, KEYS_LEN, m->id);
 	memcpy(m->secret_id, sec.id, CRYPTO_ID_LEN);
@@ -369,6 +375,16 @@ secret_create(const struct ctx *x, const struct caller *c,
 		m->wrapped_key_len = sealed.len;
 		m->customer_id = c->cust.id;
 		snprintf(m->custid, sizeof(m->custid), "%s", c->cust.custid);
+	} else if (in->owner != NULL) {
+		/* an answer to a request: the requester's receipt */
+		if (in->wrapped_key != NULL && in->wrapped_len > 0 &&
+		    in->wrapped_len <= sizeof(m->wrapped_key)) {
+			memcpy(m->wrapped_key, in->wrapped_key, in->wrapped_len);
+			m->wrapped_key_len = in->wrapped_len;
+		}
+		m->customer_id = in->owner->id;
+		snprintf(m->custid, sizeof(m->custid), "%s",
+		    in->owner->custid);
 	} else
 		snprintf(m->custid, sizeof(m->custid), "anon");
 	m->state = STATE_NEW;
@@ -396,6 +412,14 @@ out:
 	sodium_memzero(pw, sizeof(pw));
 	sodium_memzero(fhead, sizeof(fhead));
 	return rc;
+}
+
+enum secret_result
+secret_check(const struct ctx *x, const struct caller *c,
+    const struct secret_new *in, struct secret_made *out)
+{
+	memset(out, 0, sizeof(*out));
+	return check_new(x->conf, c, in, out);
 }
 
 void

@@ -50,6 +50,14 @@ struct secret_new {
 					 * NOTIFY_*) by name; NULL: the
 					 * account's setting */
 	size_t		 nlen;
+	/* an answer to a request (request.h): the keys the requester holds
+	 * already, KEYS_LEN each (NULL: new ones), the account whose receipt
+	 * it becomes though an anonymous caller sends it, and the receipt key
+	 * sealed under the requester's token (for recent; NULL: none) */
+	const char	*mkey, *skey;
+	const struct store_customer *owner;
+	const unsigned char *wrapped_key;
+	size_t		 wrapped_len;
 };
 
 /*
@@ -104,6 +112,15 @@ struct secret_made {
 enum secret_result secret_create(const struct ctx *, const struct caller *,
 	    const struct secret_new *, long long now, struct secret_made *);
 void	secret_made_clear(struct secret_made *);
+
+/*
+ * secret_create's checks of the request alone (size, passphrase rules,
+ * recipient, notify), storing nothing: SECRET_OK or SECRET_INVALID with
+ * out's status and message.  For a caller that must not spend anything
+ * on a request that will be refused (a request link's answer).
+ */
+enum secret_result secret_check(const struct ctx *, const struct caller *,
+	    const struct secret_new *, struct secret_made *out);
 
 /*
  * The receipt named by metadata key mkey, with the secret_key it holds.

@@ -14,13 +14,17 @@
  * previous version, so that its binaries can be rolled out before
  * `ots-admin migrate` runs; version 1 lacked the tables of 2.
  */
-#define SCHEMA_VERSION	5
+#define SCHEMA_VERSION	6
 /*
  * Version 5's binaries write each row's master-key version and read the
  * versions' table: they cannot serve version 4, nor version 4's binaries
  * version 5 (stop the workers, migrate, start the new ones).
  */
-#define SCHEMA_OLDEST	5
+/*
+ * Version 6 adds the request table, which these binaries' sweep and
+ * prepared statements use: they cannot serve version 5 (migrate first).
+ */
+#define SCHEMA_OLDEST	6
 
 static const char *const state_names[] = {
 	[STATE_NEW] = "new",
@@ -321,6 +325,27 @@ store_attempt_failed(struct store *s, const unsigned char *id, long long now,
 }
 
 int
+store_request_add(struct store *s, const struct store_request *q,
+    const struct store_mail *mail, size_t nmail)
+{
+	return s->ops->request_add(s, q, mail, nmail);
+}
+
+int
+store_request_get(struct store *s, const unsigned char *id, long long now,
+    struct store_request *out)
+{
+	return s->ops->request_get(s, id, now, out);
+}
+
+int
+store_request_take(struct store *s, const unsigned char *id,
+    struct store_request *out, long long *at)
+{
+	return s->ops->request_take(s, id, out, at);
+}
+
+int
 store_meta_get(struct store *s, const unsigned char *id, long long now,
     struct store_meta *out)
 {
@@ -388,6 +413,7 @@ store_sweep(struct store *s, long long now, long long mail_before,
 	    s->ops->sweep(s, SWEEP_EXPIRE, now, &out->expired, out) == -1 ||
 	    s->ops->sweep(s, SWEEP_SECRETS, now, &out->secrets, out) == -1 ||
 	    s->ops->sweep(s, SWEEP_RECEIPTS, now, &out->metadata, out) == -1 ||
+	    s->ops->sweep(s, SWEEP_REQUESTS, now, &out->requests, out) == -1 ||
 	    s->ops->sweep(s, SWEEP_MAIL, mail_before, &out->mail, out) == -1 ||
 	    s->ops->sweep(s, SWEEP_LIMITS, window, &out->limits, out) == -1)
 		return -1;

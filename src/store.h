@@ -171,7 +171,8 @@ int	store_key_del(struct store *, int version);
 
 /* The rows that use a version: what retiring it waits for. */
 struct store_key_use {
-	long long	 secrets;	/* secret rows (live or not yet swept) */
+	long long	 secrets;	/* secret rows (live or not yet swept),
+					 * and request links */
 	long long	 receipts;	/* metadata rows */
 	long long	 accounts;	/* customers' token hashes */
 };
@@ -299,6 +300,47 @@ long long store_attempt_failed(struct store *, const unsigned char *id,
 	    long long now, long long lock_after, long long lock_time);
 
 /*
+ * Request links (request.h): an account asks for one secret.  The row is
+ * named by a keyed hash of the request key (CRYPTO_ID_REQUEST) and holds,
+ * sealed under that key, the receipt and secret keys of the answer and
+ * the account's note.
+ */
+#define STORE_NOTE_MAX		500	/* bytes of a request's note */
+struct store_request {
+	unsigned char	 id[CRYPTO_ID_LEN];
+	long long	 customer_id;	/* the account that asked */
+	struct buf	 sealed;
+	long long	 created, expires;
+	int		 key_version;	/* 0 at add: 1 */
+};
+
+/*
+ * Store a new request and its nmail notices (MAIL_NOTIFY, MAIL_WEBHOOK)
+ * in one transaction.  The notices wait under the request's id, due (as
+ * "expired") when the request expires unanswered; store_request_take
+ * queues them as "answered".  0 or -1.
+ */
+int	store_request_add(struct store *, const struct store_request *,
+	    const struct store_mail *mail, size_t nmail);
+
+/*
+ * Read the request whose row id is id, if it lives at now.  1 found (the
+ * caller frees out->sealed), 0 unknown, -1 error.
+ */
+int	store_request_get(struct store *, const unsigned char *id,
+	    long long now, struct store_request *out);
+
+/*
+ * Take the request: delete its row if it still lives (by the store's
+ * clock at the moment, into *at) and fill out with it, and queue its
+ * waiting notices with the event "answered", in one transaction.
+ * Exactly one of any number of concurrent takes wins.  1 taken (the
+ * caller frees out->sealed), 0 gone or expired, -1 error.
+ */
+int	store_request_take(struct store *, const unsigned char *id,
+	    struct store_request *out, long long *at);
+
+/*
  * Read the metadata whose row id is id, if it lives at now.  out->state is
  * STATE_EXPIRED when the secret's time passed unrevealed.
  * Returns 1 found, 0 unknown, -1 error.
@@ -346,6 +388,7 @@ struct store_sweep {
 	long long	 notices;	/* notices of expiry queued */
 	long long	 secrets;	/* secrets deleted */
 	long long	 metadata;	/* receipts deleted */
+	long long	 requests;	/* request links deleted */
 	long long	 mail;		/* finished mail records deleted */
 	long long	 limits;	/* rate-limit counters of old windows */
 	/* in: told of each receipt marked expired, once committed (its

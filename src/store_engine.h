@@ -25,6 +25,7 @@ enum store_sweep_step {
 	SWEEP_EXPIRE,
 	SWEEP_SECRETS,
 	SWEEP_RECEIPTS,
+	SWEEP_REQUESTS,		/* request links expired at `when` */
 	SWEEP_MAIL,
 	SWEEP_LIMITS,
 };
@@ -52,6 +53,12 @@ struct store_ops {
 		    long long, long long, long long);
 	long long (*attempt_failed)(struct store *, const unsigned char *,
 		    long long, long long, long long);
+	int	(*request_add)(struct store *, const struct store_request *,
+		    const struct store_mail *, size_t);
+	int	(*request_get)(struct store *, const unsigned char *, long long,
+		    struct store_request *);
+	int	(*request_take)(struct store *, const unsigned char *,
+		    struct store_request *, long long *);
 	int	(*meta_get)(struct store *, const unsigned char *, long long,
 		    struct store_meta *);
 	int	(*meta_viewed)(struct store *, const unsigned char *,

@@ -97,8 +97,9 @@ enum stmt {
 	S_MAIL_TAKE, S_MAIL_DONE, S_MAIL_RETRY, S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCK, S_TRY_FAILED,
 	S_LIMIT_ADD,
+	S_REQ_PUT, S_REQ_GET, S_REQ_TAKE,
 	S_SWEEP_NOTIFY, S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META,
-	S_SWEEP_MAIL,
+	S_SWEEP_REQUEST, S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
 	S_SCRUB_SIZE, S_SWEEP_LOCK, S_STATS,
 	S_MAX
@@ -142,7 +143,9 @@ static const struct stmt_def stmts[S_MAX] = {
 	[S_KEY_PUT] = { "INSERT INTO master_key (version, check_value) "
 	    "VALUES ($1, $2) ON CONFLICT (version) DO NOTHING", "ib", 1 },
 	[S_KEY_DEL] = { "DELETE FROM master_key WHERE version = $1", "i", 1 },
+	/* request links count as secrets: they hold one to come */
 	[S_KEY_USE] = { "SELECT (SELECT count(*) FROM secret "
+	    "WHERE key_version = $1) + (SELECT count(*) FROM request "
 	    "WHERE key_version = $1), (SELECT count(*) FROM metadata "
 	    "WHERE key_version = $1), (SELECT count(*) FROM customer "
 	    "WHERE key_version = $1)", "i", 1 },
@@ -192,6 +195,38 @@ static const struct stmt_def stmts[S_MAX] = {
 	    "(SELECT id FROM d) AND state = 'waiting') "
 	    "SELECT (SELECT clock FROM t), EXISTS (SELECT 1 FROM d)",
 	    "bt", 0 },
+	/*
+	 * A request with up to two notices (kind, rid, sealed, recipient; a
+	 * NULL kind is no row), waiting under the request's id until its
+	 * expiry (as store_sqlite.c's lite_request_add).
+	 */
+	[S_REQ_PUT] = { "WITH q AS (INSERT INTO request (id, sealed, "
+	    "customer_id, created, expires, key_version) "
+	    "VALUES ($1, $2, $3, $4, $5, $6)) "
+	    "INSERT INTO mail (kind, rid, sealed, recipient, state, secret_id, "
+	    "customer_id, created, updated, next_try, expires) "
+	    "SELECT k, r, x, t, 'waiting', $1, "
+	    "CASE k WHEN 'webhook' THEN $3::bigint END, $4, $4, $5, $5 "
+	    "FROM (VALUES ($7, $8, $9, $10), ($11, $12, $13, $14)) "
+	    "AS v (k, r, x, t) WHERE k IS NOT NULL",
+	    "bbiiii" "tbbttbbt", 0 },
+	[S_REQ_GET] = { "SELECT sealed, customer_id, created, expires, "
+	    "key_version::bigint FROM request WHERE id = $1 AND expires > $2",
+	    "bi", 0 },
+	/*
+	 * The take, as S_CLAIM: expiry by the server's clock, the row
+	 * deleted, and its notices queued only if this statement deleted it.
+	 */
+	[S_REQ_TAKE] = { "WITH t AS (SELECT " NOW " AS clock), "
+	    "d AS (DELETE FROM request WHERE id = $1 AND "
+	    "expires > (SELECT clock FROM t) RETURNING id, sealed, customer_id, "
+	    "created, expires, key_version), "
+	    "n AS (UPDATE mail SET state = 'queued', event = 'answered', "
+	    "created = (SELECT clock FROM t), updated = (SELECT clock FROM t), "
+	    "next_try = (SELECT clock FROM t) WHERE secret_id IN "
+	    "(SELECT id FROM d) AND state = 'waiting') "
+	    "SELECT sealed, customer_id, created, expires, "
+	    "key_version::bigint, (SELECT clock FROM t) FROM d", "b", 0 },
 	[S_META_GET] = { "SELECT " META_COLS " FROM metadata "
 	    "WHERE id = $1 AND expires > $2", "bi", 0 },
 	[S_META_VIEWED] = { "UPDATE metadata SET state = 'viewed', "
@@ -299,6 +334,9 @@ static const struct stmt_def stmts[S_MAX] = {
 	    " FOR UPDATE SKIP LOCKED) AND expires <= $1", "i", 0 },
 	[S_SWEEP_META] = { "DELETE FROM metadata WHERE seq IN (SELECT seq "
 	    "FROM metadata WHERE expires <= $1 LIMIT " SWEEP_BATCH
+	    " FOR UPDATE SKIP LOCKED) AND expires <= $1", "i", 0 },
+	[S_SWEEP_REQUEST] = { "DELETE FROM request WHERE id IN (SELECT id "
+	    "FROM request WHERE expires <= $1 LIMIT " SWEEP_BATCH
 	    " FOR UPDATE SKIP LOCKED) AND expires <= $1", "i", 0 },
 	[S_SWEEP_MAIL] = { "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
 	    "WHERE state IN ('sent', 'failed') AND updated <= $1 LIMIT "
@@ -451,7 +489,10 @@ static const char *const names[S_MAX] = {
 	[S_TRY_LOCK] = "ots_try_lock", [S_TRY_FAILED] = "ots_try_failed",
 	[S_LIMIT_ADD] = "ots_limit_add", [S_SWEEP_NOTIFY] = "ots_sweep_notify",
 	[S_SWEEP_EXPIRE] = "ots_sweep_expire",
+	[S_REQ_PUT] = "ots_req_put", [S_REQ_GET] = "ots_req_get",
+	[S_REQ_TAKE] = "ots_req_take",
 	[S_SWEEP_SECRET] = "ots_sweep_secret", [S_SWEEP_META] = "ots_sweep_meta",
+	[S_SWEEP_REQUEST] = "ots_sweep_request",
 	[S_SWEEP_MAIL] = "ots_sweep_mail", [S_SWEEP_LIMITS] = "ots_sweep_limits",
 	[S_SCRUB_SIZE] = "ots_scrub_size", [S_SWEEP_LOCK] = "ots_sweep_lock",
 	[S_STATS] = "ots_stats",
@@ -1225,6 +1266,112 @@ pgsql_secret_claim(struct store *base, const unsigned char *id,
 }
 
 static int
+pgsql_request_add(struct store *base, const struct store_request *q,
+    const struct store_mail *mail, size_t nmail)
+{
+	struct pgsql *s = (struct pgsql *)base;
+	struct params p;
+	PGresult *r;
+	size_t i;
+
+	if (nmail > 2) {
+		log_warnx("store: request: %zu notices", nmail);
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
+	p_bytes(&p, q->id, CRYPTO_ID_LEN);
+	p_bytes(&p, q->sealed.data, q->sealed.len);
+	p_int(&p, q->customer_id);
+	p_int(&p, q->created);
+	p_int(&p, q->expires);
+	p_int(&p, q->key_version > 0 ? q->key_version : 1);
+	for (i = 0; i < 2; i++) {
+		if (i < nmail) {
+			p_text(&p, store_mail_kind_name(mail[i].kind));
+			p_bytes(&p, mail[i].rid, CRYPTO_ID_LEN);
+			p_bytes(&p, mail[i].sealed.data, mail[i].sealed.len);
+			p_text(&p, mail[i].recipient);
+		} else {
+			p_null(&p);
+			p_null(&p);
+			p_null(&p);
+			p_null(&p);
+		}
+	}
+	if ((r = run(s, S_REQ_PUT, &p, "add request")) == NULL)
+		return -1;
+	pq.PQclear(r);
+	return 0;
+}
+
+/* Fill q from row 0 of sealed, customer_id, created, expires, key_version
+ * (and, with at, the clock).  0 or -1. */
+static int
+request_row(const PGresult *r, const unsigned char *id,
+    struct store_request *q, long long *at)
+{
+	const char *b;
+	size_t n;
+	long long v;
+
+	if (col_raw(r, 0, 0, &b, &n) == -1 ||
+	    col_int(r, 0, 1, &q->customer_id) == -1 ||
+	    col_int(r, 0, 2, &q->created) == -1 ||
+	    col_int(r, 0, 3, &q->expires) == -1 ||
+	    col_int(r, 0, 4, &v) == -1 ||
+	    (at != NULL && col_int(r, 0, 5, at) == -1))
+		return -1;
+	memcpy(q->id, id, CRYPTO_ID_LEN);
+	q->key_version = (int)v;
+	return buf_add(&q->sealed, b, n);
+}
+
+static int
+pgsql_request_get(struct store *base, const unsigned char *id, long long now,
+    struct store_request *out)
+{
+	struct pgsql *s = (struct pgsql *)base;
+	struct params p;
+	PGresult *r;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p_bytes(&p, id, CRYPTO_ID_LEN);
+	p_int(&p, now);
+	if ((r = run(s, S_REQ_GET, &p, "get request")) == NULL)
+		return -1;
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
+		return 0;
+	}
+	rc = pq.PQntuples(r) == 1 && request_row(r, id, out, NULL) == 0;
+	pq.PQclear(r);
+	return rc ? 1 : bad_result(s, "get request");
+}
+
+static int
+pgsql_request_take(struct store *base, const unsigned char *id,
+    struct store_request *out, long long *at)
+{
+	struct pgsql *s = (struct pgsql *)base;
+	struct params p;
+	PGresult *r;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p_bytes(&p, id, CRYPTO_ID_LEN);
+	if ((r = run(s, S_REQ_TAKE, &p, "take request")) == NULL)
+		return -1;
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
+		return 0;
+	}
+	rc = pq.PQntuples(r) == 1 && request_row(r, id, out, at) == 0;
+	pq.PQclear(r);
+	return rc ? 1 : bad_result(s, "take request");
+}
+
+static int
 pgsql_attempt_reserve(struct store *base, const unsigned char *id,
     long long now, long long lock_after, long long lock_time)
 {
@@ -1756,6 +1903,7 @@ static const enum stmt sweep_stmts[] = {
 	[SWEEP_EXPIRE] = S_SWEEP_EXPIRE,
 	[SWEEP_SECRETS] = S_SWEEP_SECRET,
 	[SWEEP_RECEIPTS] = S_SWEEP_META,
+	[SWEEP_REQUESTS] = S_SWEEP_REQUEST,
 	[SWEEP_MAIL] = S_SWEEP_MAIL,
 	[SWEEP_LIMITS] = S_SWEEP_LIMITS,
 };
@@ -1863,6 +2011,9 @@ static const struct store_ops pgsql_ops = {
 	.secret_claim = pgsql_secret_claim,
 	.attempt_reserve = pgsql_attempt_reserve,
 	.attempt_failed = pgsql_attempt_failed,
+	.request_add = pgsql_request_add,
+	.request_get = pgsql_request_get,
+	.request_take = pgsql_request_take,
 	.meta_get = pgsql_meta_get,
 	.meta_viewed = pgsql_meta_viewed,
 	.meta_recent = pgsql_meta_recent,

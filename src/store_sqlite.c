@@ -41,8 +41,9 @@ enum stmt {
 	S_MAIL_DUE, S_MAIL_LIST,
 	S_TRY_RESERVE, S_TRY_LOCKED, S_TRY_LIVE, S_TRY_FAILED,
 	S_LIMIT_ADD,
+	S_REQ_PUT, S_REQ_GET, S_REQ_TAKE, S_REQ_NOTICE,
 	S_SWEEP_NOTIFY, S_SWEEP_EXPIRE, S_SWEEP_SECRET, S_SWEEP_META,
-	S_SWEEP_MAIL,
+	S_SWEEP_REQUEST, S_SWEEP_MAIL,
 	S_SWEEP_LIMITS,
 	S_STATS,
 	S_MAX
@@ -68,7 +69,9 @@ static const char *const sql[S_MAX] = {
 	[S_KEY_PUT] = "INSERT INTO master_key (version, check_value) "
 	    "VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING",
 	[S_KEY_DEL] = "DELETE FROM master_key WHERE version = ?1",
-	[S_KEY_USE] = "SELECT (SELECT count(*) FROM secret WHERE key_version = ?1), "
+	/* request links count as secrets: they hold one to come */
+	[S_KEY_USE] = "SELECT (SELECT count(*) FROM secret WHERE key_version = ?1) "
+	    "+ (SELECT count(*) FROM request WHERE key_version = ?1), "
 	    "(SELECT count(*) FROM metadata WHERE key_version = ?1), "
 	    "(SELECT count(*) FROM customer WHERE key_version = ?1)",
 	[S_SECRET_PUT] = "INSERT INTO secret (id, sealed, salt, expires, "
@@ -137,6 +140,16 @@ static const char *const sql[S_MAX] = {
 	    "WHEN ?3 > 0 THEN ?3 ELSE count END, "
 	    "window = CASE WHEN ?3 > 0 THEN ?2 ELSE window END "
 	    "RETURNING count",
+	[S_REQ_PUT] = "INSERT INTO request (id, sealed, customer_id, created, "
+	    "expires, key_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_REQ_GET] = "SELECT sealed, customer_id, created, expires, "
+	    "key_version FROM request WHERE id = ?1 AND expires > ?2",
+	[S_REQ_TAKE] = "DELETE FROM request WHERE id = ?1 AND expires > ?2 "
+	    "RETURNING sealed, customer_id, created, expires, key_version",
+	/* an answer queues the request's notices, with its time */
+	[S_REQ_NOTICE] = "UPDATE mail SET state = 'queued', event = 'answered', "
+	    "created = ?2, updated = ?2, next_try = ?2 "
+	    "WHERE secret_id = ?1 AND state = 'waiting'",
 	[S_SWEEP_NOTIFY] = "UPDATE mail SET state = 'queued', event = 'expired',"
 	    " created = ?1, updated = ?1, next_try = ?1 WHERE id IN (SELECT id "
 	    "FROM mail WHERE state = 'waiting' AND next_try <= ?1 LIMIT "
@@ -149,6 +162,8 @@ static const char *const sql[S_MAX] = {
 	    "secret WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
 	[S_SWEEP_META] = "DELETE FROM metadata WHERE seq IN (SELECT seq FROM "
 	    "metadata WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
+	[S_SWEEP_REQUEST] = "DELETE FROM request WHERE id IN (SELECT id FROM "
+	    "request WHERE expires <= ?1 LIMIT " SWEEP_BATCH ")",
 	[S_SWEEP_MAIL] = "DELETE FROM mail WHERE id IN (SELECT id FROM mail "
 	    "WHERE state IN ('sent', 'failed') AND updated <= ?1 LIMIT "
 	    SWEEP_BATCH ")",
@@ -1114,6 +1129,126 @@ lite_secret_take(struct store *base, const unsigned char *id,
 }
 
 static int
+lite_request_add(struct store *base, const struct store_request *q,
+    const struct store_mail *mail, size_t nmail)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (begin(s) == -1)
+		return -1;
+	st = get(s, S_REQ_PUT);
+	bind_blob(st, 1, q->id, CRYPTO_ID_LEN);
+	bind_blob(st, 2, q->sealed.data, q->sealed.len);
+	sqlite3_bind_int64(st, 3, q->customer_id);
+	sqlite3_bind_int64(st, 4, q->created);
+	sqlite3_bind_int64(st, 5, q->expires);
+	sqlite3_bind_int(st, 6, q->key_version > 0 ? q->key_version : 1);
+	if (run(s, st, "add request") == -1)
+		goto fail;
+	for (i = 0; i < nmail; i++) {
+		/* notices only: they wait under the request's id until it is
+		 * answered, or expires */
+		st = get(s, S_MAIL_PUT);
+		sqlite3_bind_text(st, 1, store_mail_kind_name(mail[i].kind), -1,
+		    SQLITE_STATIC);
+		bind_blob(st, 2, mail[i].rid, CRYPTO_ID_LEN);
+		bind_blob(st, 3, mail[i].sealed.data, mail[i].sealed.len);
+		sqlite3_bind_text(st, 4, mail[i].recipient, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, "waiting", -1, SQLITE_STATIC);
+		bind_blob(st, 6, q->id, CRYPTO_ID_LEN);
+		if (mail[i].kind == MAIL_WEBHOOK)
+			sqlite3_bind_int64(st, 7, q->customer_id);
+		sqlite3_bind_int64(st, 8, q->created);
+		sqlite3_bind_int64(st, 9, q->expires);
+		sqlite3_bind_int64(st, 10, q->expires);
+		if (run(s, st, "queue notice") == -1)
+			goto fail;
+	}
+	return commit(s);
+fail:
+	rollback(s);
+	return -1;
+}
+
+/* Fill q from a row of sealed, customer_id, created, expires, key_version. */
+static int
+request_row(sqlite3_stmt *st, const unsigned char *id,
+    struct store_request *q)
+{
+	memcpy(q->id, id, CRYPTO_ID_LEN);
+	q->customer_id = sqlite3_column_int64(st, 1);
+	q->created = sqlite3_column_int64(st, 2);
+	q->expires = sqlite3_column_int64(st, 3);
+	q->key_version = sqlite3_column_int(st, 4);
+	return buf_add(&q->sealed, sqlite3_column_blob(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0));
+}
+
+static int
+lite_request_get(struct store *base, const unsigned char *id, long long now,
+    struct store_request *out)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st = get(s, S_REQ_GET);
+	int rc;
+
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		dberr(s, "get request");
+		return -1;
+	}
+	rc = request_row(st, id, out);
+	sqlite3_reset(st);
+	return rc == 0 ? 1 : -1;
+}
+
+static int
+lite_request_take(struct store *base, const unsigned char *id,
+    struct store_request *out, long long *at)
+{
+	struct lite *s = (struct lite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (begin(s) == -1)
+		return -1;
+	/* read now, under the write lock, as a claim does */
+	*at = s->clock();
+	st = get(s, S_REQ_TAKE);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, *at);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		rc = request_row(st, id, out) == 0 ? sqlite3_step(st) :
+		    SQLITE_NOMEM;
+	else if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		rollback(s);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dberr(s, "take request");
+		goto fail;
+	}
+	st = get(s, S_REQ_NOTICE);
+	bind_blob(st, 1, id, CRYPTO_ID_LEN);
+	sqlite3_bind_int64(st, 2, *at);
+	if (run(s, st, "queue request notices") == -1)
+		goto fail;
+	return commit(s) == 0 ? 1 : -1;
+fail:
+	rollback(s);
+	buf_free(&out->sealed);
+	return -1;
+}
+
+static int
 lite_attempt_reserve(struct store *base, const unsigned char *id, long long now,
     long long lock_after, long long lock_time)
 {
@@ -1661,6 +1796,7 @@ static const enum stmt sweep_stmts[] = {
 	[SWEEP_EXPIRE] = S_SWEEP_EXPIRE,
 	[SWEEP_SECRETS] = S_SWEEP_SECRET,
 	[SWEEP_RECEIPTS] = S_SWEEP_META,
+	[SWEEP_REQUESTS] = S_SWEEP_REQUEST,
 	[SWEEP_MAIL] = S_SWEEP_MAIL,
 };
 
@@ -1857,6 +1993,9 @@ static const struct store_ops lite_ops = {
 	.secret_take = lite_secret_take,
 	.attempt_reserve = lite_attempt_reserve,
 	.attempt_failed = lite_attempt_failed,
+	.request_add = lite_request_add,
+	.request_get = lite_request_get,
+	.request_take = lite_request_take,
 	.meta_get = lite_meta_get,
 	.meta_viewed = lite_meta_viewed,
 	.meta_recent = lite_meta_recent,

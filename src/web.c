@@ -18,8 +18,10 @@
 #include "store.h"
 #include "tmpl.h"
 #include "util.h"
+#include "i18n.h"
 #include "metrics.h"
 #include "qr.h"
+#include "request.h"
 #include "route.h"
 #include "web.h"
 
@@ -384,6 +386,38 @@ web_same_origin(const struct req *r)
 	return strcmp(r->origin, self) == 0;
 }
 
+/* file_size_max, for the forms that take a file: the caller's largest
+ * (none: no file input). */
+static void
+set_file_size(struct vars *vs, const struct caller *c)
+{
+	char *size;
+
+	if (c->file_size_max <= 0)
+		return;
+	size = slot(vs);
+	if (c->file_size_max >= 1 << 20)
+		snprintf(size, 32, "%lld MiB", c->file_size_max >> 20);
+	else if (c->file_size_max >= 1 << 10)
+		snprintf(size, 32, "%lld KiB", c->file_size_max >> 10);
+	else
+		snprintf(size, 32, "%lld B", c->file_size_max);
+	set(vs, "file_size_max", size);
+}
+
+/* A form's secret: its text and, if one was chosen, its file. */
+static void
+form_secret(const struct req *r, struct secret_new *in)
+{
+	if ((in->value = form_get(&r->form, P_SECRET, &in->len)) == NULL)
+		in->value = "";
+	/* a file input with no file chosen sends an empty, unnamed part */
+	if ((in->file = form_file(&r->form, P_FILE, &in->file_len,
+	    &in->file_name)) != NULL && in->file_len == 0 &&
+	    in->file_name[0] == '\0')
+		in->file = NULL;
+}
+
 static void
 index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
     int status, const char *error)
@@ -396,16 +430,7 @@ index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
 	set(&vs, "error", error != NULL ? _(error) : NULL);
 	snprintf(size, 32, "%lld", c->size_max);
 	set(&vs, "size_max", size);
-	if (c->file_size_max > 0) {
-		size = slot(&vs);
-		if (c->file_size_max >= 1 << 20)
-			snprintf(size, 32, "%lld MiB", c->file_size_max >> 20);
-		else if (c->file_size_max >= 1 << 10)
-			snprintf(size, 32, "%lld KiB", c->file_size_max >> 10);
-		else
-			snprintf(size, 32, "%lld B", c->file_size_max);
-		set(&vs, "file_size_max", size);
-	}
+	set_file_size(&vs, c);
 	set(&vs, "passphrase_required",
 	    x->conf->passphrase_required ? "1" : NULL);
 	/* offer the lifetimes allowed; preselect the longest up to default */
@@ -498,14 +523,8 @@ web_create(const struct ctx *x, const struct caller *c, const struct req *r,
 	int generate = action != NULL && strcmp(action, "generate") == 0;
 
 	memset(&in, 0, sizeof(in));
-	if (!generate &&
-	    (in.value = form_get(&r->form, P_SECRET, &in.len)) == NULL)
-		in.value = "";
-	/* a file input with no file chosen sends an empty, unnamed part */
-	if (!generate && (in.file = form_file(&r->form, P_FILE, &in.file_len,
-	    &in.file_name)) != NULL && in.file_len == 0 &&
-	    in.file_name[0] == '\0')
-		in.file = NULL;
+	if (!generate)
+		form_secret(r, &in);
 	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
 	in.ttl = form_get(&r->form, P_TTL, &in.ttl_len);
 	switch (secret_create(x, c, &in, r->now, &out)) {
@@ -847,6 +866,91 @@ web_my_notify(const struct ctx *x, const struct caller *c,
 	}
 	audit_request(x, c, "account_notify", "ok", NULL);
 	see_other(x->web, rs, "/my", "");
+}
+
+/* A request link used, expired or never made: one answer for all. */
+static void
+request_gone(const struct web *w, struct resp *rs)
+{
+	web_error(w, rs, 404, _("This request link has been used or has "
+	    "expired"), _("A request link takes one secret only. Ask the "
+	    "person who sent it for a new one."));
+}
+
+static void
+request_page(const struct ctx *x, const struct caller *c,
+    const struct req *r, const char *note, int status, const char *error,
+    struct resp *rs)
+{
+	struct vars vs = { .n = 0 };
+
+	set(&vs, "title", _("Someone asks you for a secret"));
+	set(&vs, "request_key", r->key);
+	set(&vs, "note", note != NULL && note[0] != '\0' ? note : NULL);
+	set(&vs, "error", error != NULL ? _(error) : NULL);
+	set_file_size(&vs, c);
+	page(x->web, rs, status, "request", &vs);
+}
+
+void
+web_request(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	struct buf note = { 0 };
+
+	switch (request_peek(x, r->key, r->keylen, r->now, &note)) {
+	case SECRET_OK:
+		if (buf_add(&note, "", 1) == -1)
+			server_error(x->web, rs);
+		else
+			request_page(x, c, r, note.data, 200, NULL, rs);
+		break;
+	case SECRET_UNKNOWN:
+		request_gone(x->web, rs);
+		break;
+	default:
+		server_error(x->web, rs);
+	}
+	buf_free(&note);
+}
+
+void
+web_answer(const struct ctx *x, const struct caller *c, const struct req *r,
+    struct resp *rs)
+{
+	struct secret_new in;
+	struct secret_made out;
+	struct vars vs = { .n = 0 };
+	struct buf note = { 0 };
+
+	memset(&in, 0, sizeof(in));
+	form_secret(r, &in);
+	in.pass = form_get(&r->form, P_PASSPHRASE, &in.plen);
+	switch (request_answer(x, c, r->key, r->keylen, &in, r->now, &out)) {
+	case SECRET_OK:
+		set(&vs, "title", _("Your secret was sent"));
+		page(x->web, rs, 200, "request_sent", &vs);
+		break;
+	case SECRET_INVALID:
+		/* nothing was taken: the form again, with the note */
+		if (request_peek(x, r->key, r->keylen, r->now, &note) !=
+		    SECRET_OK || buf_add(&note, "", 1) == -1)
+			request_gone(x->web, rs);
+		else
+			request_page(x, c, r, note.data, out.status,
+			    out.message, rs);
+		break;
+	case SECRET_UNKNOWN:
+		request_gone(x->web, rs);
+		break;
+	case SECRET_BUSY:
+		busy(x->web, rs);
+		break;
+	default:
+		server_error(x->web, rs);
+	}
+	buf_free(&note);
+	secret_made_clear(&out);
 }
 
 void

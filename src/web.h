@@ -56,6 +56,8 @@ handler_fn	web_secret;		/* GET /secret/KEY */
 handler_fn	web_reveal;		/* POST /secret/KEY */
 handler_fn	web_receipt;		/* GET /private/KEY */
 handler_fn	web_burn;		/* POST /private/KEY/burn */
+handler_fn	web_request;		/* GET /request/KEY */
+handler_fn	web_answer;		/* POST /request/KEY */
 handler_fn	web_static;		/* GET /static/NAME */
 handler_fn	web_my;			/* GET /my */
 handler_fn	web_my_notify;		/* POST /my/notify */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "request.h"
 #include "secret.h"
 
 #include "fixture.h"
@@ -960,6 +961,85 @@ test_versions(void)
 	secret_made_clear(&e);
 }
 
+/*
+ * Request links (request.h): accounts only, the note bounded and read
+ * back without change, an answer checked before the request is taken,
+ * taken once, stored as the account's secret under the receipt key made
+ * at the request, lasting the request's ttl; expired requests refuse.
+ */
+static void
+test_request(void)
+{
+	struct caller acct;
+	struct request_made rq;
+	struct secret_made out;
+	struct secret_new in;
+	struct store_meta m;
+	struct buf note = { 0 };
+	char skey[KEYS_LEN + 1], big[STORE_NOTE_MAX + 2], val[33];
+
+	fx_account(&f, "req@example.com", "basic", &acct);
+	is_int(request_create(&f.x, &anon, "n", 1, NULL, 0, NULL, 0, fx_time,
+	    &rq), SECRET_INVALID, "request: anonymous callers are refused");
+	is_int(rq.status, 401, "request: 401");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	is_int(request_create(&f.x, &acct, big, strlen(big), NULL, 0, NULL, 0,
+	    fx_time, &rq), SECRET_INVALID, "request: a note of 501 bytes");
+	is_int(request_create(&f.x, &acct, "the note", 8, "600", 3, NULL, 0,
+	    fx_time, &rq), SECRET_OK, "request: made");
+	ok(rq.ttl == 600 && rq.expires == fx_time + 600 &&
+	    keys_valid(rq.rkey, strlen(rq.rkey)) &&
+	    keys_valid(rq.mkey, strlen(rq.mkey)), "request: keys and times");
+	is_int(secret_receipt(&f.x, rq.mkey, KEYS_LEN, fx_time, 0, &m, skey),
+	    SECRET_UNKNOWN, "request: no receipt before the answer");
+	is_int(request_peek(&f.x, rq.rkey, KEYS_LEN, fx_time, &note),
+	    SECRET_OK, "request: peek");
+	ok(note.len == 8 && memcmp(note.data, "the note", 8) == 0,
+	    "request: the note read back");
+	buf_free(&note);
+
+	memset(&in, 0, sizeof(in));
+	in.value = "";
+	is_int(request_answer(&f.x, &anon, rq.rkey, KEYS_LEN, &in, fx_time,
+	    &out), SECRET_INVALID, "request: an empty answer is refused");
+	is_int(request_peek(&f.x, rq.rkey, KEYS_LEN, fx_time, &note),
+	    SECRET_OK, "request: and takes nothing");
+	buf_free(&note);
+	fx_random(val, 16);
+	in.value = val;
+	in.len = strlen(val);
+	is_int(request_answer(&f.x, &anon, rq.rkey, KEYS_LEN, &in, fx_time,
+	    &out), SECRET_OK, "request: answered");
+	ok(strcmp(out.mkey, rq.mkey) == 0, "request: under the receipt key made "
+	    "at the request");
+	secret_made_clear(&out);
+	is_int(request_answer(&f.x, &anon, rq.rkey, KEYS_LEN, &in, fx_time,
+	    &out), SECRET_UNKNOWN, "request: a second answer is refused");
+	is_int(request_peek(&f.x, rq.rkey, KEYS_LEN, fx_time, &note),
+	    SECRET_UNKNOWN, "request: gone after its answer");
+	is_int(secret_receipt(&f.x, rq.mkey, KEYS_LEN, fx_time, 0, &m, skey),
+	    SECRET_OK, "request: the receipt opens");
+	ok(m.customer_id == acct.cust.id &&
+	    strcmp(m.custid, "req@example.com") == 0 && m.ttl == 600,
+	    "request: the account's secret, with the request's ttl");
+	is_int(reveal(skey, NULL), SECRET_OK, "request: revealed");
+	is_str(value(), val, "request: the answer's value");
+	is_int(reveal(skey, NULL), SECRET_UNKNOWN, "request: once");
+
+	is_int(request_create(&f.x, &acct, NULL, 0, "60", 2, NULL, 0, fx_time,
+	    &rq), SECRET_OK, "request: another, for 60 s");
+	fx_time += 61;
+	is_int(request_peek(&f.x, rq.rkey, KEYS_LEN, fx_time, &note),
+	    SECRET_UNKNOWN, "request: expired: unknown");
+	is_int(request_answer(&f.x, &anon, rq.rkey, KEYS_LEN, &in, fx_time,
+	    &out), SECRET_UNKNOWN, "request: expired: no answer");
+	is_int(request_answer(&f.x, &anon, "short", 5, &in, fx_time, &out),
+	    SECRET_UNKNOWN, "request: a malformed key is unknown");
+	request_made_clear(&rq);
+	buf_free(&note);
+}
+
 int
 main(void)
 {
@@ -984,6 +1064,7 @@ main(void)
 	test_at_rest();
 	test_gate_busy();
 	test_versions();
+	test_request();
 	buf_free(&got);
 	fx_close(&f);
 	return done();

@@ -165,7 +165,8 @@ empty(struct eng *e, const char *tag)
 		return;
 	}
 	if (pg_exec(e, "DROP TABLE IF EXISTS schema_version, settings, "
-	    "customer, secret, metadata, mail, ratelimit, master_key CASCADE")
+	    "customer, secret, metadata, mail, ratelimit, master_key, request "
+	    "CASCADE")
 	    == -1)
 		bail_out("cannot empty the PostgreSQL database");
 }
@@ -1326,6 +1327,170 @@ test_notices(struct eng *e, struct store *st)
 	    "wait on");
 }
 
+/* The outbox rows of request n (rid[1] == n, rid[0] its index), by index. */
+static int
+request_mail(struct store *st, int n, struct store_mail out[2])
+{
+	struct all_mail ms;
+	int i, found = 0;
+
+	memset(out, 0, 2 * sizeof(*out));
+	memset(&ms, 0, sizeof(ms));
+	if (store_mail_list(st, collect_all, &ms) == -1)
+		return -1;
+	for (i = 0; i < ms.n && i < NOTICE_ROWS; i++)
+		if (ms.m[i].rid[1] == n && ms.m[i].rid[0] < 2) {
+			out[ms.m[i].rid[0]] = ms.m[i];
+			found++;
+		}
+	return found;
+}
+
+/* Add request n (created t, living ttl) for cust, with two notices. */
+static int
+add_request(struct store *st, int n, long long t, long long ttl,
+    long long cust)
+{
+	struct store_request q;
+	struct store_mail mail[2];
+	int i, rc;
+
+	memset(&q, 0, sizeof(q));
+	memset(mail, 0, sizeof(mail));
+	id_of(n, q.id);
+	q.id[0] = 'r';
+	buf_printf(&q.sealed, "sealed request %d", n);
+	q.customer_id = cust;
+	q.created = t;
+	q.expires = t + ttl;
+	for (i = 0; i < 2; i++) {
+		mail[i].kind = i == 0 ? MAIL_NOTIFY : MAIL_WEBHOOK;
+		memset(mail[i].rid, n, sizeof(mail[i].rid));
+		mail[i].rid[0] = (unsigned char)i;
+		buf_printf(&mail[i].sealed, "notice %d/%d", n, i);
+		snprintf(mail[i].recipient, sizeof(mail[i].recipient), "%s",
+		    i == 0 ? "n*****@e*****.com" : "webhook");
+	}
+	rc = store_request_add(st, &q, mail, 2);
+	buf_free(&q.sealed);
+	for (i = 0; i < 2; i++)
+		buf_free(&mail[i].sealed);
+	return rc;
+}
+
+/* Take request n with SQLite's clock at now; the stamp into *at. */
+static int
+take_request(struct store *st, int n, long long now, struct store_request *q,
+    long long *at)
+{
+	unsigned char id[CRYPTO_ID_LEN];
+
+	id_of(n, id);
+	id[0] = 'r';
+	clock_now = now;
+	store_set_clock(st, test_clock);
+	if (store_ready(st, at) == -1)
+		return -3;
+	return store_request_take(st, id, q, at);
+}
+
+/*
+ * Request links: stored with their notices waiting, read without change,
+ * taken once (the notices queued as answered), refused once expired and
+ * swept (their notices queued as expired).
+ */
+static void
+test_requests(struct eng *e, struct store *st)
+{
+	struct store_customer c;
+	struct store_request q;
+	struct store_mail m[2];
+	struct store_sweep sw;
+	unsigned char id[CRYPTO_ID_LEN];
+	long long ids[8], at = 0;
+	long n;
+	int i, due;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.custid, sizeof(c.custid), "q@example.com");
+	snprintf(c.plan, sizeof(c.plan), "basic");
+	c.created = T0;
+	if (store_customer_add(st, &c) != 0 ||
+	    store_customer_get(st, c.custid, &c) != 1)
+		bail_out("%s: a customer", e->name);
+	is_int(add_request(st, 70, T0, TTL, c.id), 0, "request: added");
+	memset(&q, 0, sizeof(q));
+	id_of(70, id);
+	id[0] = 'r';
+	is_int(store_request_get(st, id, T0 + 1, &q), 1, "request: read");
+	ok(q.sealed.len == strlen("sealed request 70") &&
+	    memcmp(q.sealed.data, "sealed request 70", q.sealed.len) == 0,
+	    "request: its sealed blob");
+	ok(q.customer_id == c.id && q.created == T0 && q.expires == T0 + TTL &&
+	    q.key_version == 1, "request: account, times, key version 1");
+	buf_free(&q.sealed);
+	is_int(store_request_get(st, id, T0 + TTL, &q), 0,
+	    "request: unknown once expired");
+	is_int(store_request_get(st, id, T0 + 2, &q), 1,
+	    "request: a read changes nothing");
+	buf_free(&q.sealed);
+	is_int(request_mail(st, 70, m), 2, "request: two notices");
+	ok(strcmp(m[0].state, "waiting") == 0 &&
+	    strcmp(m[1].state, "waiting") == 0 && m[0].next_try == T0 + TTL,
+	    "request: they wait until its expiry");
+	ok(m[0].kind == MAIL_NOTIFY && m[1].kind == MAIL_WEBHOOK &&
+	    m[1].customer_id == c.id, "request: kinds, the webhook's account");
+	n = store_mail_due(st, T0 + 10, ids, 8);
+	is_int(n, 0, "request: waiting notices are not due");
+
+	memset(&q, 0, sizeof(q));
+	is_int(take_request(st, 70, T0 + 5, &q, &at), 1, "request: taken");
+	ok(q.sealed.len == strlen("sealed request 70") &&
+	    memcmp(q.sealed.data, "sealed request 70", q.sealed.len) == 0 &&
+	    q.customer_id == c.id && q.expires == T0 + TTL,
+	    "request: the take returns the row");
+	buf_free(&q.sealed);
+	ok(e->pg ? at >= T0 : at == T0 + 5, "request: stamped by the clock");
+	request_mail(st, 70, m);
+	ok(strcmp(m[0].state, "queued") == 0 &&
+	    strcmp(m[0].event, "answered") == 0 &&
+	    strcmp(m[1].state, "queued") == 0 &&
+	    strcmp(m[1].event, "answered") == 0,
+	    "request: its notices queued as answered");
+	ok(m[0].next_try == at && m[0].created == at, "at the take's time");
+	n = store_mail_due(st, at, ids, 8);
+	for (due = 0, i = 0; i < n; i++)
+		due += ids[i] == m[0].id || ids[i] == m[1].id;
+	is_int(due, 2, "request: and due");
+	is_int(take_request(st, 70, T0 + 6, &q, &at), 0,
+	    "request: a second take fails");
+	is_int(store_request_get(st, id, T0 + 6, &q), 0,
+	    "request: gone after the take");
+
+	/* expired: the take fails, the sweep deletes it and queues */
+	add_request(st, 71, T0 - TTL - 10, TTL, c.id);
+	add_request(st, 72, T0, TTL, c.id);
+	is_int(take_request(st, 71, T0 + 7, &q, &at), 0,
+	    "request: an expired one is not taken");
+	request_mail(st, 71, m);
+	ok(strcmp(m[0].state, "waiting") == 0, "request: nor its notices");
+	memset(&sw, 0, sizeof(sw));
+	is_int(store_sweep(st, T0 + 20, 0, 0, &sw), 0, "request: sweep");
+	is_int(sw.requests, 1, "request: the expired request swept");
+	is_int(raw_int(e, "SELECT count(*) FROM request"), 1,
+	    "request: the live one stays");
+	request_mail(st, 71, m);
+	ok(strcmp(m[0].event, "expired") == 0 &&
+	    strcmp(m[1].event, "expired") == 0,
+	    "request: its notices queued as expired");
+	request_mail(st, 72, m);
+	ok(strcmp(m[0].state, "waiting") == 0,
+	    "request: the live one's still wait");
+	id_of(99, id);
+	is_int(store_request_take(st, id, &q, &at), 0,
+	    "request: an unknown one is not taken");
+}
+
 /* An account's notices and webhook: stored, read back both ways, cleared. */
 static void
 test_customer_notify(struct store *st)
@@ -2108,6 +2273,9 @@ run_engine(struct eng *e)
 	st = fresh(e, "notices", STORE_WORKER);
 	test_notices(e, st);
 	test_customer_notify(st);
+	store_close(st);
+	st = fresh(e, "requests", STORE_WORKER);
+	test_requests(e, st);
 	store_close(st);
 	test_keys(e);
 	test_races(e);
