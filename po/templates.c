@@ -7,6 +7,8 @@ N_("A secret link works once. After it is opened, the secret is gone for good.")
 N_("Language");
 #line 11 "web/templates/head.html"
 N_("one-time secrets");
+#line 11 "web/templates/head.html"
+N_("My secrets");
 #line 2 "web/templates/index.html"
 N_("Share a secret");
 #line 3 "web/templates/index.html"
@@ -16,80 +18,172 @@ N_("Secret");
 #line 7 "web/templates/index.html"
 N_("The secret goes here");
 #line 8 "web/templates/index.html"
-N_("Passphrase");
+N_("Or a file instead of the text");
 #line 8 "web/templates/index.html"
-N_("(optional: the recipient must type it too)");
+N_("Largest file:");
 #line 10 "web/templates/index.html"
-N_("Lifetime");
+N_("Passphrase");
+#line 10 "web/templates/index.html"
+N_("(optional: the recipient must type it too)");
 #line 12 "web/templates/index.html"
-N_("5 minutes");
-#line 13 "web/templates/index.html"
-N_("1 hour");
+N_("Lifetime");
 #line 14 "web/templates/index.html"
-N_("1 day");
+N_("5 minutes");
 #line 15 "web/templates/index.html"
-N_("3 days");
+N_("1 hour");
 #line 16 "web/templates/index.html"
-N_("7 days");
+N_("1 day");
 #line 17 "web/templates/index.html"
-N_("14 days");
+N_("3 days");
 #line 18 "web/templates/index.html"
+N_("7 days");
+#line 19 "web/templates/index.html"
+N_("14 days");
+#line 20 "web/templates/index.html"
 N_("30 days");
-#line 21 "web/templates/index.html"
+#line 23 "web/templates/index.html"
 N_("Create a secret link");
-#line 22 "web/templates/index.html"
+#line 24 "web/templates/index.html"
 N_("Generate a random password instead");
+#line 2 "web/templates/my.html"
+N_("My secrets");
+#line 3 "web/templates/my.html"
+N_("Signed in as");
+#line 5 "web/templates/my.html"
+N_("Notices");
+#line 8 "web/templates/my.html"
+N_("Tell me when one of my secrets is opened or expires");
+#line 10 "web/templates/my.html"
+N_("No notices");
+#line 11 "web/templates/my.html"
+N_("By e-mail");
+#line 12 "web/templates/my.html"
+N_("By webhook");
+#line 13 "web/templates/my.html"
+N_("By e-mail and webhook");
+#line 15 "web/templates/my.html"
+N_("Save");
+#line 18 "web/templates/my.html"
+N_("This server sends no notices.");
+#line 21 "web/templates/my.html"
+N_("Secrets of the last 30 days");
+#line 24 "web/templates/my.html"
+N_("Receipt");
+#line 26 "web/templates/my.html"
+N_("State");
+#line 27 "web/templates/my.html"
+N_("Created");
+#line 28 "web/templates/my.html"
+N_("Expires");
+#line 29 "web/templates/my.html"
+N_("Opened");
+#line 32 "web/templates/my.html"
+N_("Passphrase");
+#line 34 "web/templates/my.html"
+N_("Burn this secret");
+#line 38 "web/templates/my.html"
+N_("You have no secrets from the last 30 days.");
+#line 40 "web/templates/my.html"
+N_("Share a secret");
 #line 2 "web/templates/receipt.html"
 N_("Your secret link");
 #line 6 "web/templates/receipt.html"
 N_("Generated password");
 #line 8 "web/templates/receipt.html"
+N_("Copied.");
+#line 8 "web/templates/receipt.html"
+N_("Copying failed: select the text and copy it.");
+#line 8 "web/templates/receipt.html"
+N_("Copy the password");
+#line 9 "web/templates/receipt.html"
 N_("Shown this once. It is also what the secret link reveals.");
-#line 13 "web/templates/receipt.html"
+#line 14 "web/templates/receipt.html"
 N_("Share this link");
-#line 15 "web/templates/receipt.html"
+#line 16 "web/templates/receipt.html"
+N_("Copied.");
+#line 16 "web/templates/receipt.html"
+N_("Copying failed: select the text and copy it.");
+#line 16 "web/templates/receipt.html"
+N_("Copy the link");
+#line 17 "web/templates/receipt.html"
 N_("Select the link and copy it (Ctrl+C, or ⌘C on a Mac).");
-#line 15 "web/templates/receipt.html"
+#line 17 "web/templates/receipt.html"
 N_("It works once.");
-#line 15 "web/templates/receipt.html"
+#line 17 "web/templates/receipt.html"
 N_("It works once, and only with the passphrase.");
-#line 18 "web/templates/receipt.html"
-N_("Share the secret link, not this page.");
-#line 18 "web/templates/receipt.html"
-N_("This page is your receipt: keep its address to check on the secret or to burn it.");
-#line 18 "web/templates/receipt.html"
-N_("Its address:");
+#line 19 "web/templates/receipt.html"
+N_("QR code of the share link");
 #line 20 "web/templates/receipt.html"
-N_("Status");
-#line 22 "web/templates/receipt.html"
-N_("State");
-#line 23 "web/templates/receipt.html"
-N_("Opened");
+N_("Scan it with a phone camera to open the link there (it still works only once).");
 #line 24 "web/templates/receipt.html"
+N_("Share the secret link, not this page.");
+#line 24 "web/templates/receipt.html"
+N_("This page is your receipt: keep its address to check on the secret or to burn it.");
+#line 24 "web/templates/receipt.html"
+N_("Its address:");
+#line 26 "web/templates/receipt.html"
+N_("Status");
+#line 28 "web/templates/receipt.html"
+N_("State");
+#line 29 "web/templates/receipt.html"
+N_("Opened");
+#line 30 "web/templates/receipt.html"
 N_("Expires in");
-#line 25 "web/templates/receipt.html"
-N_("Created");
-#line 26 "web/templates/receipt.html"
-N_("Passphrase");
-#line 26 "web/templates/receipt.html"
-N_("required");
 #line 31 "web/templates/receipt.html"
-N_("Burn this secret");
+N_("Created");
 #line 32 "web/templates/receipt.html"
-N_("Burning destroys the secret now; the link stops working.");
-#line 33 "web/templates/receipt.html"
 N_("Passphrase");
-#line 35 "web/templates/receipt.html"
+#line 32 "web/templates/receipt.html"
+N_("required");
+#line 37 "web/templates/receipt.html"
 N_("Burn this secret");
 #line 38 "web/templates/receipt.html"
+N_("Burning destroys the secret now; the link stops working.");
+#line 39 "web/templates/receipt.html"
+N_("Passphrase");
+#line 41 "web/templates/receipt.html"
+N_("Burn this secret");
+#line 44 "web/templates/receipt.html"
 N_("Share another secret");
+#line 2 "web/templates/request.html"
+N_("Someone asks you for a secret");
+#line 4 "web/templates/request.html"
+N_("Their note");
+#line 9 "web/templates/request.html"
+N_("What you send here can be read once, by the person who asked, and by nobody else. This link takes one secret only.");
+#line 10 "web/templates/request.html"
+N_("Secret");
+#line 12 "web/templates/request.html"
+N_("Or a file instead of the text");
+#line 12 "web/templates/request.html"
+N_("Largest file:");
+#line 14 "web/templates/request.html"
+N_("Passphrase");
+#line 14 "web/templates/request.html"
+N_("(optional: tell it to the person who asked another way)");
+#line 16 "web/templates/request.html"
+N_("Send the secret");
+#line 2 "web/templates/request_sent.html"
+N_("Your secret was sent");
+#line 4 "web/templates/request_sent.html"
+N_("The person who asked has been told. Only they can open it, once.");
+#line 5 "web/templates/request_sent.html"
+N_("Nothing of it is shown here again, and this request link no longer works.");
+#line 7 "web/templates/request_sent.html"
+N_("Share a secret of your own");
 #line 2 "web/templates/reveal.html"
 N_("Your secret");
 #line 4 "web/templates/reveal.html"
 N_("Secret");
 #line 7 "web/templates/reveal.html"
+N_("Copied.");
+#line 7 "web/templates/reveal.html"
+N_("Copying failed: select the text and copy it.");
+#line 7 "web/templates/reveal.html"
+N_("Copy the secret");
+#line 8 "web/templates/reveal.html"
 N_("Select the text and copy it (Ctrl+C, or ⌘C on a Mac). This is the only time it is shown: it has been deleted from the server.");
-#line 9 "web/templates/reveal.html"
+#line 10 "web/templates/reveal.html"
 N_("Share a secret of your own");
 #line 2 "web/templates/secret.html"
 N_("Someone sent you a secret");
@@ -98,6 +192,8 @@ N_("It can be viewed only once.");
 #line 5 "web/templates/secret.html"
 N_("After that it is gone, so have somewhere ready to keep it.");
 #line 6 "web/templates/secret.html"
+N_("If the secret is a file, your browser downloads it.");
+#line 7 "web/templates/secret.html"
 N_("Passphrase");
-#line 8 "web/templates/secret.html"
+#line 9 "web/templates/secret.html"
 N_("View the secret");

@@ -70,6 +70,9 @@ static const struct lifetime {
 static const char *const create_errors[] __attribute__((unused)) = {
 	N_("You did not provide anything to share"),
 	N_("A passphrase is required for all secrets"),
+	N_("Send either a text or a file, not both"),
+	N_("This server does not take files"),
+	N_("The file is larger than this server takes"),
 };
 
 static const char *const state_text[] = {
