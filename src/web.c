@@ -233,10 +233,10 @@ set_duration(struct vars *vs, const char *name, long long secs)
 	set(vs, name, s);
 }
 
-/* Render page into the response (500 page if the template fails). */
+/* A page's status, headers and the variables head.html and foot.html
+ * use; the body emptied for it. */
 static void
-page(const struct web *w, struct resp *rs, int status, const char *name,
-    struct vars *vs)
+page_start(const struct web *w, struct resp *rs, int status, struct vars *vs)
 {
 	int lang = i18n_current();
 
@@ -253,6 +253,14 @@ page(const struct web *w, struct resp *rs, int status, const char *name,
 	http_header_set(rs, "Content-Security-Policy",
 	    vs->script ? CSP_SCRIPT : CSP_NO_SCRIPT);
 	set(vs, "signed_in", rs->web_user);
+}
+
+/* Render page into the response (500 page if the template fails). */
+static void
+page(const struct web *w, struct resp *rs, int status, const char *name,
+    struct vars *vs)
+{
+	page_start(w, rs, status, vs);
 	if (tmpl_render(w->tmpl, name, vs->v, vs->n, &rs->body) == -1) {
 		buf_free(&rs->body);
 		rs->status = 500;
@@ -790,7 +798,8 @@ my_row(void *arg, const struct store_meta *m, const char *mkey)
 	set(&vs, "part_row", "1");
 	set(&vs, "metadata_key", mkey);
 	set(&vs, "state", store_state_name(m->state));
-	set(&vs, "state_text", state_text[m->state]);
+	set(&vs, "root", ml->x->web->root);
+	set(&vs, "state_text", _(state_text[m->state]));
 	set_time(&vs, "created", m->created);
 	if (live) {
 		set_time(&vs, "expires", m->secret_expires);
@@ -814,12 +823,9 @@ web_my(const struct ctx *x, const struct caller *c, const struct req *r,
 	static const char *const sel[] = { "sel_none", "sel_email",
 	    "sel_webhook", "sel_all" };
 
-	rs->status = 200;
-	rs->ctype = "text/html; charset=utf-8";
-	buf_free(&rs->body);
+	page_start(x->web, rs, 200, &vs);
 	set(&vs, "part_head", "1");
 	set(&vs, "title", _("My secrets"));
-	set(&vs, "signed_in", rs->web_user);
 	set(&vs, "custid", c->cust.custid);
 	set(&vs, "plan", c->cust.plan);
 	set(&vs, "notify", secret_notify_name(n));
@@ -833,6 +839,7 @@ web_my(const struct ctx *x, const struct caller *c, const struct req *r,
 		return;
 	}
 	vs.n = 0;
+	set(&vs, "root", x->web->root);
 	set(&vs, "part_end", "1");
 	set(&vs, "empty", ml.n == 0 ? "1" : NULL);
 	if (ml.fail ||

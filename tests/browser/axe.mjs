@@ -1,11 +1,13 @@
 // Accessibility: axe-core on every page, in every language, light and dark.
 //
-//   node axe.mjs BASE_URL ARTIFACT_DIR LANG...
+//   node axe.mjs BASE_URL SIGNED_IN_URL REQUEST_URLS ARTIFACT_DIR LANG...
 //
 // Run by tests/integration/t_axe.py.  For each language (the browser's
 // Accept-Language) it walks the pages a visitor meets, creating what they
 // need through the forms, and runs axe-core (WCAG 2.x A and AA rules, and
 // best practices) on each; any violation fails, with its rule and nodes.
+// SIGNED_IN_URL is a server whose web server signs every visitor in (My
+// secrets); REQUEST_URLS, comma-separated, one request link per visit.
 // The context bypasses the pages' CSP only so that axe's own script can be
 // injected; the pages' behaviour is tested elsewhere.
 
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 
 import { check, diag, launch, moduleFile, rand, run } from './lib.mjs';
 
-const [base, artDir, ...langs] = process.argv.slice(2);
+const [base, signed, requestList, artDir, ...langs] = process.argv.slice(2);
+const requests = (requestList || '').split(',');
 const AXE = moduleFile('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
 
@@ -47,8 +50,9 @@ async function submit(page, button) {
 	await Promise.all([page.waitForNavigation(), page.locator(button).click()]);
 }
 
-// The pages of one visit, each checked with axe; lang names the run.
-async function visit(page, tag) {
+// The pages of one visit, each checked with axe; tag names the run, and
+// request is the visit's own request link.
+async function visit(page, tag, request) {
 	const seen = async (what) => axe(page, `${tag}: ${what}`);
 
 	await page.goto(base + '/');
@@ -88,15 +92,38 @@ async function visit(page, tag) {
 	await seen('not found');
 	await page.goto(base + '/private/' + 'x'.repeat(31));
 	await seen('unknown receipt');
+	await page.goto(base + '/my');
+	await seen('sign-in needed');
+
+	await page.goto(request);
+	await seen('request page');
+	await submit(page, 'form[action*="/request/"] button[type=submit]');
+	await seen('request page with an error');
+	await page.locator('#secret').fill('axe ' + rand());
+	await submit(page, 'form[action*="/request/"] button[type=submit]');
+	await seen('request answered');
+	await page.goto(request);
+	await seen('request link used');
+
+	await page.goto(signed + '/my');
+	await seen('My secrets');
+	await page.goto(signed + '/');
+	await seen('create page, signed in');
+	await page.locator('#secret').fill('axe ' + rand());
+	await submit(page, 'button[value=create]');
+	await seen('receipt, signed in');
+	await page.goto(signed + '/my');
+	await seen('My secrets with a receipt');
 }
 
 async function main() {
-	if (!base || !artDir || langs.length === 0) {
-		console.error('usage: node axe.mjs BASE_URL ARTIFACT_DIR LANG...');
+	if (!base || !signed || !artDir || langs.length === 0) {
+		console.error('usage: node axe.mjs BASE_URL SIGNED_IN_URL REQUEST_URLS ARTIFACT_DIR LANG...');
 		process.exit(2);
 	}
 	mkdirSync(artDir, { recursive: true });
 	await selfTest();
+	let visits = 0;
 	for (const lang of langs)
 		for (const colorScheme of lang === langs[0] ? ['light', 'dark'] : ['light']) {
 			const { context, close } = await launch({ locale: lang, colorScheme,
@@ -104,7 +131,7 @@ async function main() {
 			try {
 				const page = context.pages()[0] || await context.newPage();
 				page.setDefaultTimeout(15000);
-				await visit(page, `${lang}, ${colorScheme}`);
+				await visit(page, `${lang}, ${colorScheme}`, requests[visits++]);
 				await page.goto(base + '/');
 				await page.screenshot({ path: join(artDir, `axe-${lang}-${colorScheme}.png`) });
 			} catch (e) {

@@ -436,7 +436,9 @@ class Server:
     """One ots instance.  conf: extra/overriding ots.conf settings (a value of
     None drops the key).  start=False prepares everything but lighttpd
     (enough for run_cgi).  extra_env: variables for the ots program, the
-    FastCGI workers and every run_cgi alike (see app_env).
+    FastCGI workers and every run_cgi alike (see app_env).  request_env:
+    parameters lighttpd adds to every request (mod_setenv), as a web
+    server's sign-in sets REMOTE_USER.
 
     engine (default OTS_TEST_ENGINE) is the store's: "sqlite", a file in
     the state directory (self.database, also self.database_file), or
@@ -451,7 +453,7 @@ class Server:
     lock files; SQLite's file)."""
 
     def __init__(self, conf=None, max_procs=2, start=True, fake_clock=True, extra_env=None, engine=None,
-                 pg_tcp=False):
+                 pg_tcp=False, request_env=None):
         self.tmp = tempfile.mkdtemp(prefix="ots-test-", dir=os.environ.get("OTS_TMPDIR") or None)
         _servers.append(self)
         self.proc = None
@@ -500,6 +502,7 @@ class Server:
         self.clock_file = os.path.join(self.state_dir, "clock")
         self.fake_clock = fake_clock
         self.extra_env = dict(extra_env or {})
+        self.request_env = dict(request_env or {})
         if fake_clock and not os.path.isfile(FAKECLOCK):
             raise HarnessError("%s missing: `make check` builds it" % FAKECLOCK)
         if fake_clock:
@@ -575,7 +578,7 @@ class Server:
         os.makedirs(www, exist_ok=True)
         wrapper = os.environ.get("OTS_WRAPPER", "")
         env = ",\n\t\t\t".join("%s => %s" % (lstr(k), lstr(v)) for k, v in self.app_env().items())
-        text = """server.modules = ("mod_accesslog", "mod_fastcgi")
+        text = """server.modules = ("mod_accesslog", "mod_fastcgi", "mod_setenv")
 server.document-root = %(www)s
 server.bind = "127.0.0.1"
 server.port = %(port)d
@@ -595,6 +598,9 @@ fastcgi.server = ("/" => ((
 """ % dict(www=lstr(www), port=self.port, errlog=lstr(self.error_log), acclog=lstr(self.access_log),
            fmt=lstr(fmt), bin=lstr((wrapper + " " + OTS).strip()), sock=lstr(os.path.join(self.tmp, "ots.sock")),
            procs=self.max_procs, env=env)
+        if self.request_env:
+            text += "setenv.add-environment = (%s)\n" % ", ".join(
+                "%s => %s" % (lstr(k), lstr(v)) for k, v in self.request_env.items())
         self.lighttpd_conf = os.path.join(self.tmp, "lighttpd.conf")
         with open(self.lighttpd_conf, "w") as f:
             f.write(text)

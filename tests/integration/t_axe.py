@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Accessibility: tests/browser/axe.mjs runs axe-core in Chromium on every
 page a visitor meets, in every language of po/LINGUAS (and English), in
-light mode and, for English, dark mode.  Any violation is a failure."""
+light mode and, for English, dark mode: creating, receipts, revealing,
+errors, answering a request link (made by an account through the API), and
+signed in through the web server (REMOTE_USER) the create page and My
+secrets.  Any violation is a failure."""
 
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import artifacts, run_script  # noqa: E402
-from otstest import SRCDIR, Server, run  # noqa: E402
+from otstest import SRCDIR, Server, ok, run  # noqa: E402
 
-PAGES = 13  # axe checks per visit in axe.mjs
+PAGES = 22  # axe checks per visit in axe.mjs
 
 
 def languages():
@@ -27,9 +30,22 @@ def languages():
 
 def main():
     s = Server(max_procs=2)
+    signed = Server(conf={"web_remote_user": "yes", "web_create": "authenticated"},
+                    request_env={"REMOTE_USER": "reader@example.com"})
     langs = languages()
-    run_script("axe", ["http://127.0.0.1:%d" % s.port, artifacts()] + langs,
-               PAGES * (len(langs) + 1) + 1, server=s, packages=("playwright-core", "axe-core"))
+    visits = len(langs) + 1  # and English in dark mode
+    auth = ("asker@example.com", s.add_customer("asker@example.com"))
+    requests = []
+    for i in range(visits):
+        r = s.post("request", auth=auth, note="axe visit %d: the VPN password, please" % i, ttl=3600)
+        if not ok(r.status == 200 and "request_url" in (r.json or {}), "request link %d made" % i,
+                  [r.status, r.body[:200]]):
+            return
+        requests.append(r.json["request_url"])
+    run_script("axe", ["http://127.0.0.1:%d" % s.port, "http://127.0.0.1:%d" % signed.port,
+                       ",".join(requests), artifacts()] + langs,
+               PAGES * visits + 1, server=s, packages=("playwright-core", "axe-core"))
+    ok(signed.alive(), "the signed-in server is still up after the browser run", signed.logs())
 
 
 if __name__ == "__main__":
