@@ -120,11 +120,12 @@ FUZZ_CFLAGS=(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 # shellcheck disable=SC2206
 INC=(-I"$TREE/build-asan" -I"$TREE/src" $(mkvar SQLITE_CFLAGS) $(mkvar PQ_CFLAGS)
     $(mkvar JSONC_CFLAGS) $(mkvar SODIUM_CFLAGS) $(mkvar ESMTP_CFLAGS) $(mkvar CURL_CFLAGS)
-    $(mkvar SECCOMP_CFLAGS))
-DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"')
+    $(mkvar SECCOMP_CFLAGS) $(mkvar QRENCODE_CFLAGS))
+DEFS=(-DSYSCONFDIR='"/etc"' -DPKGDATADIR='"/usr/share/ots"' -DLOCALEDIR='"/usr/share/locale"')
 # shellcheck disable=SC2206
 LIBS=($(mkvar SQLITE_LIBS) $(mkvar PQ_LIBS) $(mkvar JSONC_LIBS) $(mkvar SODIUM_LIBS)
-    $(mkvar ESMTP_LIBS) $(mkvar SCRYPT_LIBS) $(mkvar SECCOMP_LIBS) $(mkvar LIBS))
+    $(mkvar ESMTP_LIBS) $(mkvar SCRYPT_LIBS) $(mkvar SECCOMP_LIBS) $(mkvar QRENCODE_LIBS)
+    $(mkvar LIBS))
 TARGETS=$(cd "$TREE/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 build_fuzz() {
 	local c t
@@ -213,11 +214,18 @@ if [ -z "${SKIP_ASAN_CHECK:-}" ]; then
 	# The harness passes these settings on to the processes it starts;
 	# Apache's workers (www-data) must be able to write a report too.
 	chmod 1777 "$SAN_LOGS"
+	# every test but t_axe: axe-core's verdict on the pages does not
+	# depend on the build, and the pages it walks are t_web's and
+	# t_i18n's, which run here
+	ASAN_TESTS=$(printf 'print-tests:\n\t@echo $(TESTS)\n' |
+	    make -s -C "$TREE/build-asan" -f Makefile -f - print-tests |
+	    tr ' ' '\n' | grep -v -e 't_axe.py$' | tr '\n' ' ')
 	asan_check() {
 		ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$SAN_LOGS/asan" \
 		    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SAN_LOGS/ubsan" \
 		    LSAN_OPTIONS="log_path=$SAN_LOGS/lsan" \
-		    make -C "$TREE/build-asan" -j"$JOBS" check >"$WORK/check-asan.log" 2>&1
+		    make -C "$TREE/build-asan" -j"$JOBS" check TESTS="$ASAN_TESTS" \
+		    >"$WORK/check-asan.log" 2>&1
 	}
 	asan_check
 	rc=$?
@@ -268,10 +276,14 @@ if [ -z "${SKIP_VALGRIND:-}" ]; then
 	# figures (t_mailer) are not made for workers ~30x slower (those run
 	# in every other stage; the mailer itself runs here in t_mail and
 	# t_webhook); t_metrics kills a worker with SIGKILL on purpose, and a
-	# killed process writes no valgrind report
+	# killed process writes no valgrind report.  The tests that are only
+	# pages in a browser (accessibility, languages, QR codes, the path
+	# prefix) stay out too; t_files, t_sso and t_request run here for
+	# their HTTP parts, their browser parts are shown and do not judge.
 	INTEG=$(echo "$INTEG" | tr ' ' '\n' |
 	    grep -v -e 't_web.py$' -e 't_hosts.py$' -e 't_faults.py$' \
-	    -e 't_pgbouncer.py$' -e 't_mailer.py$' -e 't_metrics.py$' |
+	    -e 't_pgbouncer.py$' -e 't_mailer.py$' -e 't_metrics.py$' \
+	    -e 't_axe.py$' -e 't_i18n.py$' -e 't_qr.py$' -e 't_prefix.py$' |
 	    tr '\n' ' ')
 	# Our own processes: the valgrind runs whose log path is in $WORK.
 	vg_pids() {

@@ -8,16 +8,22 @@
 // best practices) on each; any violation fails, with its rule and nodes.
 // SIGNED_IN_URL is a server whose web server signs every visitor in (My
 // secrets); REQUEST_URLS, comma-separated, one request link per visit.
+// With OTS_UPDATE_SCREENSHOTS=1, the first visit also rewrites the README's
+// pictures of the receipt (QR code), a request link and My secrets in
+// doc/screenshots/.
 // The context bypasses the pages' CSP only so that axe's own script can be
 // injected; the pages' behaviour is tested elsewhere.
 
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { check, diag, launch, moduleFile, rand, run } from './lib.mjs';
 
 const [base, signed, requestList, artDir, ...langs] = process.argv.slice(2);
 const requests = (requestList || '').split(',');
+const docDir = process.env.OTS_UPDATE_SCREENSHOTS === '1' ?
+    join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'doc', 'screenshots') : null;
 const AXE = moduleFile('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
 
@@ -52,14 +58,22 @@ async function submit(page, button) {
 
 // The pages of one visit, each checked with axe; tag names the run, and
 // request is the visit's own request link.
-async function visit(page, tag, request) {
+async function visit(page, tag, request, doc) {
 	const seen = async (what) => axe(page, `${tag}: ${what}`);
+	const picture = async (name) => {
+		if (doc) {
+			await page.locator(':focus').blur().catch(() => {});
+			await page.screenshot({ path: join(doc, name), fullPage: true });
+			diag(`wrote ${join(doc, name)}`);
+		}
+	};
 
 	await page.goto(base + '/');
 	await seen('create page');
 	await page.locator('#secret').fill('axe ' + rand());
 	await submit(page, 'button[value=create]');
 	await seen('receipt, new secret');
+	await picture('receipt.png');
 	const link = await page.locator('#link').inputValue();
 	const receipt = page.url();
 	await page.goto(link);
@@ -97,6 +111,7 @@ async function visit(page, tag, request) {
 
 	await page.goto(request);
 	await seen('request page');
+	await picture('request.png');
 	await submit(page, 'form[action*="/request/"] button[type=submit]');
 	await seen('request page with an error');
 	await page.locator('#secret').fill('axe ' + rand());
@@ -114,6 +129,7 @@ async function visit(page, tag, request) {
 	await seen('receipt, signed in');
 	await page.goto(signed + '/my');
 	await seen('My secrets with a receipt');
+	await picture('my.png');
 }
 
 async function main() {
@@ -131,7 +147,8 @@ async function main() {
 			try {
 				const page = context.pages()[0] || await context.newPage();
 				page.setDefaultTimeout(15000);
-				await visit(page, `${lang}, ${colorScheme}`, requests[visits++]);
+				await visit(page, `${lang}, ${colorScheme}`, requests[visits],
+				    visits++ === 0 ? docDir : null);
 				await page.goto(base + '/');
 				await page.screenshot({ path: join(artDir, `axe-${lang}-${colorScheme}.png`) });
 			} catch (e) {

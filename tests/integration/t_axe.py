@@ -4,7 +4,8 @@ page a visitor meets, in every language of po/LINGUAS (and English), in
 light mode and, for English, dark mode: creating, receipts, revealing,
 errors, answering a request link (made by an account through the API), and
 signed in through the web server (REMOTE_USER) the create page and My
-secrets.  Any violation is a failure."""
+secrets.  Any violation is a failure.  OTS_UPDATE_SCREENSHOTS=1 also
+rewrites the README's doc/screenshots/receipt.png, request.png and my.png."""
 
 import os
 import sys
@@ -37,7 +38,7 @@ def main():
     auth = ("asker@example.com", s.add_customer("asker@example.com"))
     requests = []
     for i in range(visits):
-        r = s.post("request", auth=auth, note="axe visit %d: the VPN password, please" % i, ttl=3600)
+        r = s.post("request", auth=auth, note="Please send the VPN password for the new laptop.", ttl=3600)
         if not ok(r.status == 200 and "request_url" in (r.json or {}), "request link %d made" % i,
                   [r.status, r.body[:200]]):
             return
