@@ -69,6 +69,8 @@ static const struct route table[] = {
 	    ROUTE_WEB_OWNER | ROUTE_WEB_USER },
 	{ R_WEB_MY_NOTIFY, "/my/notify", "POST", web_my_notify, NONE,
 	    ROUTE_WEB_OWNER | ROUTE_WEB_USER },
+	{ R_WEB_MY_REQUEST, "/my/request", "POST", web_my_request, CREATE,
+	    ROUTE_WEB_OWNER | ROUTE_WEB_USER },
 	{ R_STATIC, "/static/*", "GET HEAD", web_static, NONE, ROUTE_OPEN },
 	{ R_HEALTHZ, "/healthz", "GET HEAD", app_healthz, NONE,
 	    ROUTE_OPEN },
@@ -89,6 +91,7 @@ static const char *const names[R_MAX] = {
 	[R_WEB_BURN] = "web_burn", [R_WEB_REQUEST] = "web_request",
 	[R_WEB_ANSWER] = "web_answer", [R_STATIC] = "static",
 	[R_WEB_MY] = "web_my", [R_WEB_MY_NOTIFY] = "web_my_notify",
+	[R_WEB_MY_REQUEST] = "web_my_request",
 	[R_HEALTHZ] = "healthz", [R_READYZ] = "readyz",
 	[R_METRICS] = "metrics", [R_INVALID] = "invalid",
 };

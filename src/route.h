@@ -37,6 +37,7 @@ enum route_id {
 	R_WEB_ANSWER,
 	R_WEB_MY,	/* GET /my: a web user's secrets */
 	R_WEB_MY_NOTIFY,	/* POST /my/notify: their notices */
+	R_WEB_MY_REQUEST,	/* POST /my/request: a request link */
 	R_STATIC,
 	/* probes, answered by app.c itself */
 	R_HEALTHZ,

@@ -25,7 +25,7 @@
 #include "route.h"
 #include "web.h"
 
-#define VARS_MAX	24
+#define VARS_MAX	32
 
 /* The static files the app can serve itself. */
 static const struct {
@@ -416,6 +416,22 @@ set_file_size(struct vars *vs, const struct caller *c)
 	set(vs, "file_size_max", size);
 }
 
+/* The lifetimes (lifetimes.html) the caller may pick; the longest up to
+ * the default preselected. */
+static void
+set_lifetimes(struct vars *vs, const struct conf *cf, const struct caller *c)
+{
+	size_t i, pick = 0;
+
+	for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++)
+		if (lifetimes[i].ttl <= c->ttl_max) {
+			set(vs, lifetimes[i].offer, "1");
+			if (lifetimes[i].ttl <= cf->ttl_default)
+				pick = i;
+		}
+	set(vs, lifetimes[pick].sel, "1");
+}
+
 /* A form's secret: its text and, if one was chosen, its file. */
 static void
 form_secret(const struct req *r, struct secret_new *in)
@@ -435,7 +451,6 @@ index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
 {
 	struct vars vs = { .n = 0 };
 	char *size = slot(&vs);
-	size_t i, pick = 0;
 
 	set(&vs, "title", _("Share a secret"));
 	set(&vs, "error", error != NULL ? _(error) : NULL);
@@ -444,14 +459,7 @@ index_page(const struct ctx *x, const struct caller *c, struct resp *rs,
 	set_file_size(&vs, c);
 	set(&vs, "passphrase_required",
 	    x->conf->passphrase_required ? "1" : NULL);
-	/* offer the lifetimes allowed; preselect the longest up to default */
-	for (i = 0; i < sizeof(lifetimes) / sizeof(lifetimes[0]); i++)
-		if (lifetimes[i].ttl <= c->ttl_max) {
-			set(&vs, lifetimes[i].offer, "1");
-			if (lifetimes[i].ttl <= x->conf->ttl_default)
-				pick = i;
-		}
-	set(&vs, lifetimes[pick].sel, "1");
+	set_lifetimes(&vs, x->conf, c);
 	page(x->web, rs, status, "index", &vs);
 }
 
@@ -819,6 +827,7 @@ web_my(const struct ctx *x, const struct caller *c, const struct req *r,
 {
 	struct my_list ml = { x, r, &rs->body, 0, 0 };
 	struct vars vs = { .n = 0 };
+	char *note_max = slot(&vs);
 	int n = c->cust.notify & (NOTIFY_EMAIL | NOTIFY_WEBHOOK);
 	static const char *const sel[] = { "sel_none", "sel_email",
 	    "sel_webhook", "sel_all" };
@@ -832,6 +841,9 @@ web_my(const struct ctx *x, const struct caller *c, const struct req *r,
 	set(&vs, sel[n], "1");
 	set(&vs, "has_webhook", c->cust.webhook_url[0] != '\0' ? "1" : NULL);
 	set(&vs, "can_notify", x->conf->has_mailer_pk ? "1" : NULL);
+	snprintf(note_max, 32, "%d", STORE_NOTE_MAX);
+	set(&vs, "note_max", note_max);
+	set_lifetimes(&vs, x->conf, c);
 	if (tmpl_render(x->web->tmpl, "my", vs.v, vs.n, &rs->body) == -1)
 		ml.fail = 1;
 	if (!ml.fail && secret_recent(x, c, r->now, 30, my_row, &ml) == -1) {
@@ -876,6 +888,44 @@ web_my_notify(const struct ctx *x, const struct caller *c,
 	}
 	audit_request(x, c, "account_notify", "ok", NULL);
 	see_other(x->web, rs, "/my", "");
+}
+
+void
+web_my_request(const struct ctx *x, const struct caller *c,
+    const struct req *r, struct resp *rs)
+{
+	struct request_made out;
+	struct vars vs = { .n = 0 };
+	const char *note, *ttl;
+	size_t nlen = 0, tlen = 0;
+	char link[1024], receipt[1024];
+
+	note = form_get(&r->form, P_NOTE, &nlen);
+	ttl = form_get(&r->form, P_TTL, &tlen);
+	switch (request_create(x, c, note, nlen, ttl, tlen, NULL, 0, r->now,
+	    &out)) {
+	case SECRET_OK:
+		snprintf(link, sizeof(link), "%s/request/%s",
+		    x->conf->base_url, out.rkey);
+		snprintf(receipt, sizeof(receipt), "%s/private/%s",
+		    x->conf->base_url, out.mkey);
+		set(&vs, "title", _("Your request link"));
+		set(&vs, "request_link", link);
+		set(&vs, "receipt_link", receipt);
+		set_time(&vs, "expires", out.expires);
+		vs.script = 1;		/* its copy button */
+		page(x->web, rs, 200, "requested", &vs);
+		sodium_memzero(link, sizeof(link));
+		sodium_memzero(receipt, sizeof(receipt));
+		break;
+	case SECRET_INVALID:
+		web_error(x->web, rs, out.status, _("Bad request"),
+		    _(out.message));
+		break;
+	default:
+		server_error(x->web, rs);
+	}
+	request_made_clear(&out);
 }
 
 /* A request link used, expired or never made: one answer for all. */

@@ -61,6 +61,7 @@ handler_fn	web_answer;		/* POST /request/KEY */
 handler_fn	web_static;		/* GET /static/NAME */
 handler_fn	web_my;			/* GET /my */
 handler_fn	web_my_notify;		/* POST /my/notify */
+handler_fn	web_my_request;		/* POST /my/request: a request link */
 handler_fn	web_missing;		/* no such page */
 handler_fn	web_metrics;		/* GET /metrics (Prometheus) */
 handler_fn	web_wrong_method;	/* a page, another method */

@@ -130,6 +130,9 @@ async function visit(page, tag, request, doc) {
 	await page.goto(signed + '/my');
 	await seen('My secrets with a receipt');
 	await picture('my.png');
+	await page.locator('#note').fill('The VPN password, please.');
+	await submit(page, 'form[action$="/my/request"] button[type=submit]');
+	await seen('request link made');
 }
 
 async function main() {

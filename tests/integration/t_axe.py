@@ -3,8 +3,8 @@
 page a visitor meets, in every language of po/LINGUAS (and English), in
 light mode and, for English, dark mode: creating, receipts, revealing,
 errors, answering a request link (made by an account through the API), and
-signed in through the web server (REMOTE_USER) the create page and My
-secrets.  Any violation is a failure.  OTS_UPDATE_SCREENSHOTS=1 also
+signed in through the web server (REMOTE_USER) the create page, My
+secrets and a request link made there.  Any violation is a failure.  OTS_UPDATE_SCREENSHOTS=1 also
 rewrites the README's doc/screenshots/receipt.png, request.png and my.png."""
 
 import os
@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import artifacts, run_script  # noqa: E402
 from otstest import SRCDIR, Server, ok, run  # noqa: E402
 
-PAGES = 22  # axe checks per visit in axe.mjs
+PAGES = 23  # axe checks per visit in axe.mjs
 
 
 def languages():

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "request.h"
 #include "route.h"
 #include "secret.h"
 #include "web.h"
@@ -804,7 +805,11 @@ static void
 test_my(void)
 {
 	struct caller alice, bob;
+	struct secret_new in;
+	struct secret_made out;
 	struct req r;
+	char rkey[KEYS_LEN + 1], mkey3[KEYS_LEN + 1];
+	const char *p;
 	char mkey[KEYS_LEN + 1], mkey2[KEYS_LEN + 1], path[64];
 	int st;
 
@@ -842,6 +847,9 @@ test_my(void)
 	ok(has("Not yet opened") && !has("id=\"none\""), "states shown");
 	ok(!has("for-alice"), "no secret value on the page");
 	ok(has("<option value=\"none\" selected>"), "notices: none selected");
+	ok(has("action=\"/my/request\"") && has("maxlength=\"500\"") &&
+	    has("<option value=\"3600\" selected>"),
+	    "the form to ask for a secret, the default lifetime selected");
 
 	/* the secret belongs to the account */
 	st = secret_receipt(&f.x, mkey, KEYS_LEN, fx_time, 0, &(struct
@@ -883,6 +891,45 @@ test_my(void)
 		ok(store_customer_get(f.st, "alice@example.com", &alice.cust)
 		    == 1 && alice.cust.notify == 0, "notices unchanged");
 	}
+
+	/* a request link from My secrets; the answer is listed there */
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/my/request", "", "note=the+VPN+one&ttl=3600",
+	    fx_time);
+	web_my_request(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	is_page(rs.status, 200, "/request/", "POST /my/request: its link");
+	ok((p = strstr(body(), "/request/")) != NULL &&
+	    strspn(p + 9, "abcdefghijklmnopqrstuvwxyz0123456789") == KEYS_LEN,
+	    "a request key in the link");
+	snprintf(rkey, sizeof(rkey), "%.*s", KEYS_LEN, p ? p + 9 : "");
+	ok((p = strstr(body(), "/private/")) != NULL, "and its receipt link");
+	snprintf(mkey3, sizeof(mkey3), "%.*s", KEYS_LEN, p ? p + 9 : "");
+	ok(has("data-copy=\"#link\""), "a copy button for the link");
+	memset(&in, 0, sizeof(in));
+	in.value = "from-bob";
+	in.len = strlen(in.value);
+	is_int(request_answer(&f.x, &anon, rkey, strlen(rkey), &in, fx_time,
+	    &out), SECRET_OK, "someone answers the request");
+	secret_made_clear(&out);
+	http_resp_free(&rs);
+	fx_req(&r, "GET", "/my", "", NULL, fx_time);
+	web_my(&f.x, &alice, &r, &rs);
+	http_req_free(&r);
+	ok(rs.status == 200 && strlen(mkey3) == KEYS_LEN && has(mkey3),
+	    "My secrets lists the answer");
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/my/request", "", "note=x&notify=all", fx_time);
+	web_my_request(&f.x, &bob, &r, &rs);
+	http_req_free(&r);
+	is_page(rs.status, 200, "/request/", "notify is not the form's: "
+	    "ignored");
+	http_resp_free(&rs);
+	fx_req(&r, "POST", "/my/request", "", NULL, fx_time);
+	web_my_request(&f.x, &anon, &r, &rs);
+	http_req_free(&r);
+	is_page(rs.status, 401, "An account is required",
+	    "no account: refused with the reason");
 	sodium_memzero(&alice, sizeof(alice));
 	sodium_memzero(&bob, sizeof(bob));
 	rs.web_user = NULL;
