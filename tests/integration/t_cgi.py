@@ -90,7 +90,7 @@ def main():
             ("invalid JSON", dict(body=(b'{"secret": "x"', "application/json"))),
             ("JSON array", dict(body=(b'["secret"]', "application/json"))),
             ("multipart without boundary", dict(body=(b"--x\r\n", "multipart/form-data"))),
-            ("body larger than body_max", dict(body=b"secret=" + b"a" * (1 << 21)))):
+            ("body larger than body_max (10 MiB + 64 KiB)", dict(body=b"secret=" + b"a" * (11 << 20)))):
         r = cgi("POST", "share", **kw)
         ok(r.status == 404 and r.intended is not None and 400 <= r.intended < 500,
            "CGI share with %s: a 4xx" % desc, "Status %r intended %r rc %r body %r"
