@@ -9,40 +9,14 @@
 // for the python side as {"fact":{...}}, and {"done":N} once every flow
 // ran.  Environment: CHROMIUM, OTS_NODE_MODULES (as web.mjs).
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
+import { check, is, launch, out, run } from './lib.mjs';
+
 const [base, artDir, limitArg] = process.argv.slice(2);
 const LIMIT = Number(limitArg);
-
-let nchecks = 0;
-
-function out(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-function diag(msg) {
-	out({ diag: String(msg) });
-}
-
-function check(cond, desc, why) {
-	nchecks++;
-	const o = { ok: !!cond, desc };
-	if (!cond && why !== undefined)
-		o.why = [].concat(why).map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
-	out(o);
-	return !!cond;
-}
-
-function is(got, want, desc) {
-	return check(got === want, desc, ['got:      ' + JSON.stringify(got),
-	    'expected: ' + JSON.stringify(want)]);
-}
 
 // 300 KiB holding every byte value, in a random order, with a canary inside.
 function payload(size, canary) {
@@ -76,12 +50,12 @@ async function upload(page, file, text) {
 	    receipt: await page.content() };
 }
 
-// Open link in a fresh context and click "View the secret": the download
+// Open link in a fresh browser and click "View the secret": the download
 // {name, bytes}, or null.
-async function fetchDownload(browser, link, what) {
-	const ctx = await browser.newContext({ acceptDownloads: true });
+async function fetchDownload(link, what) {
+	const { context: ctx, close } = await launch({ acceptDownloads: true });
 	try {
-		const page = await ctx.newPage();
+		const page = ctx.pages()[0] || await ctx.newPage();
 		page.setDefaultTimeout(15000);
 		await page.goto(link);
 		is((await page.locator('h1').first().innerText()).trim(), 'Someone sent you a secret',
@@ -102,11 +76,11 @@ async function fetchDownload(browser, link, what) {
 		    `${what}: the link opened again says the secret is gone`);
 		return { name, bytes };
 	} finally {
-		await ctx.close();
+		await close();
 	}
 }
 
-async function flowRoundTrip(page, browser) {
+async function flowRoundTrip(page) {
 	const canary = 'fc' + randomBytes(12).toString('hex');
 	const buffer = payload(300 * 1024, canary);
 	const name = `report-${randomBytes(4).toString('hex')}.bin`;
@@ -117,19 +91,19 @@ async function flowRoundTrip(page, browser) {
 	check(!/307200|300 KiB|300\.0/.test(up.receipt), 'the receipt does not show the file size');
 	await page.screenshot({ path: join(artDir, 'files-receipt.png'), fullPage: true });
 	out({ fact: { name, canary, mkey: up.mkey } });
-	const dl = await fetchDownload(browser, up.link, 'round trip');
+	const dl = await fetchDownload(up.link, 'round trip');
 	is(dl.name, name, 'the download has the uploaded name');
 	check(dl.bytes && dl.bytes.length === buffer.length && dl.bytes.equals(buffer),
 	    'the download is byte-identical (300 KiB, every byte value)',
 	    [`got ${dl.bytes ? dl.bytes.length : 'nothing'} bytes`]);
 }
 
-async function flowHostileName(page, browser) {
+async function flowHostileName(page) {
 	const buffer = payload(1000);
 	const name = 'a"b\\c/../..\u00e9t\u00e9 \u20ac\u202egnp.exe';
 	const up = await upload(page, { name, buffer });
 	is(up.status, 200, 'a hostile name: uploaded');
-	const dl = await fetchDownload(browser, up.link, 'hostile name');
+	const dl = await fetchDownload(up.link, 'hostile name');
 	out({ fact: { hostile_sent: name, hostile_got: dl.name } });
 	check(dl.name && !/[\/\\"\u202e]/.test(dl.name) && !dl.name.includes('..') &&
 	    !/[\x00-\x1f\x7f]/.test(dl.name), 'a hostile name comes back without separators, quotes, ' +
@@ -165,44 +139,20 @@ async function main() {
 		process.exit(2);
 	}
 	mkdirSync(artDir, { recursive: true });
-	const modules = process.env.OTS_NODE_MODULES || join(here, 'node_modules');
-	let chromium;
+	const { context, close } = await launch();
 	try {
-		({ chromium } = createRequire(join(here, 'files.mjs'))(join(modules, 'playwright-core')));
-	} catch (e) {
-		check(false, 'playwright-core loads', [`from ${modules}: ${e.message}`]);
-		process.exit(1);
-	}
-	const dl = mkdtempSync(join(tmpdir(), 'ots-files-'));
-	let browser;
-	try {
-		browser = await chromium.launch({
-			executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-			headless: true,
-			downloadsPath: dl,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-			    '--no-first-run', '--disable-background-networking',
-			    '--disable-component-update', '--disable-sync'],
-		});
-		const ctx = await browser.newContext();
-		const page = await ctx.newPage();
+		const page = context.pages()[0] || await context.newPage();
 		page.setDefaultTimeout(15000);
 		for (const flow of [flowRoundTrip, flowHostileName, flowTooBig, flowBoth]) {
 			try {
-				await flow(page, browser);
+				await flow(page);
 			} catch (e) {
 				check(false, `${flow.name} ran to completion`, (e.stack || String(e)).split('\n').slice(0, 8));
 			}
 		}
 	} finally {
-		if (browser)
-			await browser.close().catch(() => {});
-		rmSync(dl, { recursive: true, force: true });
+		await close();
 	}
-	out({ done: nchecks });
 }
 
-main().catch((e) => {
-	diag(e.stack || String(e));
-	process.exit(1);
-});
+run('files.mjs', main);

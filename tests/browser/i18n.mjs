@@ -15,39 +15,15 @@
 // receives create-de.png and create-ar.png.
 
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
+import { check, diag, is, launch, run } from './lib.mjs';
+
 const [base, artDir, textsFile, docDir] = process.argv.slice(2);
 const DESKTOP = { width: 1000, height: 800 };
 const LOCALES = { en: 'en-US', de: 'de-DE', fr: 'fr-FR', es: 'es-ES', pt: 'pt-BR', ja: 'ja-JP', ar: 'ar-EG' };
 
-let nchecks = 0;
 let texts = {};
-
-function out(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-function diag(msg) {
-	out({ diag: String(msg) });
-}
-
-function check(cond, desc, why) {
-	nchecks++;
-	const o = { ok: !!cond, desc };
-	if (!cond && why !== undefined)
-		o.why = [].concat(why).map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
-	out(o);
-	return !!cond;
-}
-
-function is(got, want, desc) {
-	return check(got === want, desc, ['got:      ' + JSON.stringify(got),
-	    'expected: ' + JSON.stringify(want)]);
-}
 
 function tr(lang, msgid) {
 	return (texts[lang] && texts[lang][msgid]) || msgid;
@@ -106,9 +82,9 @@ async function textBox(page, selector) {
 	}, selector);
 }
 
-async function flowLanguage(browser, lang) {
-	const context = await browser.newContext({ locale: LOCALES[lang], viewport: DESKTOP });
-	const page = await context.newPage();
+async function flowLanguage(lang) {
+	const { context, close } = await launch({ locale: LOCALES[lang], viewport: DESKTOP });
+	const page = context.pages()[0] || await context.newPage();
 	page.setDefaultTimeout(15000);
 	try {
 		const secret = `i18n-${lang}-${Date.now()}`;
@@ -159,14 +135,14 @@ async function flowLanguage(browser, lang) {
 		await page.goto(base + '/no/such/page');
 		await pageChecks(page, lang, 'error page', 'Not found');
 	} finally {
-		await context.close().catch(() => {});
+		await close();
 	}
 }
 
 // Without JavaScript: the language links, the cookie, and the forms.
-async function flowPicker(browser) {
-	const context = await browser.newContext({ locale: 'de-DE', viewport: DESKTOP, javaScriptEnabled: false });
-	const page = await context.newPage();
+async function flowPicker() {
+	const { context, close } = await launch({ locale: 'de-DE', viewport: DESKTOP, javaScriptEnabled: false });
+	const page = context.pages()[0] || await context.newPage();
 	page.setDefaultTimeout(15000);
 	try {
 		await page.setContent('<title>off</title><script>document.title = "on"</script>');
@@ -198,7 +174,7 @@ async function flowPicker(browser) {
 		is((await context.cookies()).find((k) => k.name === 'lang')?.value, 'en', 'picker: the cookie says en');
 		is(new URL(page.url()).search, '?lang=en', 'picker: the link is a plain ?lang= link');
 	} finally {
-		await context.close().catch(() => {});
+		await close();
 	}
 }
 
@@ -209,46 +185,24 @@ async function main() {
 	}
 	texts = JSON.parse(readFileSync(textsFile, 'utf8'));
 	mkdirSync(artDir, { recursive: true });
-	const modules = process.env.OTS_NODE_MODULES || join(here, 'node_modules');
-	let chromium;
-	try {
-		({ chromium } = createRequire(join(here, 'i18n.mjs'))(join(modules, 'playwright-core')));
-	} catch (e) {
-		check(false, 'playwright-core loads', [`from ${modules}: ${e.message}`]);
-		process.exit(1);
-	}
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-	});
-	try {
-		for (const lang of Object.keys(LOCALES)) {
-			if (lang !== 'en' && !texts[lang]) {
-				check(false, `${lang}: a catalogue to compare with`);
-				continue;
-			}
-			try {
-				await flowLanguage(browser, lang);
-			} catch (e) {
-				check(false, `${lang}: the flow ran to completion`, (e.stack || String(e)).split('\n').slice(0, 8));
-			}
+	for (const lang of Object.keys(LOCALES)) {
+		if (lang !== 'en' && !texts[lang]) {
+			check(false, `${lang}: a catalogue to compare with`);
+			continue;
 		}
-		check(Object.keys(texts).every((l) => l in LOCALES), 'every language of po/LINGUAS is tried here',
-		    Object.keys(texts));
 		try {
-			await flowPicker(browser);
+			await flowLanguage(lang);
 		} catch (e) {
-			check(false, 'the picker flow ran to completion', (e.stack || String(e)).split('\n').slice(0, 8));
+			check(false, `${lang}: the flow ran to completion`, (e.stack || String(e)).split('\n').slice(0, 8));
 		}
-	} finally {
-		await browser.close().catch(() => {});
 	}
-	out({ done: nchecks });
+	check(Object.keys(texts).every((l) => l in LOCALES), 'every language of po/LINGUAS is tried here',
+	    Object.keys(texts));
+	try {
+		await flowPicker();
+	} catch (e) {
+		check(false, 'the picker flow ran to completion', (e.stack || String(e)).split('\n').slice(0, 8));
+	}
 }
 
-main().catch((e) => {
-	check(false, 'i18n.mjs ran to completion', (e.stack || String(e)).split('\n').slice(0, 10));
-	process.exit(1);
-});
+run('i18n.mjs', main);

@@ -2,7 +2,8 @@
 // driver (tests/integration/browser.py) reads, and starting Chromium.
 //
 // One JSON line per check, {"ok":bool,"desc":...,"why":[...]}, diagnostics
-// as {"diag":...}, and {"done":N} once the script ran to the end.
+// as {"diag":...}, values for the python side as {"fact":...} (run_script
+// returns them), and {"done":N} once the script ran to the end.
 // Environment: CHROMIUM (default /usr/bin/chromium), OTS_NODE_MODULES (where
 // playwright-core and axe-core are; default node_modules next to this file).
 

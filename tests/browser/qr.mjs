@@ -11,48 +11,15 @@
 // OTS_NODE_MODULES as for web.mjs.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
+import { check, diag, is, launch, rand, run } from './lib.mjs';
+
 const [base, artDir] = process.argv.slice(2);
 const origin = base ? new URL(base).origin : '';
 const root = base ? new URL(base).pathname.replace(/\/+$/, '') : '';
 const ZBARIMG = process.env.ZBARIMG || 'zbarimg';
-
-let nchecks = 0;
-
-function out(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-function diag(msg) {
-	out({ diag: String(msg) });
-}
-
-function check(cond, desc, why) {
-	nchecks++;
-	const o = { ok: !!cond, desc };
-	if (!cond && why !== undefined)
-		o.why = [].concat(why).map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
-	out(o);
-	return !!cond;
-}
-
-function is(got, want, desc) {
-	return check(got === want, desc, ['got:      ' + JSON.stringify(got),
-	    'expected: ' + JSON.stringify(want)]);
-}
-
-function rand(n = 12) {
-	let s = '';
-	while (s.length < n)
-		s += Math.random().toString(36).slice(2);
-	return s.slice(0, n);
-}
 
 const requests = [];
 const cspErrors = [];
@@ -248,26 +215,35 @@ async function colours(page) {
 
 // prefers-color-scheme: dark gives dark pages with readable text; the QR
 // code keeps dark modules on white.
-async function flowDark(browser) {
-	for (const scheme of ['light', 'dark']) {
-		const context = await browser.newContext({ colorScheme: scheme });
-		const page = await context.newPage();
-		watch(page);
-		const a = await create(page, `${scheme} ` + rand());
-		const c = await colours(page);
-		const l = luminance(c.bg);
-		if (scheme === 'dark')
-			check(l !== null && l < 0.05, `dark: the page background is dark (${c.bg})`, c);
-		else
-			check(l !== null && l > 0.8, `light: the page background is light (${c.bg})`, c);
-		const pairs = [['text on page', c.fg, c.bg], ['text on card', c.cardFg, c.card],
-		    ['link', c.link, c.bg], ['hint on card', c.hint, c.card], ['field', c.fieldFg, c.field]];
-		const low = pairs.filter(([, f, b]) => contrast(f, b) < 4.5)
-		    .map(([w, f, b]) => `${w}: ${f} on ${b}: ${contrast(f, b).toFixed(2)}`);
-		check(low.length === 0, `${scheme}: text contrast at least 4.5:1 (page, card, link, hint, field)`, low);
-		is(await decodeQr(page, `qr-${scheme}`), a.link, `${scheme}: the QR code still reads as the link`);
-		await page.screenshot({ path: join(artDir, `qr-receipt-${scheme}.png`), fullPage: true });
-		await context.close();
+async function flowDark(context, scheme) {
+	const page = context.pages()[0] || await context.newPage();
+	watch(page);
+	const a = await create(page, `${scheme} ` + rand());
+	const c = await colours(page);
+	const l = luminance(c.bg);
+	if (scheme === 'dark')
+		check(l !== null && l < 0.05, `dark: the page background is dark (${c.bg})`, c);
+	else
+		check(l !== null && l > 0.8, `light: the page background is light (${c.bg})`, c);
+	const pairs = [['text on page', c.fg, c.bg], ['text on card', c.cardFg, c.card],
+	    ['link', c.link, c.bg], ['hint on card', c.hint, c.card], ['field', c.fieldFg, c.field]];
+	const low = pairs.filter(([, f, b]) => contrast(f, b) < 4.5)
+	    .map(([w, f, b]) => `${w}: ${f} on ${b}: ${contrast(f, b).toFixed(2)}`);
+	check(low.length === 0, `${scheme}: text contrast at least 4.5:1 (page, card, link, hint, field)`, low);
+	is(await decodeQr(page, `qr-${scheme}`), a.link, `${scheme}: the QR code still reads as the link`);
+	await page.screenshot({ path: join(artDir, `qr-receipt-${scheme}.png`), fullPage: true });
+}
+
+// Run flow(context) in a browser of its own, launched with options; a
+// failure is a check (what ran to completion), and the next flow goes on.
+async function inBrowser(what, options, flow) {
+	const { context, close } = await launch(options);
+	try {
+		await flow(context);
+	} catch (e) {
+		check(false, `${what} ran to completion`, (e.stack || String(e)).split('\n').slice(0, 8));
+	} finally {
+		await close();
 	}
 }
 
@@ -277,24 +253,9 @@ async function main() {
 		process.exit(2);
 	}
 	mkdirSync(artDir, { recursive: true });
-	const modules = process.env.OTS_NODE_MODULES || join(here, 'node_modules');
-	let chromium;
-	try {
-		({ chromium } = createRequire(join(here, 'qr.mjs'))(join(modules, 'playwright-core')));
-	} catch (e) {
-		check(false, 'playwright-core loads', [`from ${modules}: ${e.message}`]);
-		process.exit(1);
-	}
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-	});
-	try {
-		const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+	await inBrowser('the clipboard browser', { viewport: { width: 1000, height: 900 } }, async (context) => {
 		await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-		const page = await context.newPage();
+		const page = context.pages()[0] || await context.newPage();
 		page.setDefaultTimeout(15000);
 		watch(page);
 		for (const flow of [flowQr, flowCopy]) {
@@ -304,34 +265,17 @@ async function main() {
 				check(false, `${flow.name} ran to completion`, (e.stack || String(e)).split('\n').slice(0, 8));
 			}
 		}
-		await context.close();
-		const noJs = await browser.newContext({ javaScriptEnabled: false });
-		try {
-			await flowNoScript(noJs);
-		} catch (e) {
-			check(false, 'flowNoScript ran to completion', (e.stack || String(e)).split('\n').slice(0, 8));
-		}
-		await noJs.close();
-		try {
-			await flowDark(browser);
-		} catch (e) {
-			check(false, 'flowDark ran to completion', (e.stack || String(e)).split('\n').slice(0, 8));
-		}
-		is(cspErrors.length, 0, 'no Content-Security-Policy violation on any page');
-		if (cspErrors.length)
-			diag(cspErrors.join('\n'));
-		is(pageErrors.length, 0, 'no script error on any page');
-		const outside = requests.filter((u) => !u.startsWith(origin + root + '/'));
-		check(outside.length === 0, `every one of ${requests.length} requests stayed under ${origin}${root}/`,
-		    outside.slice(0, 10));
-	} finally {
-		await browser.close().catch(() => {});
-	}
-	out({ done: nchecks });
+	});
+	await inBrowser('flowNoScript', { javaScriptEnabled: false }, flowNoScript);
+	for (const colorScheme of ['light', 'dark'])
+		await inBrowser(`flowDark (${colorScheme})`, { colorScheme }, (context) => flowDark(context, colorScheme));
+	is(cspErrors.length, 0, 'no Content-Security-Policy violation on any page');
+	if (cspErrors.length)
+		diag(cspErrors.join('\n'));
+	is(pageErrors.length, 0, 'no script error on any page');
+	const outside = requests.filter((u) => !u.startsWith(origin + root + '/'));
+	check(outside.length === 0, `every one of ${requests.length} requests stayed under ${origin}${root}/`,
+	    outside.slice(0, 10));
 }
 
-main().catch((e) => {
-	check(false, 'qr.mjs ran to completion', (e.stack || String(e)).split('\n').slice(0, 10));
-	out({ done: nchecks });
-	process.exit(1);
-});
+run('qr.mjs', main);

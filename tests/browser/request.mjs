@@ -9,28 +9,9 @@
 // to the end.  Environment: CHROMIUM (default /usr/bin/chromium),
 // OTS_NODE_MODULES (where playwright-core is; default node_modules here).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { check, launch, run } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const [link, note, value] = process.argv.slice(2);
-let nchecks = 0;
-
-function out(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-function check(cond, desc, why) {
-	nchecks++;
-	const o = { ok: !!cond, desc };
-	if (!cond && why !== undefined)
-		o.why = [].concat(why).map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
-	out(o);
-	return !!cond;
-}
 
 async function main() {
 	if (!link || note === undefined || !value) {
@@ -39,19 +20,9 @@ async function main() {
 	}
 	const origin = new URL(link).origin;
 	const rkey = new URL(link).pathname.split('/').pop();
-	const modules = process.env.OTS_NODE_MODULES || join(here, 'node_modules');
-	const { chromium } = createRequire(join(here, 'request.mjs'))(join(modules, 'playwright-core'));
-	const profile = mkdtempSync(join(tmpdir(), 'ots-chromium-'));
 	const requests = [], errors = [];
-	let context;
+	const { context, close } = await launch();
 	try {
-		context = await chromium.launchPersistentContext(profile, {
-			executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-			headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-			    '--no-first-run', '--disable-background-networking',
-			    '--disable-component-update', '--disable-sync'],
-		});
 		const page = context.pages()[0] || await context.newPage();
 		page.setDefaultTimeout(15000);
 		page.on('request', (r) => requests.push(r.url()));
@@ -99,14 +70,8 @@ async function main() {
 		const foreign = requests.filter((u) => !u.startsWith(origin + '/'));
 		check(foreign.length === 0, 'every browser request went to the server', foreign);
 	} finally {
-		if (context)
-			await context.close().catch(() => {});
-		rmSync(profile, { recursive: true, force: true });
+		await close();
 	}
-	out({ done: nchecks });
 }
 
-main().catch((e) => {
-	check(false, 'request.mjs ran to completion', (e.stack || String(e)).split('\n').slice(0, 10));
-	process.exit(1);
-});
+run('request.mjs', main);

@@ -9,36 +9,11 @@
 // Environment: CHROMIUM (default /usr/bin/chromium), OTS_NODE_MODULES.
 
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
+import { check, launch, rand, run } from './lib.mjs';
+
 const [base, user, password, artDir] = process.argv.slice(2);
-let nchecks = 0;
-
-function out(obj) {
-	process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-function check(cond, desc, why) {
-	nchecks++;
-	const o = { ok: !!cond, desc };
-	if (!cond && why !== undefined)
-		o.why = [].concat(why).map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
-	out(o);
-	return !!cond;
-}
-
-function rand(n = 12) {
-	let s = '';
-	while (s.length < n)
-		s += Math.random().toString(36).slice(2);
-	return s.slice(0, n);
-}
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 async function main() {
 	if (!base || !user || !password || !artDir) {
@@ -46,15 +21,13 @@ async function main() {
 		process.exit(2);
 	}
 	mkdirSync(artDir, { recursive: true });
-	const modules = process.env.OTS_NODE_MODULES || join(here, 'node_modules');
-	const { chromium } = createRequire(join(here, 'sso.mjs'))(join(modules, 'playwright-core'));
-	const browser = await chromium.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS,
-	});
+	// two browsers, a stranger's and the signed-in user's
+	const closers = [];
 	try {
 		// a stranger: the create page is closed, a secret link is not
-		const stranger = await browser.newContext();
-		const sp = await stranger.newPage();
+		const { context: stranger, close: closeStranger } = await launch();
+		closers.push(closeStranger);
+		const sp = stranger.pages()[0] || await stranger.newPage();
 		sp.setDefaultTimeout(15000);
 		// (Chromium's navigation to a 401 with a challenge and no
 		// credentials fails as ERR_INVALID_AUTH_CREDENTIALS: ask with
@@ -67,8 +40,10 @@ async function main() {
 		    'and the browser does not show it', [failed]);
 
 		// the signed-in user
-		const signed = await browser.newContext({ httpCredentials: { username: user, password } });
-		const page = await signed.newPage();
+		const { context: signed, close: closeSigned } =
+		    await launch({ httpCredentials: { username: user, password } });
+		closers.push(closeSigned);
+		const page = signed.pages()[0] || await signed.newPage();
 		page.setDefaultTimeout(15000);
 		r = await page.goto(base + '/');
 		check(r.status() === 200, 'signed in, the create page opens', [r.status()]);
@@ -117,14 +92,12 @@ async function main() {
 		check(!(await page.content()).includes(value) && !(await page.content()).includes(value2),
 		    'My secrets shows no secret value');
 		await page.screenshot({ path: join(artDir, 'sso-my-after.png'), fullPage: true });
-		await stranger.close();
-		await signed.close();
 	} catch (e) {
 		check(false, 'the browser flow ran to completion', (e.stack || String(e)).split('\n').slice(0, 8));
 	} finally {
-		await browser.close();
+		for (const close of closers)
+			await close();
 	}
-	out({ done: nchecks });
 }
 
-main();
+run('sso.mjs', main);

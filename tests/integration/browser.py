@@ -44,14 +44,18 @@ def tools(script, packages=("playwright-core",)):
     return node, probs
 
 
-def run_script(name, args, min_checks, server=None, packages=("playwright-core",), timeout=600):
+def run_script(name, args, min_checks, server=None, packages=("playwright-core",), timeout=600,
+               label=""):
     """Run tests/browser/NAME.mjs with args; every check it prints is a TAP
     assertion, and so are: it exited 0, ran to the end, made at least
-    min_checks checks, and (given server) the server survived."""
+    min_checks checks, and (given server) the server survived.  label
+    prefixes every assertion's description (one script run against several
+    servers).  Returns the script's facts, the values of its {"fact":...}
+    lines, for the python side to use."""
     script = os.path.join(BROWSER_DIR, name + ".mjs")
     node, probs = tools(script, packages)
-    if not ok(not probs, "node, %s and chromium are available" % ", ".join(packages), probs):
-        return
+    if not ok(not probs, "%snode, %s and chromium are available" % (label, ", ".join(packages)), probs):
+        return []
     try:
         p = subprocess.run([node, script] + list(args), stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=timeout, cwd=BROWSER_DIR)
@@ -61,7 +65,7 @@ def run_script(name, args, min_checks, server=None, packages=("playwright-core",
         stdout = stdout.decode() if isinstance(stdout, bytes) else stdout
         stderr = stderr.decode() if isinstance(stderr, bytes) else stderr
 
-    checks, done = 0, None
+    checks, done, facts = 0, None, []
     for line in stdout.splitlines():
         try:
             msg = json.loads(line)
@@ -71,20 +75,24 @@ def run_script(name, args, min_checks, server=None, packages=("playwright-core",
             diag(line)
         elif "ok" in msg:
             checks += 1
-            ok(msg["ok"] is True, "browser: " + str(msg.get("desc")), msg.get("why"))
+            ok(msg["ok"] is True, label + "browser: " + str(msg.get("desc")), msg.get("why"))
         elif "done" in msg:
             done = msg["done"]
+        elif "fact" in msg:
+            facts.append(msg["fact"])
         else:
             diag(msg.get("diag", line))
     failed = rc != 0 or done is None or checks < min_checks
-    ok(rc == 0, "%s.mjs exited 0" % name, "exit status %s" % rc)
-    ok(done is not None and done == checks, "%s.mjs ran every flow to the end" % name,
+    ok(rc == 0, "%s%s.mjs exited 0" % (label, name), "exit status %s" % rc)
+    ok(done is not None and done == checks, "%s%s.mjs ran every flow to the end" % (label, name),
        "done marker %r, %d checks read" % (done, checks))
-    ok(checks >= min_checks, "%s.mjs made at least %d checks" % (name, min_checks), "%d checks" % checks)
+    ok(checks >= min_checks, "%s%s.mjs made at least %d checks" % (label, name, min_checks),
+       "%d checks" % checks)
     if failed and stderr.strip():
-        diag("%s.mjs stderr:\n%s" % (name, stderr[-4000:]))
+        diag("%s%s.mjs stderr:\n%s" % (label, name, stderr[-4000:]))
     if server is not None:
-        ok(server.alive(), "the server is still up after the browser run", server.logs())
+        ok(server.alive(), label + "the server is still up after the browser run", server.logs())
         crashes = [line for line in server.logs().splitlines()
                    if "signal" in line.lower() or "died" in line.lower()]
-        ok(not crashes, "no worker died during the browser run", crashes)
+        ok(not crashes, label + "no worker died during the browser run", crashes)
+    return facts

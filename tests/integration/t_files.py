@@ -26,21 +26,17 @@ Needs node, Chromium and playwright-core as t_web.py (missing: a failure).
 """
 
 import base64
-import json
 import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (BUILDDIR, SRCDIR, Server, canary, count_bytes, diag, is_, ok,  # noqa: E402
-                     run, skip)
+from browser import artifacts, run_script  # noqa: E402
+from otstest import Server, canary, count_bytes, diag, is_, ok, run, skip  # noqa: E402
 
-BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
-SCRIPT = os.path.join(BROWSER_DIR, "files.mjs")
 MIN_CHECKS = 20
 ANON_LIMIT = 1 << 20
 MiB = 1 << 20
@@ -100,52 +96,8 @@ def receipt_link(s, r, what):
 
 
 def browser_run(s):
-    node = shutil.which(os.environ.get("NODE") or "node")
-    modules = os.environ.get("OTS_NODE_MODULES") or os.path.join(BROWSER_DIR, "node_modules")
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    probs = [] if node else ["node not found (set NODE)"]
-    if not os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
-        probs.append("%s/playwright-core is missing (set OTS_NODE_MODULES)" % modules)
-    if not os.access(chromium, os.X_OK):
-        probs.append("%s not found (set CHROMIUM)" % chromium)
-    if not ok(not probs, "node, playwright-core and chromium are available", probs):
-        return []
-    artifacts = os.environ.get("OTS_ARTIFACTS") or os.path.join(BUILDDIR, "tests", "artifacts")
-    os.makedirs(artifacts, exist_ok=True)
-    try:
-        p = subprocess.run([node, SCRIPT, "http://127.0.0.1:%d" % s.port, artifacts, str(ANON_LIMIT)],
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
-                           cwd=BROWSER_DIR)
-        rc, stdout, stderr = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, stdout, stderr = "timeout", (e.stdout or b"").decode(), (e.stderr or b"").decode()
-    checks, done, facts = 0, None, []
-    for line in stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            msg = None
-        if not isinstance(msg, dict):
-            diag(line)
-        elif "ok" in msg:
-            checks += 1
-            ok(msg["ok"] is True, "browser: " + str(msg.get("desc")), msg.get("why"))
-        elif "done" in msg:
-            done = msg["done"]
-        elif "fact" in msg:
-            facts.append(msg["fact"])
-        else:
-            diag(msg.get("diag", line))
-    ok(rc == 0, "files.mjs exited 0", "exit status %s" % rc)
-    ok(done is not None and done == checks, "files.mjs ran every flow to the end",
-       "done marker %r, %d checks read" % (done, checks))
-    ok(checks >= MIN_CHECKS, "files.mjs made at least %d checks" % MIN_CHECKS, "%d checks" % checks)
-    if (rc != 0 or done is None) and stderr.strip():
-        diag("files.mjs stderr:\n" + stderr[-4000:])
-    for f in facts:
-        if "hostile_got" in f:
-            diag("hostile name sent %r, downloaded as %r" % (f["hostile_sent"], f["hostile_got"]))
-    return facts
+    """files.mjs in Chromium against s: its checks, and its facts."""
+    return run_script("files", ["http://127.0.0.1:%d" % s.port, artifacts(), str(ANON_LIMIT)], MIN_CHECKS)
 
 
 def check_download(r, content, want_cd, what):
@@ -348,6 +300,9 @@ def main():
     s = Server(max_procs=2)
     try:
         facts = browser_run(s)
+        for f in facts:
+            if "hostile_got" in f:
+                diag("hostile name sent %r, downloaded as %r" % (f["hostile_sent"], f["hostile_got"]))
         for f in facts:
             if "canary" in f:
                 hits = count_bytes(s.db_files(), [f["name"].encode(), f["canary"].encode()])

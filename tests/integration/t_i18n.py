@@ -24,11 +24,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import BUILDDIR, SRCDIR, Server, diag, is_, ok, run  # noqa: E402
+from browser import artifacts, run_script  # noqa: E402
+from otstest import SRCDIR, Server, diag, is_, ok, run  # noqa: E402
 
 PO = os.path.join(SRCDIR, "po")
-BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
-SCRIPT = os.path.join(BROWSER_DIR, "i18n.mjs")
 MIN_CHECKS = 80  # i18n.mjs makes about 110
 
 
@@ -241,58 +240,16 @@ def server(s, langs):
 
 
 def browser(s):
-    node = shutil.which(os.environ.get("NODE") or "node")
-    modules = os.environ.get("OTS_NODE_MODULES") or os.path.join(BROWSER_DIR, "node_modules")
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    probs = []
-    if not node:
-        probs.append("node not found (set NODE)")
-    if not os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
-        probs.append("%s/playwright-core is missing (npm ci --prefix %s, or OTS_NODE_MODULES)"
-                     % (modules, BROWSER_DIR))
-    if not os.access(chromium, os.X_OK):
-        probs.append("%s not found (set CHROMIUM)" % chromium)
-    if not ok(not probs, "node, playwright-core and chromium are available", probs):
-        return
-    artifacts = os.environ.get("OTS_ARTIFACTS") or os.path.join(BUILDDIR, "tests", "artifacts")
-    os.makedirs(artifacts, exist_ok=True)
+    """tests/browser/i18n.mjs in Chromium, with po/LANG.po's texts."""
     texts = {lang: po_texts(lang) for lang in linguas()}
     spec = os.path.join(s.tmp, "texts.json")
     with open(spec, "w", encoding="utf-8") as f:
         json.dump(texts, f, ensure_ascii=False)
-    args = [node, SCRIPT, "http://127.0.0.1:%d" % s.port, artifacts, spec]
+    args = ["http://127.0.0.1:%d" % s.port, artifacts(), spec]
     if os.environ.get("OTS_UPDATE_SCREENSHOTS") == "1":
         args.append(os.path.join(SRCDIR, "doc", "screenshots"))
-    diag("screenshots in %s" % artifacts)
-    try:
-        p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=600, cwd=BROWSER_DIR)
-        rc, stdout, stderr = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        rc = "timeout"
-        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        stderr = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-    checks, done = 0, None
-    for line in stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            msg = None
-        if not isinstance(msg, dict):
-            diag(line)
-        elif "ok" in msg:
-            checks += 1
-            ok(msg["ok"] is True, "browser: " + str(msg.get("desc")), msg.get("why"))
-        elif "done" in msg:
-            done = msg["done"]
-        else:
-            diag(msg.get("diag", line))
-    ok(rc == 0, "i18n.mjs exited 0", "exit status %s" % rc)
-    ok(done is not None and done == checks, "i18n.mjs ran every flow to the end",
-       "done marker %r, %d checks read" % (done, checks))
-    ok(checks >= MIN_CHECKS, "i18n.mjs made at least %d checks" % MIN_CHECKS, "%d checks" % checks)
-    if (rc != 0 or done is None) and stderr.strip():
-        diag("i18n.mjs stderr:\n" + stderr[-4000:])
+    diag("screenshots in %s" % args[1])
+    run_script("i18n", args, MIN_CHECKS)
 
 
 def main():

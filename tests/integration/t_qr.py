@@ -14,78 +14,29 @@ Needs node, Chromium, playwright-core (see t_web.py) and zbarimg
 (zbar-tools).  Any of them missing is a failure, not a skip.
 """
 
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import BUILDDIR, SRCDIR, Server, diag, is_, ok, run  # noqa: E402
+from browser import artifacts, run_script  # noqa: E402
+from otstest import Server, diag, is_, ok, run  # noqa: E402
 
-BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
-SCRIPT = os.path.join(BROWSER_DIR, "qr.mjs")
 MIN_CHECKS = 35  # qr.mjs makes about 45
 CSP_NONE = "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'"
 CSP_SELF = "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 
 
-def tools():
-    probs = []
-    node = shutil.which(os.environ.get("NODE") or "node")
-    if not node:
-        probs.append("node not found (set NODE)")
-    modules = os.environ.get("OTS_NODE_MODULES") or os.path.join(BROWSER_DIR, "node_modules")
-    if not os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
-        probs.append("%s/playwright-core is missing: run `npm ci --prefix %s` (or set OTS_NODE_MODULES)"
-                     % (modules, BROWSER_DIR))
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    if not os.access(chromium, os.X_OK):
-        probs.append("%s not found: apt-get install chromium (or set CHROMIUM)" % chromium)
-    if not shutil.which(os.environ.get("ZBARIMG") or "zbarimg"):
-        probs.append("zbarimg not found: apt-get install zbar-tools (or set ZBARIMG)")
-    return node, probs
-
-
 def browser(base, label, min_checks=MIN_CHECKS):
     """Run qr.mjs against base; its checks become TAP lines (prefixed label)."""
-    node, probs = tools()
-    if not ok(not probs, "%snode, playwright-core, chromium and zbarimg are available" % label, probs):
+    zbarimg = shutil.which(os.environ.get("ZBARIMG") or "zbarimg")
+    if not ok(zbarimg, "%szbarimg is available" % label,
+              "zbarimg not found: apt-get install zbar-tools (or set ZBARIMG)"):
         return
-    artifacts = os.path.join(os.environ.get("OTS_ARTIFACTS") or os.path.join(BUILDDIR, "tests", "artifacts"),
-                             "qr-" + re.sub(r"\W+", "-", label).strip("-") if label else "qr")
-    os.makedirs(artifacts, exist_ok=True)
-    diag("screenshots in %s" % artifacts)
-    try:
-        p = subprocess.run([node, SCRIPT, base, artifacts], stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=600, cwd=BROWSER_DIR)
-        rc, stdout, stderr = p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        rc = "timeout"
-        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        stderr = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-    checks, done = 0, None
-    for line in stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            msg = None
-        if not isinstance(msg, dict):
-            diag(line)
-        elif "ok" in msg:
-            checks += 1
-            ok(msg["ok"] is True, "%sbrowser: %s" % (label, msg.get("desc")), msg.get("why"))
-        elif "done" in msg:
-            done = msg["done"]
-        else:
-            diag(msg.get("diag", line))
-    ok(rc == 0, "%sqr.mjs exited 0" % label, "exit status %s" % rc)
-    ok(done is not None and done == checks, "%sqr.mjs ran every flow to the end" % label,
-       "done marker %r, %d checks read" % (done, checks))
-    ok(checks >= min_checks, "%sqr.mjs made at least %d checks" % (label, min_checks), "%d checks" % checks)
-    if (rc != 0 or done != checks) and stderr.strip():
-        diag("qr.mjs stderr:\n" + stderr[-4000:])
+    d = os.path.join(artifacts(), "qr-" + re.sub(r"\W+", "-", label).strip("-") if label else "qr")
+    diag("screenshots in %s" % d)
+    run_script("qr", [base, d], min_checks, label=label)
 
 
 def csp_checks(s, prefix="", label="", app_static=True):

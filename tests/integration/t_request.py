@@ -8,17 +8,14 @@ answers count as creates for the rate limit; nothing readable at rest."""
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import (SRCDIR, Server, SmtpSink, canary, count_bytes, diag, is_, ok,  # noqa: E402
-                     parallel, run)
+from browser import run_script  # noqa: E402
+from otstest import Server, SmtpSink, canary, count_bytes, is_, ok, parallel, run  # noqa: E402
 
-BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
-SCRIPT = os.path.join(BROWSER_DIR, "request.mjs")
+MIN_CHECKS = 10  # request.mjs makes 13
 FROM = "ots@example.org"
 GONE = b"This request link has been used or has expired"
 SENT = b"Your secret was sent"
@@ -40,35 +37,9 @@ def answer(s, rkey, value, **extra):
     return s.request("POST", "/request/" + rkey, body=body)
 
 
-def browser(req, note, value):
-    node = shutil.which(os.environ.get("NODE") or "node")
-    modules = os.environ.get("OTS_NODE_MODULES") or os.path.join(BROWSER_DIR, "node_modules")
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    probs = [p for p, bad in (("node not found", not node),
-                              ("%s/playwright-core missing" % modules,
-                               not os.path.isdir(os.path.join(modules, "playwright-core"))),
-                              ("%s not found" % chromium, not os.path.exists(chromium))) if bad]
-    if not ok(not probs, "node, playwright-core and chromium are available", probs):
-        return
-    p = subprocess.run([node, SCRIPT, req["request_url"], note, value], stdin=subprocess.DEVNULL,
-                       capture_output=True, text=True, timeout=300, cwd=BROWSER_DIR)
-    checks, done = 0, None
-    for line in p.stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            msg = None
-        if not isinstance(msg, dict):
-            diag(line)
-        elif "ok" in msg:
-            checks += 1
-            ok(msg["ok"] is True, "browser: " + str(msg.get("desc")), msg.get("why"))
-        elif "done" in msg:
-            done = msg["done"]
-        else:
-            diag(msg.get("diag", line))
-    ok(p.returncode == 0 and done == checks and checks >= 10, "request.mjs ran to the end",
-       ["rc %s, done %r, %d checks" % (p.returncode, done, checks), p.stderr[-2000:]])
+def browser(s, req, note, value):
+    """tests/browser/request.mjs answers the request link in Chromium."""
+    run_script("request", [req["request_url"], note, value], MIN_CHECKS, server=s, timeout=300)
 
 
 def main():
@@ -117,7 +88,7 @@ def main():
     # -- the browser sends it
     value = "s3cr3t " + canary("val")
     canaries.append(value)
-    browser(req, note, value)
+    browser(s, req, note, value)
     r = s.request("GET", "/request/" + rkey)
     ok(r.status == 404 and GONE in r.body, "after the answer the link says used or expired", r.body[:300])
     r = answer(s, rkey, "second " + canary())

@@ -28,18 +28,19 @@ import http.client
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from otstest import BUILDDIR, SRCDIR, Server, _tap, basic, canary, diag, is_, ok, run, skip  # noqa: E402
+from browser import artifacts, run_script  # noqa: E402
+from otstest import SRCDIR, Server, _tap, basic, canary, diag, is_, ok, run, skip  # noqa: E402
 from servers import APACHE_MODULES, ApacheFcgid, Nginx, find_program  # noqa: E402
 
 USERS = {"alice@example.com": "pw-" + canary("a"), "bob@example.com": "pw-" + canary("b"),
          "carol@example.com": "pw-" + canary("c"), "dave@example.com": "pw-" + canary("d")}
+MIN_CHECKS = 12  # sso.mjs makes 14
 SETTINGS = {"web_remote_user": "yes", "web_create": "authenticated", "web_create_networks": "127.0.0.1/32"}
 
 
@@ -205,34 +206,9 @@ def phase_main(s, p):
 def browser(s, p):
     """tests/browser/sso.mjs in Chromium against this server, signed in as
     dave (a user of its own).  Missing tools are a failure, as in t_web."""
-    node = shutil.which(os.environ.get("NODE") or "node")
-    modules = os.environ.get("OTS_NODE_MODULES") or os.path.join(SRCDIR, "tests", "browser", "node_modules")
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    if not ok(node and os.path.isfile(os.path.join(modules, "playwright-core", "package.json"))
-              and os.access(chromium, os.X_OK), p + "browser: node, playwright-core and chromium are available",
-              "set NODE, OTS_NODE_MODULES, CHROMIUM"):
-        return
-    artifacts = os.path.join(os.environ.get("OTS_ARTIFACTS") or os.path.join(BUILDDIR, "tests", "artifacts"),
-                             s.name)
     user = "dave@example.com"
-    pr = subprocess.run([node, os.path.join(SRCDIR, "tests", "browser", "sso.mjs"), "http://127.0.0.1:%d" % s.port,
-                         user, USERS[user], artifacts], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                        timeout=300)
-    checks, done = 0, None
-    for line in pr.stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            msg = None
-        if not isinstance(msg, dict):
-            diag(line)
-        elif "ok" in msg:
-            checks += 1
-            ok(msg["ok"] is True, p + "browser: " + str(msg.get("desc")), msg.get("why"))
-        elif "done" in msg:
-            done = msg["done"]
-    ok(pr.returncode == 0 and done == checks and checks >= 12, p + "browser: sso.mjs ran every check (%d)" % checks,
-       [pr.returncode, done, pr.stderr[-2000:]])
+    run_script("sso", ["http://127.0.0.1:%d" % s.port, user, USERS[user], os.path.join(artifacts(), s.name)],
+               MIN_CHECKS, server=s, timeout=300, label=p)
 
 
 def restart(s, **settings):
