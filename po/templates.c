@@ -27,24 +27,24 @@ N_("Passphrase");
 N_("(optional: the recipient must type it too)");
 #line 12 "web/templates/index.html"
 N_("Lifetime");
-#line 14 "web/templates/index.html"
-N_("5 minutes");
-#line 15 "web/templates/index.html"
-N_("1 hour");
 #line 16 "web/templates/index.html"
-N_("1 day");
-#line 17 "web/templates/index.html"
-N_("3 days");
-#line 18 "web/templates/index.html"
-N_("7 days");
-#line 19 "web/templates/index.html"
-N_("14 days");
-#line 20 "web/templates/index.html"
-N_("30 days");
-#line 23 "web/templates/index.html"
 N_("Create a secret link");
-#line 24 "web/templates/index.html"
+#line 17 "web/templates/index.html"
 N_("Generate a random password instead");
+#line 1 "web/templates/lifetimes.html"
+N_("5 minutes");
+#line 2 "web/templates/lifetimes.html"
+N_("1 hour");
+#line 3 "web/templates/lifetimes.html"
+N_("1 day");
+#line 4 "web/templates/lifetimes.html"
+N_("3 days");
+#line 5 "web/templates/lifetimes.html"
+N_("7 days");
+#line 6 "web/templates/lifetimes.html"
+N_("14 days");
+#line 7 "web/templates/lifetimes.html"
+N_("30 days");
 #line 2 "web/templates/my.html"
 N_("My secrets");
 #line 3 "web/templates/my.html"
@@ -66,24 +66,36 @@ N_("Save");
 #line 18 "web/templates/my.html"
 N_("This server sends no notices.");
 #line 21 "web/templates/my.html"
-N_("Secrets of the last 30 days");
+N_("Ask someone for a secret");
+#line 23 "web/templates/my.html"
+N_("You get a link to send them. It takes one secret, which only you can open, once.");
 #line 24 "web/templates/my.html"
-N_("Receipt");
+N_("Note for them");
+#line 24 "web/templates/my.html"
+N_("(optional: shown with the form they fill in)");
 #line 26 "web/templates/my.html"
-N_("State");
-#line 27 "web/templates/my.html"
-N_("Created");
-#line 28 "web/templates/my.html"
-N_("Expires");
+N_("Lifetime");
 #line 29 "web/templates/my.html"
-N_("Opened");
-#line 32 "web/templates/my.html"
-N_("Passphrase");
-#line 34 "web/templates/my.html"
-N_("Burn this secret");
+N_("Make a request link");
+#line 33 "web/templates/my.html"
+N_("Secrets of the last 30 days");
+#line 36 "web/templates/my.html"
+N_("Receipt");
 #line 38 "web/templates/my.html"
-N_("You have no secrets from the last 30 days.");
+N_("State");
+#line 39 "web/templates/my.html"
+N_("Created");
 #line 40 "web/templates/my.html"
+N_("Expires");
+#line 41 "web/templates/my.html"
+N_("Opened");
+#line 44 "web/templates/my.html"
+N_("Passphrase");
+#line 46 "web/templates/my.html"
+N_("Burn this secret");
+#line 50 "web/templates/my.html"
+N_("You have no secrets from the last 30 days.");
+#line 52 "web/templates/my.html"
 N_("Share a secret");
 #line 2 "web/templates/receipt.html"
 N_("Your secret link");
@@ -171,6 +183,24 @@ N_("The person who asked has been told. Only they can open it, once.");
 N_("Nothing of it is shown here again, and this request link no longer works.");
 #line 7 "web/templates/request_sent.html"
 N_("Share a secret of your own");
+#line 2 "web/templates/requested.html"
+N_("Your request link");
+#line 4 "web/templates/requested.html"
+N_("Send this link to the person who has the secret");
+#line 6 "web/templates/requested.html"
+N_("Copied.");
+#line 6 "web/templates/requested.html"
+N_("Copying failed: select the text and copy it.");
+#line 6 "web/templates/requested.html"
+N_("Copy the link");
+#line 7 "web/templates/requested.html"
+N_("It takes one secret. Only you can open that secret, once, from My secrets.");
+#line 9 "web/templates/requested.html"
+N_("Expires");
+#line 10 "web/templates/requested.html"
+N_("Receipt");
+#line 13 "web/templates/requested.html"
+N_("My secrets");
 #line 2 "web/templates/reveal.html"
 N_("Your secret");
 #line 4 "web/templates/reveal.html"

@@ -92,6 +92,32 @@ async function main() {
 		check(!(await page.content()).includes(value) && !(await page.content()).includes(value2),
 		    'My secrets shows no secret value');
 		await page.screenshot({ path: join(artDir, 'sso-my-after.png'), fullPage: true });
+
+		// ask for a secret from My secrets; the stranger answers it without
+		// a sign-in; the answer reaches My secrets and opens once
+		await page.fill('#note', 'The printer PIN, please');
+		await Promise.all([page.waitForURL(/\/my\/request$/),
+		    page.click('form[action$="/my/request"] button[type=submit]')]);
+		const ask = await page.inputValue('#link');
+		check(/\/request\/[0-9a-z]{31}$/.test(ask), 'My secrets makes a request link', [ask]);
+		const answer = 'sso-answer-' + rand();
+		r = await sp.goto(ask);
+		check(r.status() === 200 && (await sp.locator('#note').innerText()) === 'The printer PIN, please',
+		    'the stranger opens it without a sign-in and reads the note', [r.status()]);
+		await sp.fill('#secret', answer);
+		await Promise.all([sp.waitForLoadState('load'), sp.click('button[type=submit]')]);
+		check((await sp.locator('h1').innerText()).length > 0 && !(await sp.content()).includes(answer) &&
+		    (await sp.goto(ask)).status() === 404, 'sent: the page shows nothing of it, the link is used up');
+		await page.goto(base + '/my');
+		const rows = await page.locator('li.mine-row').evaluateAll((ls) => ls.map((l) => l.dataset.key));
+		const fresh = rows.filter((k) => k !== mkey && k !== mkey2);
+		check(fresh.length === 1, 'My secrets lists the answer', rows);
+		await page.goto(base + '/private/' + fresh[0]);
+		const alink = await page.inputValue('#link');
+		await page.goto(alink);
+		await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+		await page.waitForSelector('#value');
+		check(await page.inputValue('#value') === answer, 'its receipt\'s link reveals the answer');
 	} catch (e) {
 		check(false, 'the browser flow ran to completion', (e.stack || String(e)).split('\n').slice(0, 8));
 	} finally {

@@ -40,7 +40,7 @@ from servers import APACHE_MODULES, ApacheFcgid, Nginx, find_program  # noqa: E4
 
 USERS = {"alice@example.com": "pw-" + canary("a"), "bob@example.com": "pw-" + canary("b"),
          "carol@example.com": "pw-" + canary("c"), "dave@example.com": "pw-" + canary("d")}
-MIN_CHECKS = 12  # sso.mjs makes 14
+MIN_CHECKS = 17  # sso.mjs makes 19
 SETTINGS = {"web_remote_user": "yes", "web_create": "authenticated", "web_create_networks": "127.0.0.1/32"}
 
 
