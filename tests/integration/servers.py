@@ -29,10 +29,40 @@ import shutil
 import signal
 import subprocess
 import time
+import traceback
 
-from otstest import ADMIN, MAILER, OTS, SRCDIR, SWEEP, HarnessError, Server, canary, free_port, lstr
+from otstest import (ADMIN, MAILER, OTS, SRCDIR, SWEEP, HarnessError, Server, _tap, canary, diag, free_port,
+                     lstr, ok)
 
 CONTRIB = os.path.join(SRCDIR, "contrib")
+
+
+def each(cls, body):
+    """One shipped configuration under test: start it (a server that does
+    not start is a failure), run body(s, p) against it (p: the assertions'
+    prefix; an exception is a failure, and the next server goes on), close
+    it, and say how it went."""
+    p = cls.name + ": "
+    before = (_tap["n"], _tap["failed"])
+    s = None
+    try:
+        s = cls()
+        try:
+            s.start()
+            ok(True, p + "server started from the shipped template")
+            diag("%s: engine %s" % (cls.name, s.engine))
+        except Exception as e:  # noqa: BLE001 - a server that does not start fails
+            ok(False, p + "server started from the shipped template", [str(e), getattr(e, "logs", "")])
+            return
+        body(s, p)
+    except Exception:  # noqa: BLE001 - report, then go on with the next server
+        ok(False, p + "ran to completion", traceback.format_exc().splitlines() + ([s.logs()] if s else []))
+    finally:
+        if s:
+            s.close()
+        n, failed = _tap["n"] - before[0], _tap["failed"] - before[1]
+        diag("%-24s %s (%d assertions%s)" % (cls.name, "FAIL" if failed else "PASS", n,
+                                            ", %d failed" % failed if failed else ""))
 PLACEHOLDER_RE = re.compile(r"@[A-Z][A-Z0-9_]*@")
 APP_USER = "www-data"
 APACHE_MODULES = os.environ.get("APACHE_MODULES", "/usr/lib/apache2/modules")

@@ -373,7 +373,7 @@ def dump(s, skip=("ratelimit",)):
 
 
 def main():
-    s = Server(max_procs=4)
+    s = Server(max_procs=4, conf={"body_max": 65536})  # length_sent sends more
     token = s.add_customer("alice@example.com", "basic")
     real = []
     for i in range(12):
