@@ -18,8 +18,10 @@ a user without an account is refused, an existing one is not; with
 web_remote_user = no: valid credentials give ots's own 401 (REMOTE_USER
 not trusted).  In Chromium (tests/browser/sso.mjs): a stranger gets 401,
 the signed-in user creates, finds it on My secrets, burns it with its
-button there, and a stranger reveals another through its link.  Plain CGI: REMOTE_USER from the environment, never
-HTTP_REMOTE_USER.  The mod_auth_openidc example passes apache2 -t when the
+button there, and a stranger reveals another through its link; a request
+link made on My secrets is answered by a stranger without a sign-in, and
+the answer is listed there and revealed.  Plain CGI: REMOTE_USER from the
+environment, never HTTP_REMOTE_USER.  The mod_auth_openidc example passes apache2 -t when the
 module is installed (else skipped).  Both engines (OTS_TEST_ENGINE).
 OTS_SERVERS="name ..." runs only those servers."""
 
