@@ -41,6 +41,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static inline void
 fuzz_form_check(const struct form *fm)
 {
+	const char *fname;
 	size_t i, j, len;
 
 	FUZZ_ASSERT(fm->n <= FORM_FIELDS_MAX);
@@ -50,10 +51,24 @@ fuzz_form_check(const struct form *fm)
 		FUZZ_ASSERT(len > 0 && len <= FORM_NAME_MAX);
 		FUZZ_ASSERT(util_utf8_valid(fm->f[i].name, len));
 		FUZZ_ASSERT(fm->f[i].val != NULL);
-		FUZZ_ASSERT(fm->f[i].val[fm->f[i].len] == '\0');
-		FUZZ_ASSERT(util_utf8_valid(fm->f[i].val, fm->f[i].len));
 		for (j = 0; j < i; j++)
 			FUZZ_ASSERT(strcmp(fm->f[i].name, fm->f[j].name) != 0);
+		if (fm->f[i].filename != NULL) {
+			/* a file part, which form_file gives with its name */
+			FUZZ_ASSERT(strlen(fm->f[i].filename) <=
+			    FORM_FILENAME_MAX);
+			FUZZ_ASSERT(form_file(fm, fm->f[i].name, &len, &fname)
+			    == fm->f[i].val && len == fm->f[i].len &&
+			    fname == fm->f[i].filename);
+		}
+		if (fm->f[i].binary) {
+			/* borrowed bytes, which form_get does not give */
+			FUZZ_ASSERT(fm->f[i].filename != NULL);
+			FUZZ_ASSERT(form_get(fm, fm->f[i].name, NULL) == NULL);
+			continue;
+		}
+		FUZZ_ASSERT(fm->f[i].val[fm->f[i].len] == '\0');
+		FUZZ_ASSERT(util_utf8_valid(fm->f[i].val, fm->f[i].len));
 		FUZZ_ASSERT(form_get(fm, fm->f[i].name, &len) ==
 		    fm->f[i].val && len == fm->f[i].len);
 	}

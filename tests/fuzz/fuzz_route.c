@@ -24,6 +24,8 @@ keyed(enum route_id id)
 	case R_WEB_REVEAL:
 	case R_WEB_RECEIPT:
 	case R_WEB_BURN:
+	case R_WEB_REQUEST:
+	case R_WEB_ANSWER:
 	case R_STATIC:
 		return 1;
 	default:

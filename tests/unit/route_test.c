@@ -17,13 +17,6 @@
 
 #define KEY	"k2m9x0qe8h7r3v6t5b4n1c2w8z7y6u5"
 
-static const char *const names[] = {
-	"R_NOT_FOUND", "R_BAD_METHOD", "R_STATUS", "R_AUTHCHECK", "R_SHARE",
-	"R_GENERATE", "R_REVEAL", "R_METADATA", "R_BURN", "R_RECENT",
-	"R_WEB_INDEX", "R_WEB_CREATE", "R_WEB_SECRET", "R_WEB_REVEAL",
-	"R_WEB_RECEIPT", "R_WEB_BURN", "R_STATIC",
-};
-
 /* Match method and path as http_req_read would have left them in r. */
 static const struct route *
 match(const char *method, const char *path, struct req *r)
@@ -112,9 +105,8 @@ test_table(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		id = match(t[i].method, t[i].path, &r)->id;
 		if (!ok(id == t[i].id, "%s %s: %s",
-		    t[i].method, t[i].path, names[t[i].id]))
-			diag("got %s", (size_t)id < sizeof(names) /
-			    sizeof(names[0]) ? names[id] : "?");
+		    t[i].method, t[i].path, route_name(t[i].id)))
+			diag("got %s", route_name(id));
 		if (id == R_BAD_METHOD)
 			is_str(r.allow, t[i].key, "  Allow: %s", t[i].key);
 		else if (t[i].key[0] != '\0')
