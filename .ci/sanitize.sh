@@ -214,12 +214,14 @@ if [ -z "${SKIP_ASAN_CHECK:-}" ]; then
 	# The harness passes these settings on to the processes it starts;
 	# Apache's workers (www-data) must be able to write a report too.
 	chmod 1777 "$SAN_LOGS"
-	# every test but t_axe: axe-core's verdict on the pages does not
-	# depend on the build, and the pages it walks are t_web's and
-	# t_i18n's, which run here
+	# every test but those that only look at pages in a browser
+	# (accessibility, languages, QR codes, the path prefix): what they
+	# find does not depend on the build, and the C that renders those
+	# pages runs here in web_test, t_web, t_files, t_sso and t_request
 	ASAN_TESTS=$(printf 'print-tests:\n\t@echo $(TESTS)\n' |
 	    make -s -C "$TREE/build-asan" -f Makefile -f - print-tests |
-	    tr ' ' '\n' | grep -v -e 't_axe.py$' | tr '\n' ' ')
+	    tr ' ' '\n' | grep -v -e 't_axe.py$' -e 't_i18n.py$' -e 't_qr.py$' \
+	    -e 't_prefix.py$' | tr '\n' ' ')
 	asan_check() {
 		ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$SAN_LOGS/asan" \
 		    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SAN_LOGS/ubsan" \
@@ -280,11 +282,14 @@ if [ -z "${SKIP_VALGRIND:-}" ]; then
 	# pages in a browser (accessibility, languages, QR codes, the path
 	# prefix) stay out too; t_files, t_sso and t_request run here for
 	# their HTTP parts, their browser parts are shown and do not judge.
+	# t_attempts (hundreds of scrypt hashes) and t_at_rest (greps of the
+	# database) take a third of this stage's time for code that t_reveal,
+	# t_share and t_wipe run here too.
 	INTEG=$(echo "$INTEG" | tr ' ' '\n' |
 	    grep -v -e 't_web.py$' -e 't_hosts.py$' -e 't_faults.py$' \
 	    -e 't_pgbouncer.py$' -e 't_mailer.py$' -e 't_metrics.py$' \
-	    -e 't_axe.py$' -e 't_i18n.py$' -e 't_qr.py$' -e 't_prefix.py$' |
-	    tr '\n' ' ')
+	    -e 't_axe.py$' -e 't_i18n.py$' -e 't_qr.py$' -e 't_prefix.py$' \
+	    -e 't_attempts.py$' -e 't_at_rest.py$' | tr '\n' ' ')
 	# Our own processes: the valgrind runs whose log path is in $WORK.
 	vg_pids() {
 		local p
