@@ -282,14 +282,16 @@ if [ -z "${SKIP_VALGRIND:-}" ]; then
 	# pages in a browser (accessibility, languages, QR codes, the path
 	# prefix) stay out too; t_files, t_sso and t_request run here for
 	# their HTTP parts, their browser parts are shown and do not judge.
-	# t_attempts (hundreds of scrypt hashes) and t_at_rest (greps of the
-	# database) take a third of this stage's time for code that t_reveal,
-	# t_share and t_wipe run here too.
+	# t_attempts (hundreds of scrypt hashes), t_at_rest (greps of the
+	# database), t_sweep and t_mail (the sweeper's and the mailer's
+	# timelines) take half of this stage's time for worker code that
+	# t_reveal, t_share, t_wipe, t_webhook and t_request run here too.
 	INTEG=$(echo "$INTEG" | tr ' ' '\n' |
 	    grep -v -e 't_web.py$' -e 't_hosts.py$' -e 't_faults.py$' \
 	    -e 't_pgbouncer.py$' -e 't_mailer.py$' -e 't_metrics.py$' \
 	    -e 't_axe.py$' -e 't_i18n.py$' -e 't_qr.py$' -e 't_prefix.py$' \
-	    -e 't_attempts.py$' -e 't_at_rest.py$' | tr '\n' ' ')
+	    -e 't_attempts.py$' -e 't_at_rest.py$' -e 't_sweep.py$' \
+	    -e 't_mail.py$' | tr '\n' ' ')
 	# Our own processes: the valgrind runs whose log path is in $WORK.
 	vg_pids() {
 		local p
